@@ -63,11 +63,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "SerinAPI", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
+        .target(name: "SerinAPI", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(
             name: "Analysis",
             dependencies: [
-                "KubeCore",
+                "KubeCore", "SerinAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -75,8 +75,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The in-repo application used by analysis tests and the demo: HTTP with a configurable
+        // 5xx rate and latency, exporting Prometheus request metrics.
+        .target(
+            name: "SerinTestApp",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "Traffic", dependencies: ["KubeCore", "SerinAPI"], swiftSettings: swiftSettings),
-        .target(name: "Delivery", dependencies: ["KubeCore", "SerinAPI"], swiftSettings: swiftSettings),
+        .target(name: "Delivery", dependencies: ["KubeCore", "SerinAPI", "Traffic"], swiftSettings: swiftSettings),
         .target(
             name: "Controllers",
             dependencies: [
@@ -90,6 +101,7 @@ let package = Package(
             name: "serin",
             dependencies: [
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "Controllers", "Analysis", "SerinAPI",
+                "SerinTestApp", "Traffic", "Delivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -118,7 +130,13 @@ let package = Package(
             dependencies: ["KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AnalysisTests", dependencies: ["KubeCore", "Analysis"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AnalysisTests", dependencies: ["KubeCore", "Analysis", "SerinAPI", "SerinTestApp"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -1,0 +1,1 @@
+// Placeholder until the test application lands.

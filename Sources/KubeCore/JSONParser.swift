@@ -1,4 +1,4 @@
-/// A strict RFC 8259 JSON parser producing `JSONValue`.
+/// A strict RFC 8259 JSON parser producing `JSONValue`. Throws `JSONParseError`.
 ///
 /// Written for the watch path: it parses from bytes without Foundation and reports the
 /// byte offset of the first error so an API answer that is not JSON names where it broke.
@@ -9,23 +9,23 @@ public struct JSONParseError: Error, Sendable, CustomStringConvertible, Equatabl
 }
 
 extension JSONValue {
-    public init(parsing text: String) throws(JSONParseError) {
+    public init(parsing text: String) throws {
         var copy = text
-        self = try copy.withUTF8 { buf throws(JSONParseError) in try JSONValue(parsingBytes: buf) }
+        self = try copy.withUTF8 { buf in try JSONValue(parsingBytes: buf) }
     }
 
-    public init<Bytes: Collection>(parsing bytes: Bytes) throws(JSONParseError) where Bytes.Element == UInt8 {
-        if let v = try bytes.withContiguousStorageIfAvailable({ buf throws(JSONParseError) in
+    public init<Bytes: Collection>(parsing bytes: Bytes) throws where Bytes.Element == UInt8 {
+        if let v = try bytes.withContiguousStorageIfAvailable({ buf in
             try JSONValue(parsingBytes: buf)
         }) {
             self = v
         } else {
             let arr = Array(bytes)
-            self = try arr.withUnsafeBufferPointer { buf throws(JSONParseError) in try JSONValue(parsingBytes: buf) }
+            self = try arr.withUnsafeBufferPointer { buf in try JSONValue(parsingBytes: buf) }
         }
     }
 
-    init(parsingBytes buf: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
+    init(parsingBytes buf: UnsafeBufferPointer<UInt8>) throws {
         var p = JSONByteParser(buf: buf)
         p.skipWhitespace()
         let v = try p.parseValue(depth: 0)
@@ -53,7 +53,7 @@ struct JSONByteParser {
         }
     }
 
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseValue(depth: Int) throws -> JSONValue {
         guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         guard pos < buf.count else { throw error("unexpected end of input") }
         switch buf[pos] {
@@ -68,15 +68,15 @@ struct JSONByteParser {
         }
     }
 
-    mutating func expectLiteral(_ lit: StaticString) throws(JSONParseError) {
-        let n = lit.utf8CodeUnitsCount
+    mutating func expectLiteral(_ lit: StaticString) throws {
+        let n = lit.utf8CodeUnitCount
         guard pos + n <= buf.count else { throw error("unexpected end of input") }
         let base = lit.utf8Start
         for i in 0..<n where buf[pos + i] != base[i] { throw error("invalid literal") }
         pos += n
     }
 
-    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseObject(depth: Int) throws -> JSONValue {
         pos += 1
         var o: [String: JSONValue] = [:]
         skipWhitespace()
@@ -98,7 +98,7 @@ struct JSONByteParser {
         }
     }
 
-    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+    mutating func parseArray(depth: Int) throws -> JSONValue {
         pos += 1
         var a: [JSONValue] = []
         skipWhitespace()
@@ -114,7 +114,7 @@ struct JSONByteParser {
         }
     }
 
-    mutating func parseString() throws(JSONParseError) -> String {
+    mutating func parseString() throws -> String {
         pos += 1  // opening quote
         let start = pos
         // Fast path: no escapes.
@@ -175,7 +175,7 @@ struct JSONByteParser {
         throw error("unterminated string")
     }
 
-    mutating func parseHex4() throws(JSONParseError) -> UInt32 {
+    mutating func parseHex4() throws -> UInt32 {
         guard pos + 4 <= buf.count else { throw error("short unicode escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -193,7 +193,7 @@ struct JSONByteParser {
         return v
     }
 
-    mutating func parseNumber() throws(JSONParseError) -> JSONValue {
+    mutating func parseNumber() throws -> JSONValue {
         let start = pos
         var isInteger = true
         if buf[pos] == UInt8(ascii: "-") { pos += 1 }

@@ -1,0 +1,388 @@
+import Foundation
+import KubeCore
+import Logging
+import Synchronization
+
+/// A change seen by an informer, after it was applied to the store.
+public enum InformerEvent: Sendable {
+    case added(JSONValue)
+    case updated(old: JSONValue, new: JSONValue)
+    case deleted(JSONValue)
+
+    /// The object as it is now (for `deleted`, its last known state).
+    public var object: JSONValue {
+        switch self {
+        case .added(let o), .deleted(let o): return o
+        case .updated(_, let n): return n
+        }
+    }
+}
+
+public struct InformerOptions: Sendable {
+    /// Namespaces to watch; nil watches all (ignored for cluster-scoped resources).
+    public var namespaces: [String]?
+    public var labelSelector: String?
+    public var fieldSelector: String?
+    /// Items per list page (`limit`); nil lists in one request.
+    public var pageSize: Int?
+    /// Applied to every object before it is stored and delivered (e.g. `Informer.stripNoise`).
+    public var transform: (@Sendable (JSONValue) -> JSONValue)?
+    /// Extra store indexes, by name.
+    public var indexers: [String: IndexFunction]
+    /// Delay between failed list/watch attempts.
+    public var backoff: Backoff
+    /// Server-side watch timeout, picked at random in this range so that watches do not all reconnect together.
+    public var watchTimeoutSeconds: ClosedRange<Int>
+
+    public init(
+        namespaces: [String]? = nil, labelSelector: String? = nil, fieldSelector: String? = nil, pageSize: Int? = 500,
+        transform: (@Sendable (JSONValue) -> JSONValue)? = Informer.stripNoise, indexers: [String: IndexFunction] = [:],
+        backoff: Backoff = .reflectorDefault, watchTimeoutSeconds: ClosedRange<Int> = 300...600
+    ) {
+        self.namespaces = namespaces
+        self.labelSelector = labelSelector
+        self.fieldSelector = fieldSelector
+        self.pageSize = pageSize
+        self.transform = transform
+        self.indexers = indexers
+        self.backoff = backoff
+        self.watchTimeoutSeconds = watchTimeoutSeconds
+    }
+}
+
+/// Counters for observing an informer (tests, debugging).
+public struct InformerStats: Sendable, Hashable {
+    /// Complete lists (all pages) performed.
+    public var lists = 0
+    /// List requests (pages) sent.
+    public var listPages = 0
+    /// Watches opened.
+    public var watches = 0
+    /// Re-lists caused by 410 Gone.
+    public var goneRelists = 0
+    /// Failed list/watch attempts.
+    public var failures = 0
+}
+
+/// List-then-watch cache of one resource (kube-rs' reflector, client-go's shared informer).
+///
+/// Lists (paged), then watches from the list's resourceVersion with bookmarks. A closed watch
+/// resumes from the last resourceVersion seen; 410 Gone re-lists and delivers the differences
+/// as synthesised added/updated/deleted events. Failures back off with jitter.
+public actor Informer {
+    public nonisolated let resource: ResourceType
+    public nonisolated let options: InformerOptions
+    public nonisolated let store: ObjectStore
+
+    private let api: any KubeAPI
+    private let clock: any RuntimeClock
+    private let logger: Logger
+    private var subscribers: [Int: AsyncStream<InformerEvent>.Continuation] = [:]
+    private var nextSubscriberID = 0
+    private var syncedScopes: Set<String> = []
+    private let syncedFlag = Mutex(false)
+    private var syncWaiters: [CheckedContinuation<Void, Never>] = []
+    private var lastResourceVersions: [String: String] = [:]
+    public private(set) var stats = InformerStats()
+    private var runTask: Task<Void, Never>?
+
+    public init(
+        api: any KubeAPI, resource: ResourceType, options: InformerOptions = InformerOptions(),
+        clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "serin.informer")
+    ) {
+        self.api = api
+        self.resource = resource
+        self.options = options
+        self.clock = clock
+        var logger = logger
+        logger[metadataKey: "resource"] = "\(resource)"
+        self.logger = logger
+        self.store = ObjectStore(indexers: options.indexers)
+    }
+
+    /// Drops what controllers never read but that takes much memory: `metadata.managedFields`
+    /// and the `kubectl.kubernetes.io/last-applied-configuration` annotation.
+    public static let stripNoise: @Sendable (JSONValue) -> JSONValue = { obj in
+        var o = obj
+        if !o[path: ["metadata", "managedFields"]].isNull { o[path: ["metadata", "managedFields"]] = .null }
+        if !o[path: ["metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"]].isNull {
+            o[path: ["metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"]] = .null
+            if o[path: ["metadata", "annotations"]].objectValue?.isEmpty == true { o[path: ["metadata", "annotations"]] = .null }
+        }
+        return o
+    }
+
+    /// The scopes this informer lists and watches: one per namespace, or one for everything.
+    private nonisolated var scopes: [String?] {
+        guard resource.namespaced, let ns = options.namespaces, !ns.isEmpty else { return [nil] }
+        return Array(Set(ns)).sorted()
+    }
+
+    // MARK: Lifecycle
+
+    /// True once every scope has been listed at least once.
+    public nonisolated var hasSynced: Bool { syncedFlag.withLock { $0 } }
+
+    /// Starts list/watch in a background task (idempotent).
+    public func start() {
+        guard runTask == nil else { return }
+        runTask = Task { await self.run() }
+    }
+
+    /// Stops the background task started by `start()` and ends every subscriber's stream.
+    public func stop() async {
+        runTask?.cancel()
+        await runTask?.value
+        runTask = nil
+    }
+
+    /// Lists and watches until the calling task is cancelled, then ends every subscriber's stream.
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for scope in scopes {
+                group.addTask { await self.reflect(namespace: scope) }
+            }
+        }
+        for (_, c) in subscribers { c.finish() }
+        subscribers.removeAll()
+        for w in syncWaiters { w.resume() }
+        syncWaiters.removeAll()
+    }
+
+    /// Waits until `hasSynced` (true) or `timeout` passes on the system clock (false).
+    public func waitForSync(timeout: Duration = .seconds(30)) async -> Bool {
+        if hasSynced { return true }
+        let waiter = Task { await self.awaitSynced() }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            await self.releaseSyncWaiters()
+        }
+        await waiter.value
+        timer.cancel()
+        return hasSynced
+    }
+
+    private func awaitSynced() async {
+        if hasSynced { return }
+        await withCheckedContinuation { syncWaiters.append($0) }
+    }
+
+    private func releaseSyncWaiters() {
+        for w in syncWaiters { w.resume() }
+        syncWaiters.removeAll()
+    }
+
+    /// The resourceVersion the watch of `namespace` (nil: all) would resume from.
+    public func lastResourceVersion(namespace: String? = nil) -> String? { lastResourceVersions[namespace ?? ""] }
+
+    // MARK: Subscribing
+
+    /// A stream of changes. It starts with an `added` event for every object already cached,
+    /// so a late subscriber sees the same world as an early one. It ends when the informer stops.
+    public func subscribe() -> AsyncStream<InformerEvent> {
+        nextSubscriberID += 1
+        let id = nextSubscriberID
+        let (stream, continuation) = AsyncStream<InformerEvent>.makeStream()
+        for obj in store.list() { continuation.yield(.added(obj)) }
+        subscribers[id] = continuation
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        return stream
+    }
+
+    private func unsubscribe(_ id: Int) { subscribers.removeValue(forKey: id) }
+
+    private func deliver(_ event: InformerEvent) {
+        for (_, c) in subscribers { c.yield(event) }
+    }
+
+    // MARK: The reflector loop
+
+    private func reflect(namespace: String?) async {
+        let scope = namespace ?? ""
+        var log = logger
+        if let namespace { log[metadataKey: "namespace"] = "\(namespace)" }
+        var resourceVersion: String? = nil
+        var consecutiveFailures = 0
+
+        while !Task.isCancelled {
+            if resourceVersion == nil {
+                do {
+                    let list = try await listAll(namespace: namespace)
+                    applyList(list.items, namespace: namespace)
+                    resourceVersion = list.resourceVersion
+                    lastResourceVersions[scope] = list.resourceVersion
+                    markSynced(scope)
+                    log.debug("listed", metadata: ["count": "\(list.items.count)", "resourceVersion": "\(list.resourceVersion)"])
+                } catch {
+                    if Task.isCancelled { break }
+                    log.warning("list failed", metadata: ["error": "\(error)"])
+                    consecutiveFailures += 1
+                    if await !backOff(attempt: consecutiveFailures) { break }
+                    continue
+                }
+            }
+
+            var sawEvents = false
+            do {
+                stats.watches += 1
+                let timeout = Int.random(in: options.watchTimeoutSeconds)
+                let stream = try await api.watch(
+                    resource, namespace: namespace,
+                    options: WatchOptions(
+                        resourceVersion: resourceVersion, labelSelector: options.labelSelector,
+                        fieldSelector: options.fieldSelector, allowWatchBookmarks: true, timeoutSeconds: timeout))
+                var needsRelist = false
+                var watchError: APIStatus? = nil
+                for try await event in stream {
+                    sawEvents = true
+                    switch event.type {
+                    case .added, .modified:
+                        let obj = transformed(event.object)
+                        applyUpsert(obj)
+                        if let rv = event.object.resourceVersion { resourceVersion = rv }
+                    case .deleted:
+                        let obj = transformed(event.object)
+                        applyDelete(obj)
+                        if let rv = event.object.resourceVersion { resourceVersion = rv }
+                    case .bookmark:
+                        if let rv = event.object.resourceVersion { resourceVersion = rv }
+                    case .error:
+                        let status = APIStatus(json: event.object, httpCode: 500)
+                        if status.code == 410 || status.reason == "Expired" || status.reason == "Gone" {
+                            needsRelist = true
+                        } else {
+                            watchError = status
+                        }
+                    }
+                    lastResourceVersions[scope] = resourceVersion
+                    if needsRelist || watchError != nil { break }
+                }
+                if needsRelist {
+                    log.info("watch expired (410 Gone); re-listing", metadata: ["resourceVersion": "\(resourceVersion ?? "")"])
+                    stats.goneRelists += 1
+                    resourceVersion = nil
+                    consecutiveFailures = 0
+                    continue
+                }
+                if let watchError {
+                    log.warning("watch error event", metadata: ["code": "\(watchError.code)", "message": "\(watchError.message)"])
+                    consecutiveFailures += 1
+                    if await !backOff(attempt: consecutiveFailures) { break }
+                    continue
+                }
+                // A clean close (server timeout, restart): resume from the last version seen.
+                if sawEvents {
+                    consecutiveFailures = 0
+                } else if !Task.isCancelled {
+                    // An empty watch that closed at once: do not spin.
+                    consecutiveFailures += 1
+                    if await !backOff(attempt: consecutiveFailures) { break }
+                }
+            } catch let error as KubeAPIError where error.isGone {
+                log.info("watch resourceVersion gone; re-listing")
+                stats.goneRelists += 1
+                resourceVersion = nil
+                consecutiveFailures = 0
+            } catch {
+                if Task.isCancelled { break }
+                log.warning("watch failed", metadata: ["error": "\(error)"])
+                if sawEvents { consecutiveFailures = 0 }
+                consecutiveFailures += 1
+                    if await !backOff(attempt: consecutiveFailures) { break }
+            }
+        }
+    }
+
+    /// Sleeps before the next attempt; false when cancelled.
+    private func backOff(attempt: Int) async -> Bool {
+        stats.failures += 1
+        do { try await clock.sleep(for: options.backoff.delay(attempt: attempt)) } catch { return false }
+        return true
+    }
+
+    private func listAll(namespace: String?) async throws -> ObjectList {
+        var items: [JSONValue] = []
+        var token: String? = nil
+        var pageSize = options.pageSize
+        while true {
+            let page: ObjectList
+            do {
+                stats.listPages += 1
+                page = try await api.list(
+                    resource, namespace: namespace,
+                    options: ListOptions(
+                        labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: pageSize,
+                        continueToken: token))
+            } catch let error as KubeAPIError where error.isGone && token != nil {
+                // The continue token expired mid-way: start over in one request.
+                items.removeAll()
+                token = nil
+                pageSize = nil
+                continue
+            }
+            items.reserveCapacity(items.count + page.items.count)
+            for item in page.items { items.append(transformed(item)) }
+            if let next = page.continueToken, !next.isEmpty, pageSize != nil {
+                token = next
+                continue
+            }
+            stats.lists += 1
+            return ObjectList(items: items, resourceVersion: page.resourceVersion)
+        }
+    }
+
+    private func transformed(_ obj: JSONValue) -> JSONValue {
+        options.transform.map { $0(obj) } ?? obj
+    }
+
+    // MARK: Applying changes
+
+    /// Replaces the scope's content with `items`, delivering the differences.
+    private func applyList(_ items: [JSONValue], namespace: String?) {
+        var fresh: [ObjectKey: JSONValue] = [:]
+        for item in items { fresh[ObjectKey(item)] = item }
+        let snapshot = store.snapshot()
+        for (key, old) in snapshot.objects where namespace == nil || key.namespace == namespace {
+            if fresh[key] == nil {
+                store.remove(key)
+                deliver(.deleted(old))
+            }
+        }
+        for item in items {
+            let key = ObjectKey(item)
+            if let old = snapshot.objects[key] {
+                let changed = (old.resourceVersion != nil && item.resourceVersion != nil)
+                    ? old.resourceVersion != item.resourceVersion || old.uid != item.uid
+                    : old != item
+                store.upsert(item)
+                if changed { deliver(.updated(old: old, new: item)) }
+            } else {
+                store.upsert(item)
+                deliver(.added(item))
+            }
+        }
+    }
+
+    private func applyUpsert(_ obj: JSONValue) {
+        if let old = store.upsert(obj) {
+            deliver(.updated(old: old, new: obj))
+        } else {
+            deliver(.added(obj))
+        }
+    }
+
+    private func applyDelete(_ obj: JSONValue) {
+        let old = store.remove(ObjectKey(obj))
+        deliver(.deleted(old == nil ? obj : obj))
+    }
+
+    private func markSynced(_ scope: String) {
+        syncedScopes.insert(scope)
+        let all = scopes.allSatisfy { syncedScopes.contains($0 ?? "") }
+        if all, !hasSynced {
+            syncedFlag.withLock { $0 = true }
+            for w in syncWaiters { w.resume() }
+            syncWaiters.removeAll()
+        }
+    }
+}

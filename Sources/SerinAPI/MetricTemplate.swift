@@ -1,0 +1,61 @@
+import KubeCore
+
+/// Flagger's `MetricTemplate`: a metric provider plus a query template, referenced from a
+/// Canary metric's `templateRef`. Variables in the query: `{{ name }}`, `{{ namespace }}`,
+/// `{{ target }}`, `{{ service }}`, `{{ interval }}`, `{{ variables.X }}`.
+public struct MetricTemplate: Codable, Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    /// Carried verbatim so that no field is lost.
+    public var metadata: JSONValue
+    public var spec: MetricTemplateSpec
+
+    public init(name: String, namespace: String? = nil, spec: MetricTemplateSpec) {
+        apiVersion = "serin.dev/v1alpha1"
+        kind = "MetricTemplate"
+        var meta: JSONValue = ["name": .string(name)]
+        if let namespace { meta["namespace"] = .string(namespace) }
+        metadata = meta
+        self.spec = spec
+    }
+
+    public static let resourceType = ResourceType(
+        group: "serin.dev", version: "v1alpha1", plural: "metrictemplates", kind: "MetricTemplate", namespaced: true)
+}
+
+public struct MetricTemplateSpec: Codable, Sendable, Hashable {
+    public var provider: MetricTemplateProvider
+    public var query: String
+
+    public init(provider: MetricTemplateProvider, query: String) {
+        self.provider = provider
+        self.query = query
+    }
+}
+
+public struct MetricTemplateProvider: Codable, Sendable, Hashable {
+    /// `prometheus` (the only type Serin runs today).
+    public var type: String
+    /// Base URL; when absent the operator's `--metrics-server` applies.
+    public var address: String?
+    /// A Secret in the template's namespace with `token`, or `username` and `password`,
+    /// and optionally `ca.crt` (keys as Flagger reads them).
+    public var secretRef: MetricProviderSecretRef?
+    /// Extra HTTP headers sent with each query.
+    public var headers: [String: String]?
+    public var insecureSkipVerify: Bool?
+
+    public init(type: String = "prometheus", address: String? = nil, secretRef: MetricProviderSecretRef? = nil,
+                headers: [String: String]? = nil, insecureSkipVerify: Bool? = nil) {
+        self.type = type
+        self.address = address
+        self.secretRef = secretRef
+        self.headers = headers
+        self.insecureSkipVerify = insecureSkipVerify
+    }
+}
+
+public struct MetricProviderSecretRef: Codable, Sendable, Hashable {
+    public var name: String
+    public init(name: String) { self.name = name }
+}

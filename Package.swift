@@ -97,11 +97,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The operator process: flags, JSON logs, health and metrics endpoints, wiring.
+        .target(
+            name: "SerinOperator",
+            dependencies: [
+                "KubeCore", "KubeClient", "KubeRuntime", "Controllers",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "serin",
             dependencies: [
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "Controllers", "Analysis", "SerinAPI",
-                "SerinTestApp", "Traffic", "Delivery",
+                "SerinTestApp", "Traffic", "Delivery", "SerinOperator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -112,6 +126,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SerinOperatorTests",
+            dependencies: ["KubeCore", "SerinOperator", "KubeTestServer", "KubeClient"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),

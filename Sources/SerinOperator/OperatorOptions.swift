@@ -1,0 +1,77 @@
+/// Everything `serin operator` can be told, from flags or `SERIN_*` environment variables.
+public struct OperatorOptions: Sendable, Hashable {
+    public var kubeconfig: String?
+    public var context: String?
+    /// Empty means all namespaces.
+    public var namespaces: [String] = []
+    public var leaderElect = true
+    public var leaseName = "serin-operator"
+    /// Nil: the pod's own namespace in-cluster, else `serin-system`.
+    public var leaseNamespace: String?
+    public var leaseDurationSeconds = 15.0
+    public var renewDeadlineSeconds = 10.0
+    public var retryPeriodSeconds = 2.0
+    public var workers = 4
+    public var qps = 20.0
+    public var burst = 30
+    public var metricsAddress = ":8080"
+    public var healthAddress = ":8081"
+    public var logLevel = "info"
+    public var logFormat = "json"
+    /// Default router when a Canary names none.
+    public var provider = "kubernetes"
+    /// Default Prometheus address for builtin metrics.
+    public var metricsServer = "http://prometheus.monitoring:9090"
+    /// Deadline for in-flight reconciles on SIGTERM.
+    public var shutdownGraceSeconds = 20.0
+    /// This process's identity in the Lease (pod name in-cluster).
+    public var identity: String?
+
+    public init() {}
+
+    /// Splits `host:port` (`:8080` means all interfaces).
+    public static func hostPort(_ address: String) throws -> (host: String, port: Int) {
+        guard let idx = address.lastIndex(of: ":"), let port = Int(address[address.index(after: idx)...]),
+            (0...65535).contains(port)
+        else {
+            throw OptionsError(field: "address", value: address, fix: "use HOST:PORT, e.g. :8080 or 127.0.0.1:8080")
+        }
+        var host = String(address[..<idx])
+        if host.isEmpty { host = "0.0.0.0" }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+
+    /// Problems a person can fix, each naming the flag.
+    public func validate() -> [OptionsError] {
+        var errs: [OptionsError] = []
+        if workers < 1 { errs.append(.init(field: "--workers", value: "\(workers)", fix: "use 1 or more")) }
+        if qps <= 0 { errs.append(.init(field: "--kube-api-qps", value: "\(qps)", fix: "use a positive rate")) }
+        if burst < 1 { errs.append(.init(field: "--kube-api-burst", value: "\(burst)", fix: "use 1 or more")) }
+        if renewDeadlineSeconds >= leaseDurationSeconds {
+            errs.append(.init(field: "--renew-deadline", value: "\(renewDeadlineSeconds)",
+                              fix: "must be shorter than --lease-duration (\(leaseDurationSeconds))"))
+        }
+        if retryPeriodSeconds >= renewDeadlineSeconds {
+            errs.append(.init(field: "--retry-period", value: "\(retryPeriodSeconds)",
+                              fix: "must be shorter than --renew-deadline (\(renewDeadlineSeconds))"))
+        }
+        if !["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) {
+            errs.append(.init(field: "--log-level", value: logLevel, fix: "use one of debug, info, warning, error"))
+        }
+        if !["json", "text"].contains(logFormat) {
+            errs.append(.init(field: "--log-format", value: logFormat, fix: "use json or text"))
+        }
+        for (flag, addr) in [("--metrics-address", metricsAddress), ("--health-address", healthAddress)] {
+            if (try? Self.hostPort(addr)) == nil { errs.append(.init(field: flag, value: addr, fix: "use HOST:PORT, e.g. :8080")) }
+        }
+        return errs
+    }
+}
+
+public struct OptionsError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var value: String
+    public var fix: String
+    public var description: String { "\(field)=\(value): \(fix)" }
+}

@@ -1,0 +1,201 @@
+import KubeCore
+
+/// One thing wrong with a Canary spec: where, what, and how to fix it.
+public struct CanarySpecProblem: Sendable, Hashable, CustomStringConvertible {
+    /// Field path, e.g. `spec.analysis.stepWeight`.
+    public var path: String
+    public var message: String
+    public var fix: String
+
+    public init(path: String, message: String, fix: String) {
+        self.path = path
+        self.message = message
+        self.fix = fix
+    }
+
+    public var description: String { "\(path): \(message); \(fix)" }
+}
+
+/// Routers Serin implements, by their `spec.provider` spelling.
+public enum CanaryProviders {
+    public static let kubernetes = "kubernetes"
+    public static let gatewayAPI = "gatewayapi"
+    public static let istio = "istio"
+    /// Accepted spellings; Flagger writes the Gateway API version after a colon.
+    public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]
+
+    /// The router family of a provider string (`gatewayapi:v1` → `gatewayapi`).
+    public static func family(_ provider: String) -> String {
+        String(provider.split(separator: ":", maxSplits: 1).first ?? "")
+    }
+}
+
+extension CanarySpec {
+    public static let builtinMetrics: Set<String> = ["request-success-rate", "request-duration", "error-rate"]
+    public static let minimumIntervalSeconds = 10.0
+
+    /// The provider in force: `spec.provider`, else the operator's default.
+    public func effectiveProvider(default fallback: String) -> String { provider ?? fallback }
+
+    /// Every problem of the spec (empty when valid). `defaultProvider` is the operator's `--provider`.
+    public func validate(defaultProvider: String = CanaryProviders.kubernetes) -> [CanarySpecProblem] {
+        var out: [CanarySpecProblem] = []
+        func add(_ path: String, _ message: String, _ fix: String) {
+            out.append(CanarySpecProblem(path: "spec." + path, message: message, fix: fix))
+        }
+
+        if targetRef.name.isEmpty { add("targetRef.name", "is empty", "name the Deployment to deliver") }
+        if let k = targetRef.kind, k != "Deployment" {
+            add("targetRef.kind", "\(k) is not supported", "point targetRef at a Deployment (kind: Deployment)")
+        }
+        if let a = autoscalerRef, let k = a.kind, k != "HorizontalPodAutoscaler" {
+            add("autoscalerRef.kind", "\(k) is not supported", "use kind: HorizontalPodAutoscaler (autoscaling/v2)")
+        }
+        if !(1...65535).contains(service.port) {
+            add("service.port", "\(service.port) is not a port number", "use a port between 1 and 65535")
+        }
+        if case .int(let p)? = service.targetPort, !(1...65535).contains(p) {
+            add("service.targetPort", "\(p) is not a port number", "use a port between 1 and 65535 or a named port")
+        }
+        if let t = service.timeout, GoDuration.secondsOrNil(t) == nil {
+            add("service.timeout", "\"\(t)\" is not a duration", "write a duration such as 30s or 1m")
+        }
+        if let d = progressDeadlineSeconds, d < 1 {
+            add("progressDeadlineSeconds", "\(d) must be positive", "set it to the seconds a rollout may take, e.g. 600")
+        }
+
+        let provider = effectiveProvider(default: defaultProvider)
+        let family = CanaryProviders.family(provider)
+        if !CanaryProviders.known.contains(provider) {
+            add("provider", "unknown provider \"\(provider)\"",
+                "use one of kubernetes, gatewayapi, istio")
+        }
+
+        let a = effectiveAnalysis
+        validateAnalysis(a, family: family, add: add)
+        return out
+    }
+
+    private func validateAnalysis(_ a: CanaryAnalysis, family: String, add: (String, String, String) -> Void) {
+        if let i = a.interval {
+            do {
+                let s = try GoDuration.seconds(i)
+                if s < Self.minimumIntervalSeconds {
+                    add("analysis.interval", "\(i) is shorter than 10s", "use an interval of at least 10s")
+                }
+            } catch {
+                add("analysis.interval", error.description, "write a duration such as 1m or 30s")
+            }
+        }
+        if let t = a.threshold, t < 1 {
+            add("analysis.threshold", "\(t) must be at least 1", "set the number of failed checks before rollback, e.g. 5")
+        }
+        if let m = a.maxWeight, !(1...100).contains(m) {
+            add("analysis.maxWeight", "\(m) is outside 1..100", "set maxWeight to a percentage between 1 and 100")
+        }
+        if let s = a.stepWeight {
+            if s < 1 {
+                add("analysis.stepWeight", "\(s) must be at least 1", "set a positive step, e.g. 10")
+            } else if s > (a.maxWeight ?? 100) {
+                add("analysis.stepWeight", "\(s) is greater than maxWeight \(a.maxWeight ?? 100)",
+                    "make stepWeight less than or equal to maxWeight")
+            }
+        }
+        if let steps = a.stepWeights {
+            if steps.isEmpty {
+                add("analysis.stepWeights", "is empty", "list increasing weights, e.g. [1, 10, 50]")
+            }
+            for (i, w) in steps.enumerated() where !(1...100).contains(w) {
+                add("analysis.stepWeights[\(i)]", "\(w) is outside 1..100", "use percentages between 1 and 100")
+            }
+            for i in steps.indices.dropFirst() where steps[i] <= steps[i - 1] {
+                add("analysis.stepWeights[\(i)]", "\(steps[i]) does not increase on \(steps[i - 1])",
+                    "list the weights in strictly increasing order")
+            }
+            if let m = a.maxWeight, let last = steps.last, last > m {
+                add("analysis.stepWeights", "the last weight \(last) exceeds maxWeight \(m)",
+                    "lower the last step or raise maxWeight")
+            }
+            if a.stepWeight != nil {
+                add("analysis.stepWeight", "is set together with stepWeights", "set only one of stepWeight or stepWeights")
+            }
+        }
+        if let p = a.stepWeightPromotion, !(1...100).contains(p) {
+            add("analysis.stepWeightPromotion", "\(p) is outside 1..100", "use a percentage between 1 and 100")
+        }
+        if let it = a.iterations, it < 0 {
+            add("analysis.iterations", "\(it) is negative", "set the number of intervals to analyse, e.g. 10")
+        }
+        if let mw = a.mirrorWeight, !(0...100).contains(mw) {
+            add("analysis.mirrorWeight", "\(mw) is outside 0..100", "use a percentage between 0 and 100")
+        }
+        for (key, v) in [("primaryReadyThreshold", a.primaryReadyThreshold), ("canaryReadyThreshold", a.canaryReadyThreshold)] {
+            if let v, !(0...100).contains(v) {
+                add("analysis.\(key)", "\(v) is outside 0..100", "use the percentage of ready replicas required, e.g. 100")
+            }
+        }
+        let progressive = a.stepWeight != nil || !(a.stepWeights ?? []).isEmpty
+        if skipAnalysis != true, a.strategy == .canary, !progressive {
+            add("analysis", "has no plan", "set stepWeight (and maxWeight), stepWeights, or iterations")
+        }
+        if a.strategy == .abTesting, a.match?.arrayValue == nil {
+            add("analysis.match", "must be a list of match conditions", "write match as a list, e.g. [{headers: {x-canary: {exact: insider}}}]")
+        }
+
+        switch family {
+        case CanaryProviders.kubernetes:
+            if a.strategy == .canary && progressive {
+                add("provider", "provider kubernetes cannot split traffic",
+                    "use iterations (blue/green) or a mesh/gateway provider")
+            }
+            if a.strategy == .abTesting {
+                add("analysis.match", "provider kubernetes cannot route by request headers or cookies",
+                    "remove match (blue/green) or use the gatewayapi or istio provider")
+            }
+            if a.isMirroring {
+                add("analysis.mirror", "provider kubernetes cannot mirror traffic", "use the gatewayapi or istio provider")
+            }
+        case CanaryProviders.gatewayAPI:
+            if (service.gatewayRefs ?? []).isEmpty {
+                add("service.gatewayRefs", "is required by provider gatewayapi",
+                    "list the Gateway(s) the HTTPRoute attaches to, e.g. [{name: public, namespace: gateways}]")
+            }
+        default: break
+        }
+
+        var metricNames: Set<String> = []
+        for (i, m) in (a.metrics ?? []).enumerated() {
+            let p = "analysis.metrics[\(i)]"
+            if m.name.isEmpty { add("\(p).name", "is empty", "name the metric") }
+            if !metricNames.insert(m.name).inserted {
+                add("\(p).name", "\"\(m.name)\" is used twice", "give each metric a unique name")
+            }
+            if let r = m.thresholdRange, let lo = r.min, let hi = r.max, lo > hi {
+                add("\(p).thresholdRange", "min \(lo) is greater than max \(hi)", "make thresholdRange.min less than or equal to max")
+            }
+            if let iv = m.interval, GoDuration.secondsOrNil(iv) == nil {
+                add("\(p).interval", "\"\(iv)\" is not a duration", "write a duration such as 1m")
+            }
+            if !Self.builtinMetrics.contains(m.name), m.query == nil, m.templateRef == nil {
+                add(p, "\"\(m.name)\" is not a builtin metric and has no query or templateRef",
+                    "use request-success-rate, request-duration or error-rate, or set templateRef")
+            }
+        }
+
+        var hookNames: Set<String> = []
+        for (i, h) in (a.webhooks ?? []).enumerated() {
+            let p = "analysis.webhooks[\(i)]"
+            if h.name.isEmpty { add("\(p).name", "is empty", "name the webhook") }
+            if !hookNames.insert(h.name).inserted {
+                add("\(p).name", "\"\(h.name)\" is used twice", "give each webhook a unique name")
+            }
+            if !(h.url.hasPrefix("http://") || h.url.hasPrefix("https://")) {
+                add("\(p).url", "\"\(h.url)\" is not an http(s) URL", "write the full URL, e.g. http://loadtester.test/")
+            }
+            if let t = h.timeout, GoDuration.secondsOrNil(t).map({ $0 > 0 }) != true {
+                add("\(p).timeout", "\"\(t)\" is not a positive duration", "write a duration such as 30s")
+            }
+            if let r = h.retries, r < 0 { add("\(p).retries", "\(r) is negative", "set 0 or more retries") }
+        }
+    }
+}

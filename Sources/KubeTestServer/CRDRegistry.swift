@@ -1,0 +1,133 @@
+import KubeCore
+
+/// CustomResourceDefinitions becoming served resources, and their status.
+extension StoreState {
+    mutating func afterCreate(_ r: ServedResource, _ obj: JSONValue) {
+        if r.storageKey == ServedResource.crdKey { establishCRD(obj) }
+    }
+
+    mutating func afterUpdate(_ r: ServedResource, _ obj: JSONValue) {
+        if r.storageKey == ServedResource.crdKey, obj.deletionTimestamp == nil { establishCRD(obj) }
+    }
+
+    /// Serves the CRD's versions and reports acceptedNames and Established in its status.
+    mutating func establishCRD(_ crd: JSONValue) {
+        let resources = Self.servedResources(of: crd)
+        let group = crd["spec"]["group"].stringValue ?? ""
+        let plural = crd["spec"]["names"]["plural"].stringValue ?? ""
+        served = served.filter { !($0.value.isCustom && $0.value.type.group == group && $0.value.type.plural == plural) }
+        for r in resources { served[Self.servedKey(r.type.group, r.type.version, r.type.plural)] = r }
+
+        var names = crd["spec"]["names"]
+        if names["singular"].stringValue == nil { names["singular"] = .string((names["kind"].stringValue ?? "").lowercased()) }
+        if names["listKind"].stringValue == nil { names["listKind"] = .string((names["kind"].stringValue ?? "") + "List") }
+        let now = Self.now()
+        func condition(_ type: String, _ reason: String, _ message: String, previous: JSONValue) -> JSONValue {
+            let old = (previous["status"]["conditions"].arrayValue ?? []).first { $0["type"].stringValue == type }
+            let since = old?["status"].stringValue == "True" ? (old?["lastTransitionTime"] ?? .string(now)) : .string(now)
+            return ["type": .string(type), "status": "True", "reason": .string(reason), "message": .string(message), "lastTransitionTime": since]
+        }
+        var status = crd["status"].objectValue == nil ? JSONValue.object([:]) : crd["status"]
+        status["acceptedNames"] = names
+        status["conditions"] = [
+            condition("NamesAccepted", "NoConflicts", "no conflicts found", previous: crd),
+            condition("Established", "InitialNamesAccepted", "the initial names have been accepted", previous: crd),
+        ]
+        status["storedVersions"] = .array(
+            (crd["spec"]["versions"].arrayValue ?? []).filter { $0["storage"].boolValue == true }.compactMap { $0["name"] })
+        guard status != crd["status"] else { return }
+        var updated = crd
+        updated["status"] = status
+        let ref = ObjectRef(storageKey: ServedResource.crdKey, namespace: "", name: crd.name ?? "")
+        commit(.modified, ref, updated, old: crd)
+    }
+
+    mutating func unregisterCRD(_ crd: JSONValue) {
+        let group = crd["spec"]["group"].stringValue ?? ""
+        let plural = crd["spec"]["names"]["plural"].stringValue ?? ""
+        served = served.filter { !($0.value.isCustom && $0.value.type.group == group && $0.value.type.plural == plural) }
+        let key = "\(group)/\(plural)"
+        for entry in sortedObjects(key, namespace: nil) {
+            let ref = ObjectRef(storageKey: key, namespace: entry.ns, name: entry.name)
+            if let obj = lookup(ref) { commit(.deleted, ref, obj, old: obj) }
+        }
+        closeWatches(storageKey: key)
+    }
+
+    static func servedResources(of crd: JSONValue) -> [ServedResource] {
+        let spec = crd["spec"]
+        let names = spec["names"]
+        let group = spec["group"].stringValue ?? ""
+        let plural = names["plural"].stringValue ?? ""
+        let kind = names["kind"].stringValue ?? ""
+        let namespaced = spec["scope"].stringValue != "Cluster"
+        var out: [ServedResource] = []
+        for v in spec["versions"].arrayValue ?? [] where v["served"].boolValue != false {
+            guard let version = v["name"].stringValue else { continue }
+            var r = ServedResource(
+                type: ResourceType(group: group, version: version, plural: plural, kind: kind, namespaced: namespaced),
+                singular: names["singular"].stringValue ?? kind.lowercased())
+            r.isCustom = true
+            r.shortNames = (names["shortNames"].arrayValue ?? []).compactMap(\.stringValue)
+            r.categories = (names["categories"].arrayValue ?? []).compactMap(\.stringValue)
+            r.hasStatus = v["subresources"]["status"].objectValue != nil
+            let scale = v["subresources"]["scale"]
+            if scale.objectValue != nil {
+                r.scale = ScalePaths(
+                    specReplicas: Self.fieldPath(scale["specReplicasPath"].stringValue ?? ".spec.replicas"),
+                    statusReplicas: Self.fieldPath(scale["statusReplicasPath"].stringValue ?? ".status.replicas"),
+                    labelSelector: scale["labelSelectorPath"].stringValue.map(Self.fieldPath))
+            }
+            r.printerColumns = (v["additionalPrinterColumns"].arrayValue ?? []).map {
+                PrinterColumn(
+                    name: $0["name"].stringValue ?? "", type: $0["type"].stringValue ?? "string",
+                    jsonPath: $0["jsonPath"].stringValue ?? "", description: $0["description"].stringValue ?? "",
+                    priority: $0["priority"].intValue ?? 0, format: $0["format"].stringValue ?? "")
+            }
+            r.schema = v["schema"]["openAPIV3Schema"]
+            out.append(r)
+        }
+        return out
+    }
+
+    /// `.spec.replicas` → ["spec", "replicas"].
+    static func fieldPath(_ s: String) -> [String] { s.split(separator: ".").map(String.init) }
+}
+
+/// Structural defaulting from a CRD version's openAPIV3Schema: `default`s of absent
+/// properties, recursively through objects and array items.
+enum CRDDefaulting {
+    static func apply(schema: JSONValue, to obj: inout JSONValue) {
+        guard schema.objectValue != nil else { return }
+        var body = obj
+        // metadata, apiVersion and kind are the server's; default only the rest.
+        let meta = body["metadata"]
+        body = defaulted(body, schema)
+        body["metadata"] = meta
+        obj = body
+    }
+
+    static func defaulted(_ value: JSONValue, _ schema: JSONValue) -> JSONValue {
+        switch value {
+        case .object(var o):
+            if let props = schema["properties"].objectValue {
+                for (k, s) in props {
+                    if o[k] == nil, !s["default"].isNull { o[k] = s["default"] }
+                    if let v = o[k] { o[k] = defaulted(v, s) }
+                }
+            }
+            let additional = schema["additionalProperties"]
+            if additional.objectValue != nil {
+                let known = Set(schema["properties"].objectValue?.keys.map { $0 } ?? [])
+                for (k, v) in o where !known.contains(k) { o[k] = defaulted(v, additional) }
+            }
+            return .object(o)
+        case .array(let a):
+            let items = schema["items"]
+            guard items.objectValue != nil else { return value }
+            return .array(a.map { defaulted($0, items) })
+        default:
+            return value
+        }
+    }
+}

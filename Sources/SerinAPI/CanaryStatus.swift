@@ -99,7 +99,7 @@ public struct CanaryStatus: Codable, Sendable, Hashable {
         default: status = .unknown
         }
         return Condition(type: promotedCondition, status: status, reason: phase.rawValue, message: message,
-                         lastTransitionTime: time, lastUpdateTime: time, observedGeneration: generation)
+                         lastTransitionTime: time, observedGeneration: generation)
     }
 }
 

@@ -84,7 +84,7 @@ extension KubeClient {
             let body = Array(buffer: buffer)
             logger.debug("API request", metadata: ["verb": "\(r.verb)", "path": "\(r.path)", "code": "\(code)"])
             if (200..<300).contains(code) { return .success(body) }
-            return .failure(.api(Self.apiError(code: code, headers: response.headers, body: body)))
+            return .failure(.api(Self.apiError(code: code, retryAfterHeader: response.headers.first(name: "Retry-After"), body: body)))
         } catch {
             record(verb: r.verb, code: "error", since: started)
             return .failure(classify(error, r))
@@ -128,8 +128,9 @@ extension KubeClient {
 
     /// A non-2xx answer as a typed error: the Status body when there is one, otherwise a
     /// Status made from the code and the start of the body.
-    static func apiError(code: Int, headers: HTTPHeaders, body: [UInt8]) -> KubeAPIError {
-        let retryAfter = headers.first(name: "Retry-After").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    static func apiError(code: Int, retryAfterHeader: String?, body: [UInt8]) -> KubeAPIError {
+        // Only the delay-seconds form; an HTTP-date is rare from API servers and proxies.
+        let retryAfter = retryAfterHeader.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         var status: APIStatus
         if let json = try? JSONValue(parsing: body), json["kind"].stringValue == "Status" {
             status = APIStatus(json: json, httpCode: code)

@@ -54,7 +54,7 @@ extension KubeClient {
             record(verb: r.verb, code: String(code), since: started)
             if (200..<300).contains(code) { return .success(response) }
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array(buffer: $0) } ?? []
-            return .failure(.api(Self.apiError(code: code, headers: response.headers, body: body)))
+            return .failure(.api(Self.apiError(code: code, retryAfterHeader: response.headers.first(name: "Retry-After"), body: body)))
         } catch {
             record(verb: r.verb, code: "error", since: started)
             return .failure(classify(error, r))

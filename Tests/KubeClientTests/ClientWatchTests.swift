@@ -1,0 +1,157 @@
+import Foundation
+import KubeClient
+import KubeCore
+import Testing
+
+/// Reads events from a watch stream until `count` non-bookmark events arrived or it ends.
+func collect(
+    _ stream: AsyncThrowingStream<WatchEvent, any Error>, count: Int, includeBookmarks: Bool = false, within seconds: Double = 10
+) async throws -> [WatchEvent] {
+    try await withDeadline(seconds) {
+        var out: [WatchEvent] = []
+        for try await e in stream {
+            if e.type == .bookmark && !includeBookmarks { continue }
+            out.append(e)
+            if out.count >= count { break }
+        }
+        return out
+    }
+}
+
+@Suite("KubeClient watch over HTTPS")
+struct ClientWatchTests {
+    @Test func addedModifiedDeletedFromTheListsResourceVersion() async throws {
+        try await withHarness { _, client in
+            try await createNamespace(client, "w")
+            let start = try await client.list(.configMaps, namespace: "w")
+            let stream = try await client.watch(.configMaps, namespace: "w", options: WatchOptions(resourceVersion: start.resourceVersion))
+            let cm = try await client.create(.configMaps, namespace: "w", configMap("a", namespace: "w"))
+            _ = try await client.patch(.configMaps, namespace: "w", name: "a", type: .merge, ["data": ["k": "v"]])
+            try await client.delete(.configMaps, namespace: "w", name: "a")
+            let events = try await collect(stream, count: 3)
+            #expect(events.map(\.type) == [.added, .modified, .deleted])
+            #expect(events.allSatisfy { $0.object.name == "a" })
+            #expect(events[0].object.uid == cm.uid)
+            #expect(events[1].object["data"]["k"] == "v")
+        }
+    }
+
+    @Test func resumeFromAResourceVersionSeesOnlyLaterEvents() async throws {
+        try await withHarness { _, client in
+            try await createNamespace(client, "r")
+            let first = try await client.create(.configMaps, namespace: "r", configMap("first", namespace: "r"))
+            _ = try await client.create(.configMaps, namespace: "r", configMap("second", namespace: "r"))
+            _ = try await client.create(.configMaps, namespace: "r", configMap("third", namespace: "r"))
+            let stream = try await client.watch(
+                .configMaps, namespace: "r", options: WatchOptions(resourceVersion: first.resourceVersion, allowWatchBookmarks: false))
+            let events = try await collect(stream, count: 2)
+            #expect(events.map(\.type) == [.added, .added])
+            #expect(events.compactMap(\.object.name) == ["second", "third"])
+        }
+    }
+
+    @Test func bookmarksArriveWhenAsked() async throws {
+        var serverOptions = Harness.fastServerOptions()
+        serverOptions.bookmarkInterval = .milliseconds(200)
+        try await withHarness(serverOptions: serverOptions) { _, client in
+            let list = try await client.list(.configMaps, namespace: "default")
+            let stream = try await client.watch(
+                .configMaps, namespace: "default", options: WatchOptions(resourceVersion: list.resourceVersion, allowWatchBookmarks: true))
+            let events = try await collect(stream, count: 1, includeBookmarks: true)
+            #expect(events.first?.type == .bookmark)
+            #expect(events.first?.object.resourceVersion?.isEmpty == false)
+        }
+    }
+
+    @Test func expiredResourceVersionIsAnErrorEventWith410() async throws {
+        try await withHarness { h, client in
+            try await createNamespace(client, "g")
+            let old = try await client.create(.configMaps, namespace: "g", configMap("x", namespace: "g"))
+            _ = try await client.patch(.configMaps, namespace: "g", name: "x", type: .merge, ["data": ["a": "b"]])
+            h.server.faults.forgetHistory()
+            let stream = try await client.watch(.configMaps, namespace: "g", options: WatchOptions(resourceVersion: old.resourceVersion))
+            let events = try await collect(stream, count: 1)
+            #expect(events.first?.type == .error)
+            let status = APIStatus(json: events.first?.object ?? .null, httpCode: 0)
+            #expect(status.code == 410)
+            #expect(status.reason == "Expired" || status.reason == "Gone")
+        }
+    }
+
+    @Test func streamFinishesWhenTheServerClosesIt() async throws {
+        try await withHarness { h, client in
+            let stream = try await client.watch(.configMaps, namespace: "default", options: WatchOptions(allowWatchBookmarks: false))
+            let done = Task {
+                var n = 0
+                for try await e in stream where e.type != .bookmark { n += 1 }
+                return n
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            h.server.faults.closeAllWatches()
+            let n = try await withDeadline(10) { try await done.value }
+            #expect(n >= 0)  // ended normally (no throw) within the deadline
+        }
+    }
+
+    @Test func serverSideTimeoutEndsTheStream() async throws {
+        try await withHarness { _, client in
+            let list = try await client.list(.configMaps, namespace: "default")
+            let stream = try await client.watch(
+                .configMaps, namespace: "default", options: WatchOptions(resourceVersion: list.resourceVersion, allowWatchBookmarks: false, timeoutSeconds: 1))
+            let started = ContinuousClock.now
+            let events = try await collect(stream, count: 100, within: 10)
+            #expect(events.isEmpty)
+            #expect(ContinuousClock.now - started >= .milliseconds(900))
+        }
+    }
+
+    @Test func cancellingTheConsumerClosesTheConnection() async throws {
+        try await withHarness { h, client in
+            try await createNamespace(client, "c")
+            let list = try await client.list(.configMaps, namespace: "c")
+            let consumer = Task {
+                let stream = try await client.watch(.configMaps, namespace: "c", options: WatchOptions(resourceVersion: list.resourceVersion))
+                var seen = 0
+                for try await e in stream where e.type == .added { seen += 1 }
+                return seen
+            }
+            _ = try await client.create(.configMaps, namespace: "c", configMap("one", namespace: "c"))
+            try await Task.sleep(for: .milliseconds(300))
+            consumer.cancel()
+            // The consumer ends promptly instead of waiting for more events.
+            _ = try? await withDeadline(5) { try await consumer.value }
+            #expect(consumer.isCancelled)
+            // Several watches opened and cancelled in a row do not exhaust connections.
+            for i in 0..<12 {
+                let t = Task {
+                    let s = try await client.watch(.configMaps, namespace: "c", options: WatchOptions(resourceVersion: list.resourceVersion))
+                    for try await _ in s {}
+                }
+                try await Task.sleep(for: .milliseconds(30))
+                t.cancel()
+                _ = i
+            }
+            let after = try await withDeadline(10) { try await client.list(.configMaps, namespace: "c") }
+            #expect(after.items.count == 1)
+            _ = h
+        }
+    }
+
+    @Test func watchOpenFailureIsThrownAndRetried() async throws {
+        try await withHarness { h, client in
+            h.server.faults.failNext(1, status: 503, verb: "watch", resource: "configmaps")
+            let list = try await client.list(.configMaps, namespace: "default")
+            h.server.faults.resetCounts()
+            let stream = try await client.watch(.configMaps, namespace: "default", options: WatchOptions(resourceVersion: list.resourceVersion))
+            #expect(h.server.faults.requestCount(verb: "watch") == 2)
+            _ = try await client.create(.configMaps, namespace: "default", configMap("after-retry", namespace: "default"))
+            #expect(try await collect(stream, count: 1).first?.object.name == "after-retry")
+
+            h.server.faults.failNext(1, status: 403, verb: "watch", resource: "configmaps")
+            let e = await #expect(throws: KubeAPIError.self) {
+                try await client.watch(.configMaps, namespace: "default", options: WatchOptions())
+            }
+            #expect(e?.code == 403)
+        }
+    }
+}

@@ -12,6 +12,8 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
     /// PEM bundle of CAs to trust in addition to nothing else (replaces the system roots).
     public var caCertificatePEM: String?
     public var insecureSkipVerify: Bool
+    /// Other values to keep out of messages (e.g. analysis args read from Secrets); never sent.
+    public var extraSecrets: [String] = []
 
     public init(bearerToken: String? = nil, username: String? = nil, password: String? = nil,
                 headers: [String: String] = [:], caCertificatePEM: String? = nil, insecureSkipVerify: Bool = false) {
@@ -37,6 +39,7 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
     var secretValues: [String] {
         var values = [bearerToken, password].compactMap { $0 }
         values += headers.values
+        values += extraSecrets
         if let u = username, let p = password { values.append(u + ":" + p) }
         return values.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
     }

@@ -1,0 +1,153 @@
+import Foundation
+import SerinAPI
+
+/// Takes one measurement of an analysis metric (args already substituted): asks the provider,
+/// turns the answer into `result` and applies the conditions. Never throws: failures are
+/// Error measurements whose message names the cause (never a credential).
+public struct AnalysisMeasurer: Sendable {
+    public var client: PrometheusClient
+    /// The operator's `--metrics-server`, for metrics that name no address.
+    public var defaultAddress: String?
+    public var now: @Sendable () -> Date
+
+    public init(client: PrometheusClient, defaultAddress: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.client = client
+        self.defaultAddress = defaultAddress
+        self.now = now
+    }
+
+    /// `credentials`: resolved from `authentication.secretRef` by the controller.
+    public func measure(_ metric: AnalysisMetric, credentials: MetricCredentials = .none) async -> AnalysisMeasurement {
+        let started = now()
+        var m: AnalysisMeasurement
+        if let p = metric.provider.prometheus {
+            m = await prometheus(metric, p, credentials: credentials)
+        } else if let c = metric.provider.compare {
+            m = await compare(c, credentials: credentials)
+        } else {
+            m = AnalysisMeasurement(phase: .error, message: "metric \"\(metric.name)\" has no supported provider")
+        }
+        m.startedAt = CanaryMetricEvaluator.rfc3339(started)
+        m.finishedAt = CanaryMetricEvaluator.rfc3339(now())
+        if let msg = m.message { m.message = credentials.redact(msg) }
+        return m
+    }
+
+    func endpoint(address: String?, timeout: Int?, insecure: Bool?, headers: [AnalysisHeader]?,
+                  authentication: PrometheusAuthentication?, credentials: MetricCredentials) throws -> PrometheusEndpoint {
+        guard let address = address.flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultAddress else {
+            throw MetricSpecError("no Prometheus address: set provider.prometheus.address or --metrics-server")
+        }
+        if authentication?.oauth2 != nil || authentication?.sigv4 != nil {
+            throw MetricSpecError("authentication.oauth2 and authentication.sigv4 are not supported; use authentication.secretRef or headers")
+        }
+        var creds = credentials
+        for h in headers ?? [] { creds.headers[h.key] = h.value }
+        if insecure == true { creds.insecureSkipVerify = true }
+        return PrometheusEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))
+    }
+
+    func prometheus(_ metric: AnalysisMetric, _ p: PrometheusProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
+        let meta = ["query": p.query]
+        do {
+            let ep = try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure, headers: p.headers,
+                                  authentication: p.authentication, credentials: credentials)
+            let response = try await client.query(p.query, at: now(), endpoint: ep)
+            let value = ExprValue(response.result)
+            let (phase, message) = AnalysisRunEvaluator.judge(
+                value: value, successCondition: metric.successCondition, failureCondition: metric.failureCondition)
+            var md = meta
+            if !response.warnings.isEmpty { md["warnings"] = response.warnings.joined(separator: "; ") }
+            return AnalysisMeasurement(phase: phase, message: message, value: Self.text(value), metadata: md)
+        } catch {
+            return AnalysisMeasurement(phase: .error, message: "\(error)", metadata: meta)
+        }
+    }
+
+    func compare(_ c: CompareProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
+        let meta = ["canaryQuery": c.canaryQuery, "baselineQuery": c.baselineQuery]
+        do {
+            let ep = try endpoint(address: c.address, timeout: c.timeout, insecure: c.insecure, headers: c.headers,
+                                  authentication: c.authentication, credentials: credentials)
+            let window = try DurationString.seconds(c.window ?? "5m")
+            let step = try c.step.map { try DurationString.seconds($0) } ?? max(15, window / 60)
+            let end = now(), start = end.addingTimeInterval(-window)
+            async let canary = client.queryRange(c.canaryQuery, start: start, end: end, step: step, endpoint: ep)
+            async let baseline = client.queryRange(c.baselineQuery, start: start, end: end, step: step, endpoint: ep)
+            let cs = try CanaryMetricEvaluator.samples(try await canary.result)
+            let bs = try CanaryMetricEvaluator.samples(try await baseline.result)
+            let judge = CompareJudge(confidence: c.confidence ?? 0.95, allowedIncrease: c.allowedIncrease ?? 0.1,
+                                     lowerIsWorse: c.direction == "decrease")
+            switch judge.judge(canary: cs, baseline: bs) {
+            case .noData(let why):
+                return AnalysisMeasurement(phase: .inconclusive, message: "no data: \(why)", metadata: meta)
+            case .judged(let o):
+                var md = meta
+                md["pValue"] = CompareJudge.pString(o.pValue)
+                md["effectSize"] = PromFormat.number(o.effectSize)
+                md["canaryMedian"] = PromFormat.number(o.canaryMedian)
+                md["baselineMedian"] = PromFormat.number(o.baselineMedian)
+                return AnalysisMeasurement(phase: o.worse ? .failed : .successful, message: o.message,
+                                           value: PromFormat.number(o.effectSize), metadata: md)
+            }
+        } catch {
+            return AnalysisMeasurement(phase: .error, message: "\(error)", metadata: meta)
+        }
+    }
+
+    /// `0.99` for a number, `[0.99,0.98]` for a vector (Argo's value text).
+    static func text(_ v: ExprValue) -> String {
+        switch v {
+        case .number(let d): return PromFormat.number(d)
+        case .array(let a): return "[" + a.map(text).joined(separator: ",") + "]"
+        case .string(let s): return s
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+}
+
+/// One reconcile of an AnalysisRun without the Kubernetes part: assess, take the measurements
+/// that are due, record them, assess again. The caller writes the status and requeues at
+/// `nextMeasurementAt`.
+public struct AnalysisRunner: Sendable {
+    public var measurer: AnalysisMeasurer
+
+    public init(measurer: AnalysisMeasurer) { self.measurer = measurer }
+
+    /// `secret` resolves args' `valueFrom.secretKeyRef`; `credentials` gives each metric's credentials.
+    public func reconcile(spec: AnalysisRunSpec, status: AnalysisRunStatus?, now: Date,
+                          secret: (AnalysisSecretKeyRef) -> String? = { _ in nil },
+                          credentials: (AnalysisMetric) -> MetricCredentials = { _ in .none }) async -> AnalysisRunDecision {
+        let first = AnalysisRunEvaluator.evaluate(spec: spec, status: status, now: now)
+        guard !first.due.isEmpty else { return first }
+        let args: [String: String]
+        do {
+            args = try AnalysisArguments.resolve(spec.args ?? [], secret: secret)
+        } catch {
+            var st = first.status
+            st.phase = .error
+            st.message = error.message
+            return AnalysisRunDecision(status: st, due: [], nextMeasurementAt: nil)
+        }
+        var st = first.status
+        for name in first.due {
+            guard let raw = spec.metrics.first(where: { $0.name == name }) else { continue }
+            let m: AnalysisMeasurement
+            do {
+                let metric = try AnalysisArguments.substitute(raw, args: args)
+                var creds = credentials(metric)
+                // Secret-sourced arg values are credentials too: keep them out of messages.
+                for a in spec.args ?? [] where a.valueFrom?.secretKeyRef != nil {
+                    if let v = args[a.name] { creds.extraSecrets.append(v) }
+                }
+                m = await measurer.measure(metric, credentials: creds)
+            } catch {
+                let t = CanaryMetricEvaluator.rfc3339(now)
+                m = AnalysisMeasurement(phase: .error, message: error.message, startedAt: t, finishedAt: t)
+            }
+            st = AnalysisRunEvaluator.record(m, metric: name, spec: spec, status: st)
+        }
+        return AnalysisRunEvaluator.evaluate(spec: spec, status: st, now: now)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import KubeClient
+import KubeCore
+import KubeTestServer
+import Testing
+
+@testable import KubeRuntime
+
+@Suite("Leader election over HTTP", .timeLimit(.minutes(1)))
+struct LeaderElectionHTTPTests {
+    func config(_ id: String, lease: Duration = .seconds(2), renew: Duration = .milliseconds(1200),
+                retry: Duration = .milliseconds(100)) -> LeaderElectionConfig {
+        LeaderElectionConfig(
+            leaseName: "serin-leader", leaseNamespace: "default", identity: id, leaseDuration: lease, renewDeadline: renew,
+            retryPeriod: retry)
+    }
+
+    func lease(_ env: HTTPEnvironment) async throws -> JSONValue {
+        try await env.client.get(.leases, namespace: "default", name: "serin-leader")
+    }
+
+    @Test func secondCandidateTakesOverWithinLeaseDurationAfterLeaderStopsRenewing() async throws {
+        try await HTTPEnvironment.with { env in
+            let a = LeaderElector(api: env.client, config: config("a"))
+            let b = LeaderElector(api: env.client, config: config("b"))
+            let runA = Task { await a.run() }
+            #expect(await eventually { a.isLeader })
+            let runB = Task { await b.run() }
+            // While a renews, b waits however long it tries.
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(a.isLeader)
+            #expect(!b.isLeader)
+            #expect(try await lease(env)["spec"]["holderIdentity"] == "a")
+            try a.fence()
+            #expect(throws: LeaderElectionError.self) { try b.fence() }
+
+            // a stops renewing without releasing (a crash).
+            runA.cancel()
+            await runA.value
+            let stopped = ContinuousClock.now
+            #expect(await eventually(timeout: .seconds(5)) { b.isLeader })
+            let took = ContinuousClock.now - stopped
+            // Lease 2 s as observed by b (from a's last renew it saw), plus at most a retry period with jitter.
+            #expect(took < .milliseconds(2000 + 100 * 2 + 400), "took \(took)")
+            #expect(took > .milliseconds(1500), "took \(took): b must not take a live lease")
+            let spec = try await lease(env)["spec"]
+            #expect(spec["holderIdentity"] == "b")
+            #expect(spec["leaseTransitions"] == 1)
+            #expect(spec["leaseDurationSeconds"] == 2)
+            // a's own view: its last renew is older than the lease duration, so it is fenced off.
+            #expect(throws: LeaderElectionError.self) { try a.fence() }
+            try b.fence()
+            runB.cancel()
+            await runB.value
+        }
+    }
+
+    @Test func gracefulReleaseHandsOverWithinASecond() async throws {
+        try await HTTPEnvironment.with { env in
+            // Default lease timing: without the release, b would wait 15 s.
+            let a = LeaderElector(api: env.client, config: config("a", lease: .seconds(15), renew: .seconds(10), retry: .milliseconds(200)))
+            let b = LeaderElector(api: env.client, config: config("b", lease: .seconds(15), renew: .seconds(10), retry: .milliseconds(200)))
+            let runA = Task { await a.run() }
+            #expect(await eventually { a.isLeader })
+            let runB = Task { await b.run() }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!b.isLeader)
+
+            runA.cancel()
+            await runA.value
+            await a.release()
+            let released = ContinuousClock.now
+            #expect(!a.isLeader)
+            #expect(throws: LeaderElectionError.self) { try a.fence() }
+            #expect(await eventually(timeout: .seconds(3)) { b.isLeader })
+            let took = ContinuousClock.now - released
+            #expect(took < .seconds(1), "took \(took)")
+            let spec = try await lease(env)["spec"]
+            #expect(spec["holderIdentity"] == "b")
+            #expect(spec["leaseTransitions"] == 1)
+            runB.cancel()
+            await runB.value
+        }
+    }
+
+    @Test func leaderThatCannotRenewStopsLeadingWithinRenewDeadline() async throws {
+        try await HTTPEnvironment.with { env in
+            let a = LeaderElector(api: env.client, config: config("a", lease: .seconds(3), renew: .seconds(1), retry: .milliseconds(100)))
+            let changes = Box<[Bool]>([])
+            let watcher = Task {
+                for await leading in a.changes() { changes.update { $0.append(leading) } }
+            }
+            let runA = Task { await a.run() }
+            #expect(await eventually { a.isLeader })
+            try a.fence()
+            env.server.faults.failNext(100_000, status: 500, verb: "update", resource: "leases")
+            let failing = ContinuousClock.now
+            #expect(await eventually(timeout: .seconds(4)) { !a.isLeader })
+            let took = ContinuousClock.now - failing
+            #expect(took < .milliseconds(1000 + 100 + 500), "took \(took)")
+            #expect(throws: LeaderElectionError.self) { try a.fence() }
+            #expect(await eventually { changes.value == [false, true, false] })
+            // When the API server recovers, it leads again.
+            env.server.faults.clear()
+            #expect(await eventually(timeout: .seconds(5)) { a.isLeader })
+            runA.cancel()
+            watcher.cancel()
+            await runA.value
+        }
+    }
+
+    @Test func concurrentCandidatesElectExactlyOneLeader() async throws {
+        try await HTTPEnvironment.with { env in
+            let electors = (0..<4).map { LeaderElector(api: env.client, config: config("c\($0)")) }
+            let runs = electors.map { e in Task { await e.run() } }
+            #expect(await eventually { electors.contains { $0.isLeader } })
+            for _ in 0..<10 {
+                #expect(electors.filter(\.isLeader).count == 1)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let leader = try #require(electors.first { $0.isLeader })
+            #expect(try await lease(env)["spec"]["holderIdentity"].stringValue == leader.config.identity)
+            for r in runs { r.cancel() }
+            for r in runs { await r.value }
+        }
+    }
+}

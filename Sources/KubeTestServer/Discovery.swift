@@ -34,10 +34,10 @@ struct Discovery {
         case 3 where segs[0] == "apis":
             let list = resourceList(group: segs[1], version: segs[2])
             return list["resources"].arrayValue?.isEmpty == false ? ok(list) : nil
-        case 2 where segs[0] == "openapi":
-            // No OpenAPI documents: kubectl's client-side apply works without them.
-            return error404()
         default:
+            if segs.first == "openapi" {
+                return OpenAPI(core: core).answer(segs).map(ok) ?? error404()
+            }
             return nil
         }
     }

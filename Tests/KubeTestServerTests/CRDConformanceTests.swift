@@ -1,0 +1,123 @@
+import KubeCore
+import KubeTestServer
+import Testing
+
+@Suite("KubeTestServer CRDs", .timeLimit(.minutes(1)))
+struct CRDConformanceTests {
+    static let crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    static let widgets = "/apis/example.com/v1/namespaces/default/widgets"
+
+    @Test func crdBecomesServedWithStatusAndDiscovery() async throws {
+        try await ServerHarness.with { h in
+            #expect(try await h.get(Self.widgets).status == 404)
+            let created = try await h.post(Self.crds, Fixtures.widgetCRD)
+            #expect(created.status == 201)
+            let crd = try await h.get("\(Self.crds)/widgets.example.com").json
+            let established = (crd["status"]["conditions"].arrayValue ?? []).first { $0["type"] == "Established" }
+            #expect(established?["status"] == "True")
+            #expect(crd["status"]["acceptedNames"]["kind"] == "Widget")
+
+            let list = try await h.get(Self.widgets)
+            #expect(list.status == 200)
+            #expect(list.json["kind"] == "WidgetList")
+
+            let groups = try await h.get("/apis").json
+            let group = (groups["groups"].arrayValue ?? []).first { $0["name"] == "example.com" }
+            #expect(group?["preferredVersion"]["groupVersion"] == "example.com/v1")
+            let resources = try await h.get("/apis/example.com/v1").json["resources"].arrayValue ?? []
+            let main = resources.first { $0["name"] == "widgets" }
+            #expect(main?["kind"] == "Widget")
+            #expect(main?["namespaced"] == true)
+            #expect(main?["shortNames"] == ["wd"])
+            #expect(main?["categories"] == ["all", "gadgets"])
+            #expect(resources.contains { $0["name"] == "widgets/status" })
+            #expect(resources.contains { $0["name"] == "widgets/scale" })
+        }
+    }
+
+    @Test func customResourcesGetSchemaDefaultsAndSubresources() async throws {
+        try await ServerHarness.with { h in
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            var w = Fixtures.widget("w1")
+            w["spec"]["parts"] = [["name": "a"], ["weight": 5]]
+            let created = try await h.post(Self.widgets, w)
+            #expect(created.status == 201)
+            #expect(created.json["spec"]["size"] == 3)
+            #expect(created.json["spec"]["parts"][0]["weight"] == 1)
+            #expect(created.json["spec"]["parts"][1]["weight"] == 5)
+            #expect(created.json["apiVersion"] == "example.com/v1")
+
+            // status subresource isolation for custom resources
+            var s = created.json
+            s["status"] = ["replicas": 1, "selector": "app=w1", "conditions": [["type": "Ready", "status": "True"]]]
+            s["spec"]["size"] = 10
+            let st = try await h.put("\(Self.widgets)/w1/status", s).json
+            #expect(st["status"]["replicas"] == 1)
+            #expect(st["spec"]["size"] == 3)
+
+            let scale = try await h.get("\(Self.widgets)/w1/scale").json
+            #expect(scale["spec"]["replicas"] == 1)
+            #expect(scale["status"]["selector"] == "app=w1")
+            let scaled = try await h.patch("\(Self.widgets)/w1/scale", ["spec": ["replicas": 4]])
+            #expect(scaled.status == 200)
+            #expect(try await h.get("\(Self.widgets)/w1").json["spec"]["replicas"] == 4)
+
+            // Custom resources take merge and JSON patches, not strategic merge.
+            let smp = try await h.patch("\(Self.widgets)/w1", ["spec": ["size": 1]], type: "application/strategic-merge-patch+json")
+            #expect(smp.status == 415)
+        }
+    }
+
+    @Test func tableResponsesUsePrinterColumns() async throws {
+        try await ServerHarness.with { h in
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            _ = try await h.post(Self.widgets, Fixtures.widget("w1", size: 7))
+            _ = try await h.patch("\(Self.widgets)/w1/status", ["status": ["conditions": [["type": "Synced", "status": "False"], ["type": "Ready", "status": "True"]]]])
+            let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+            let t = try await h.get(Self.widgets, headers: ["Accept": accept]).json
+            #expect(t["kind"] == "Table")
+            #expect(t["apiVersion"] == "meta.k8s.io/v1")
+            let cols = (t["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue }
+            #expect(cols == ["Name", "Size", "Ready", "Color", "Age"])
+            let cells = t["rows"][0]["cells"].arrayValue ?? []
+            #expect(cells.count == 5)
+            #expect(cells[0] == "w1")
+            #expect(cells[1] == 7)
+            #expect(cells[2] == "True")
+            #expect(cells[3] == "red")
+            #expect(cells[4].stringValue?.hasSuffix("s") == true)
+            #expect(t["rows"][0]["object"]["kind"] == "PartialObjectMetadata")
+
+            let one = try await h.get("\(Self.widgets)/w1?includeObject=Object", headers: ["Accept": accept]).json
+            #expect(one["rows"][0]["object"]["kind"] == "Widget")
+
+            let deployTable = try await h.get("/apis/apps/v1/namespaces/default/deployments", headers: ["Accept": accept]).json
+            #expect(deployTable["kind"] == "Table")
+            #expect((deployTable["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue } == ["Name", "Ready", "Up-to-date", "Available", "Age"])
+        }
+    }
+
+    @Test func deletingTheCRDStopsServing() async throws {
+        try await ServerHarness.with { h in
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            _ = try await h.post(Self.widgets, Fixtures.widget("w1"))
+            #expect(try await h.delete("\(Self.crds)/widgets.example.com").status == 200)
+            #expect(try await h.get(Self.widgets).status == 404)
+            let groups = try await h.get("/apis").json["groups"].arrayValue ?? []
+            #expect(!groups.contains { $0["name"] == "example.com" })
+            // recreated: the old objects are gone
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            #expect(try await h.get("\(Self.widgets)/w1").status == 404)
+        }
+    }
+
+    @Test func invalidCRDIsRejected() async throws {
+        try await ServerHarness.with { h in
+            var bad = Fixtures.widgetCRD
+            bad["metadata"]["name"] = "wrong.example.com"
+            let r = try await h.post(Self.crds, bad)
+            #expect(r.status == 422)
+            #expect(r.json["details"]["causes"][0]["field"] == "metadata.name")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Testing
+@testable import SerinOperator
+
+@Suite struct OperatorOptionsTests {
+    @Test func defaultsAreValid() {
+        #expect(OperatorOptions().validate().isEmpty)
+    }
+
+    @Test func badValuesNameTheFlagAndTheFix() {
+        var o = OperatorOptions()
+        o.workers = 0
+        o.renewDeadlineSeconds = 20
+        o.logFormat = "xml"
+        o.metricsAddress = "8080"
+        let fields = o.validate().map(\.field)
+        #expect(fields == ["--workers", "--renew-deadline", "--log-format", "--metrics-address"])
+        #expect(o.validate()[1].description.contains("must be shorter than --lease-duration"))
+    }
+
+    @Test func hostPortParsing() throws {
+        let all = try OperatorOptions.hostPort(":8080")
+        #expect(all.host == "0.0.0.0" && all.port == 8080)
+        let loop = try OperatorOptions.hostPort("127.0.0.1:0")
+        #expect(loop.host == "127.0.0.1" && loop.port == 0)
+        let v6 = try OperatorOptions.hostPort("[::1]:9")
+        #expect(v6.host == "::1" && v6.port == 9)
+        #expect(throws: OptionsError.self) { try OperatorOptions.hostPort("localhost") }
+        #expect(throws: OptionsError.self) { try OperatorOptions.hostPort(":99999") }
+    }
+}

@@ -1,1 +1,165 @@
+import Foundation
 import Testing
+import KubeCore
+import SerinAPI
+import Traffic
+@testable import Delivery
+
+/// The reference manifest (../shared/examples/seed-canary.yaml), inlined so the test stands alone.
+let seedCanaryYAML = """
+apiVersion: serin.dev/v1alpha1
+kind: Canary
+metadata:
+  name: user-service-canary
+  namespace: microservices
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: user-service
+  autoscalerRef:
+    apiVersion: autoscaling/v2
+    kind: HorizontalPodAutoscaler
+    name: user-service
+  service:
+    port: 80
+    targetPort: 3000
+    gateways:
+    - public-gateway.istio-system.svc.cluster.local
+    hosts:
+    - api.mycompany.com
+    trafficPolicy:
+      tls:
+        mode: DISABLE
+  analysis:
+    interval: 1m
+    threshold: 10
+    maxWeight: 50
+    stepWeight: 5
+    metrics:
+    - name: request-success-rate
+      thresholdRange:
+        min: 99
+      interval: 1m
+    - name: request-duration
+      thresholdRange:
+        max: 500
+      interval: 1m
+    - name: error-rate
+      thresholdRange:
+        max: 1
+      interval: 1m
+    webhooks:
+    - name: integration-tests
+      url: http://test-runner.microservices.svc.cluster.local/
+      timeout: 30s
+      metadata:
+        type: bash
+        cmd: "curl -sd 'test' http://user-service-canary/api/health"
+    - name: load-test
+      url: http://test-runner.microservices.svc.cluster.local/
+      timeout: 5m
+      metadata:
+        type: bash
+        cmd: "hey -z 5m -q 10 -c 2 http://user-service-canary/api/users"
+"""
+
+func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML) }
+
+@Suite struct SeedCanaryTests {
+    @Test func seedDecodesWithEveryField() throws {
+        let c = try seedCanary()
+        #expect(c.name == "user-service-canary")
+        #expect(c.namespace == "microservices")
+        #expect(c.spec.targetRef == CrossNamespaceRef(apiVersion: "apps/v1", kind: "Deployment", name: "user-service"))
+        #expect(c.spec.autoscalerRef?.kind == "HorizontalPodAutoscaler")
+        #expect(c.spec.service.port == 80)
+        #expect(c.spec.service.targetPort == .int(3000))
+        #expect(c.spec.service.gateways == ["public-gateway.istio-system.svc.cluster.local"])
+        #expect(c.spec.service.hosts == ["api.mycompany.com"])
+        #expect(c.spec.service.trafficPolicy == ["tls": ["mode": "DISABLE"]])
+        let a = try #require(c.spec.analysis)
+        #expect(a.intervalSeconds == 60)
+        #expect(a.effectiveThreshold == 10)
+        #expect(a.weightPlan == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50])
+        #expect(a.metrics?.map(\.name) == ["request-success-rate", "request-duration", "error-rate"])
+        #expect(a.metrics?[0].thresholdRange?.min == 99)
+        #expect(a.metrics?[1].thresholdRange?.max == 500)
+        #expect(a.webhooks?.count == 2)
+        #expect(a.webhooks?.allSatisfy { $0.effectiveType == .rollout } == true)
+        #expect(a.webhooks?[1].timeoutSeconds == 300)
+        #expect(a.webhooks?[0].metadata?["cmd"] == "curl -sd 'test' http://user-service-canary/api/health")
+        #expect(c.spec.effectiveProgressDeadlineSeconds == 600)
+        #expect(a.strategy == .canary)
+    }
+
+    @Test func seedDecodesFromItsJSONForm() throws {
+        // The JSON the API server would store; decoding it again gives the same Canary.
+        let c = try seedCanary()
+        let again = try Canary(json: JSONValue(parsing: c.json.serialized()))
+        #expect(again == c)
+    }
+
+    @Test func seedIsValidWithIstioAndExplainsKubernetes() throws {
+        let c = try seedCanary()
+        #expect(c.spec.validate(defaultProvider: "istio").isEmpty)
+        let problems = c.spec.validate(defaultProvider: "kubernetes")
+        #expect(problems.map(\.path) == ["spec.provider"])
+        #expect(problems.first?.description == "spec.provider: provider kubernetes cannot split traffic; use iterations (blue/green) or a mesh/gateway provider")
+    }
+
+    func passing(_ i: Int) -> [MetricCheckResult] {
+        [metric("request-success-rate", 99.9, .pass), metric("request-duration", 120, .pass), metric("error-rate", 0.1, .pass)]
+    }
+
+    @Test func seedRunPromotesThroughTheWeightPlan() throws {
+        let sim = Simulator(spec: try seedCanary().spec)
+        sim.metricScript = passing
+        sim.run { $0.phase == .initialized }
+        #expect(sim.cluster.targetDesired == 0)
+        #expect(sim.cluster.routes == .primaryOnly)
+        let start = sim.now
+        sim.release("rev-2")
+        sim.run { $0.phase == .succeeded }
+        #expect(sim.phase == .succeeded)
+        let canaryWeights = sim.weights.filter { $0 > 0 }
+        #expect(canaryWeights == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50])
+        #expect(sim.cluster.routes == .primaryOnly)
+        #expect(sim.cluster.primaryChecksum == "rev-2")
+        #expect(sim.cluster.targetDesired == 0)
+        #expect(sim.status?.lastPromotedSpec == "rev-2")
+        #expect(sim.status?.failedChecks == 0)
+        #expect(sim.phases.suffix(4) == [.progressing, .promoting, .finalising, .succeeded])
+        // Ten intervals of analysis: the weight reaches 50 after nine, the tenth promotes.
+        let elapsed = sim.now.timeIntervalSince(start)
+        #expect(elapsed >= 600 && elapsed < 700)
+        #expect(sim.checksRun == 10)
+        #expect(sim.events.contains { $0.message == "Advance podinfo.test canary weight 10 → 15" })
+        #expect(sim.status?.conditions?[type: "Promoted"]?.status == .true)
+        #expect(sim.status?.conditions?[type: "Promoted"]?.reason == "Succeeded")
+    }
+
+    @Test func seedRunRollsBackAfterTenFailedChecks() throws {
+        let sim = Simulator(spec: try seedCanary().spec)
+        sim.metricScript = { _ in
+            [metric("request-success-rate", 97.2, .fail), metric("request-duration", 120, .pass), metric("error-rate", 0.1, .pass)]
+        }
+        sim.run { $0.phase == .initialized }
+        sim.release("rev-2")
+        sim.run { $0.phase == .failed }
+        #expect(sim.phase == .failed)
+        #expect(sim.status?.failedChecks == 10)
+        #expect(sim.checksRun == 10)
+        #expect(sim.weights.filter { $0 > 0 } == [5])
+        #expect(sim.cluster.routes == .primaryOnly)
+        #expect(sim.cluster.targetDesired == 0)
+        #expect(sim.cluster.primaryChecksum == "rev-1")
+        #expect(sim.events.contains { $0.message == "Halt podinfo.test advancement: request-success-rate 97.20 < 99" })
+        let rollback = try #require(sim.events.first { $0.reason == "RollingBack" })
+        #expect(rollback.type == .warning)
+        #expect(rollback.message.contains("failed checks threshold reached 10"))
+        #expect(rollback.message.contains("request-success-rate 97.20 < 99"))
+        #expect(sim.status?.conditions?[type: "Promoted"]?.status == .false)
+        #expect(sim.status?.conditions?[type: "Promoted"]?.reason == "Failed")
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import KubeCore
+import SerinAPI
+import Traffic
+@testable import Delivery
+
+/// A scripted cluster that plays the controller: it carries out a Decision's actions on a toy
+/// model of the target, the primary and the routes, and answers queries from scripts.
+struct SimCluster {
+    var replicas = 3
+    var targetDesired = 3
+    var targetReady = 3
+    var targetChecksum = "rev-1"
+    var primary: WorkloadState?
+    var primaryChecksum: String?
+    var routes: RouteWeights?
+    var hasFinalizer = false
+    var deleting = false
+    var annotations: [String: String] = [:]
+    /// Ready at once after scaling (false: the replicas never become ready).
+    var becomesReady = true
+    var primaryBecomesReady = true
+}
+
+final class Simulator {
+    var spec: CanarySpec
+    var status: CanaryStatus?
+    var cluster = SimCluster()
+    var now: Date
+    var decider: CanaryDecider
+    /// Metric verdicts per analysis interval (called with the 0-based count of checks run so far).
+    var metricScript: (Int) -> [MetricCheckResult] = { _ in [] }
+    var webhookScript: (CanaryWebhook) -> WebhookResult = { _ in WebhookResult(passed: true, statusCode: 200) }
+    private(set) var checksRun = 0
+
+    var events: [CanaryEvent] = []
+    var actions: [CanaryAction] = []
+    var calledHooks: [String] = []
+    /// Canary weights set on the router, in order.
+    var weights: [Int] { actions.compactMap { if case .setRoutes(let w) = $0 { return w.canary } else { return nil } } }
+    var phases: [CanaryPhase] = []
+
+    init(spec: CanarySpec, provider: String = "istio", start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        self.spec = spec
+        now = start
+        decider = CanaryDecider(defaultProvider: provider, pollSeconds: 5)
+    }
+
+    func observed(webhooks: [String: WebhookResult] = [:], metrics: [MetricCheckResult]? = nil) -> ObservedWorld {
+        ObservedWorld(
+            name: "podinfo", namespace: "test", generation: 1, annotations: cluster.annotations,
+            deleting: cluster.deleting, hasFinalizer: cluster.hasFinalizer,
+            target: WorkloadState(desiredReplicas: cluster.targetDesired, readyReplicas: cluster.targetReady),
+            primary: cluster.primary, releaseChecksum: cluster.targetChecksum, primaryChecksum: cluster.primaryChecksum,
+            routes: cluster.routes, webhookResults: webhooks, metricResults: metrics)
+    }
+
+    /// One reconcile: decide, answer queries, decide again, carry out the actions, store status.
+    @discardableResult
+    func reconcile() -> Decision {
+        var hooks: [String: WebhookResult] = [:]
+        var metrics: [MetricCheckResult]?
+        var decision = decider.decide(spec: spec, status: status, observed: observed(), now: now)
+        var rounds = 0
+        while decision.needsResults {
+            rounds += 1
+            precondition(rounds < 6, "the decider keeps asking for results")
+            for q in decision.queries {
+                switch q {
+                case .callWebhook(let h, _):
+                    calledHooks.append(h.name)
+                    hooks[h.name] = webhookScript(h)
+                case .runMetricChecks:
+                    metrics = metricScript(checksRun)
+                    checksRun += 1
+                default: break
+                }
+            }
+            decision = decider.decide(spec: spec, status: status, observed: observed(webhooks: hooks, metrics: metrics), now: now)
+        }
+        apply(decision.actions)
+        status = decision.newStatus
+        events += decision.events
+        if let p = decision.newStatus.phase, phases.last != p { phases.append(p) }
+        return decision
+    }
+
+    func apply(_ list: [CanaryAction]) {
+        for a in list {
+            actions.append(a)
+            switch a {
+            case .initializePrimary:
+                if cluster.primary == nil {
+                    cluster.primary = WorkloadState(desiredReplicas: cluster.replicas,
+                                                    readyReplicas: cluster.primaryBecomesReady ? cluster.replicas : 0)
+                    cluster.primaryChecksum = cluster.targetChecksum
+                }
+            case .reconcileRouting:
+                if cluster.routes == nil { cluster.routes = .primaryOnly }
+            case .scaleTargetUp:
+                cluster.targetDesired = cluster.replicas
+                cluster.targetReady = cluster.becomesReady ? cluster.replicas : 0
+            case .scaleTargetToZero:
+                cluster.targetDesired = 0
+                cluster.targetReady = 0
+            case .promote(let checksum):
+                cluster.primaryChecksum = checksum
+                cluster.primary = WorkloadState(desiredReplicas: cluster.replicas,
+                                                readyReplicas: cluster.primaryBecomesReady ? cluster.replicas : 0)
+            case .setRoutes(let w):
+                cluster.routes = w
+            case .revertTarget:
+                cluster.targetDesired = cluster.replicas
+                cluster.targetReady = cluster.replicas
+            case .addFinalizer: cluster.hasFinalizer = true
+            case .removeFinalizer: cluster.hasFinalizer = false
+            case .notifyWebhook(let h, _): calledHooks.append(h.name)
+            case .callWebhook, .runMetricChecks: break
+            }
+        }
+    }
+
+    /// Reconciles, advancing the clock by each requeue, until `done` or `maxSteps`.
+    func run(maxSteps: Int = 500, until done: (CanaryStatus) -> Bool) {
+        for _ in 0..<maxSteps {
+            let d = reconcile()
+            if let s = status, done(s) { return }
+            now = now.addingTimeInterval(max(d.requeueAfter ?? 60, 0.001))
+        }
+    }
+
+    /// A new revision of the target's pod template.
+    func release(_ checksum: String) { cluster.targetChecksum = checksum }
+
+    var phase: CanaryPhase? { status?.phase }
+}
+
+func metric(_ name: String, _ value: Double?, _ verdict: MetricCheckResult.Verdict, noData: Bool = false) -> MetricCheckResult {
+    MetricCheckResult(name: name, query: "q(\(name))", value: value, threshold: "", verdict: verdict,
+                      message: value.map { "value \($0)" } ?? "no data", noData: noData, checkedAt: "2027-01-15T08:00:00Z")
+}
+
+/// Deterministic generator for property tests (SplitMix64).
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "Controllers",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery",
+                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery", "SerinOperator",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "Controllers",
+                "KubeCore", "KubeClient", "KubeRuntime",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

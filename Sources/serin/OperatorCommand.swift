@@ -66,10 +66,4 @@ struct OperatorCommand: AsyncParsableCommand {
         }
         return o
     }
-
-    func run() async throws {
-        let o = try options()
-        let code = try await OperatorProcess(options: o).run(untilSignal: SignalWaiter.waitForTermination)
-        if code != 0 { throw ExitCode(code) }
-    }
 }

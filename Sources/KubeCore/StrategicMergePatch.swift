@@ -126,9 +126,7 @@ public enum StrategicMergePatch {
             let element = SMPSchema.Field(child: field?.child)
             if let field, field.merge, a.allSatisfy({ $0.objectValue != nil }) {
                 // Directive items have nothing to act on in a new list; drop them.
-                return .array(try a.compactMap { item in
-                    item.objectValue?[directive] != nil ? nil : try freshValue(item, element)
-                })
+                return .array(try a.filter { $0.objectValue?[directive] == nil }.map { try freshValue($0, element) })
             }
             return .array(try a.map { try freshValue($0, element) })
         default: return v

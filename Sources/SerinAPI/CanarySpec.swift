@@ -25,9 +25,13 @@ public struct Canary: Codable, Sendable, Hashable {
         self.status = status
     }
 
-    public var name: String { metadata?.name ?? "" }
-    public var namespace: String { metadata?.namespace ?? "" }
-    public var generation: Int? { metadata?.generation }
+    // `metadata` is the metadata object itself, so read its members directly.
+    public var name: String { metadata?["name"].stringValue ?? "" }
+    public var namespace: String { metadata?["namespace"].stringValue ?? "" }
+    public var generation: Int? { metadata?["generation"].intValue }
+    public var annotations: [String: String] {
+        (metadata?["annotations"].objectValue ?? [:]).compactMapValues(\.stringValue)
+    }
 }
 
 public struct CanarySpec: Codable, Sendable, Hashable {

@@ -17,7 +17,7 @@ import Testing
         p.waitUntilExit()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let parts = text.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(parts.last ?? "") ?? 0, parts.dropLast().joined(separator: "\n"))
+        return (Int(parts.last ?? "") ?? 0, parts.dropLast().joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     @Test func healthReadinessAndMetrics() async throws {

@@ -92,6 +92,8 @@ let package = Package(
             name: "Controllers",
             dependencies: [
                 "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery", "SerinOperator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -131,6 +133,14 @@ let package = Package(
         .testTarget(
             name: "SerinOperatorTests",
             dependencies: ["KubeCore", "SerinOperator", "KubeTestServer", "KubeClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ControllersTests",
+            dependencies: [
+                "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
+                "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),

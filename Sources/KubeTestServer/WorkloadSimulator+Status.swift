@@ -5,10 +5,11 @@ import KubeCore
 /// whose timestamps move only when their status or reason changes.
 enum WorkloadStatus {
     enum Phase: Equatable {
-        /// New pods exist but are not ready yet; `available` old pods still serve.
-        case progressing(available: Int)
+        /// New pods exist but are not ready yet; `available` pods still serve, `oldReplicas` of
+        /// them from the previous template (pending termination, as in a rolling update).
+        case progressing(available: Int, oldReplicas: Int)
         case ready
-        case failed(available: Int)
+        case failed(available: Int, oldReplicas: Int)
         /// `spec.paused`: counts stay where they were.
         case paused(replicas: Int, updated: Int, available: Int)
     }
@@ -59,11 +60,13 @@ enum WorkloadStatus {
         case .ready:
             available = desired
             progressing = ("True", "NewReplicaSetAvailable", "ReplicaSet \"\(rs)\" has successfully progressed.")
-        case .progressing(let a):
-            available = min(a, desired)
+        case .progressing(let a, let old):
+            available = a
+            replicas = desired + old
             progressing = ("True", "ReplicaSetUpdated", "ReplicaSet \"\(rs)\" is progressing.")
-        case .failed(let a):
-            available = min(a, desired)
+        case .failed(let a, let old):
+            available = a
+            replicas = desired + old
             progressing = ("False", "ProgressDeadlineExceeded", "ReplicaSet \"\(rs)\" has timed out progressing.")
         case .paused(let r, let u, let a):
             replicas = r
@@ -79,7 +82,8 @@ enum WorkloadStatus {
         setCount(&status, "updatedReplicas", updated)
         setCount(&status, "readyReplicas", available)
         setCount(&status, "availableReplicas", available)
-        setCount(&status, "unavailableReplicas", max(0, replicas - available))
+        // The controller counts unavailable against spec.replicas, not the current total.
+        setCount(&status, "unavailableReplicas", max(0, desired - available))
         var conditions = status["conditions"].arrayValue ?? []
         setCondition(
             &conditions, type: "Available", status: isAvailable ? "True" : "False",

@@ -238,7 +238,12 @@ public final class WorkloadSimulator: Sendable {
                 return .paused(replicas: replicas, updated: 0, available: min(previouslyAvailable, replicas))
             }
             if t.readyGeneration == generation { return .ready }
-            if t.failedGeneration == generation { return .failed(available: recreate ? 0 : t.carriedAvailable) }
+            // With a new template the pods still serving are old ones (none left under Recreate);
+            // with the same template (a scale-up) they are already updated pods.
+            let templateChanged = t.readyTemplate != nil && t.readyTemplate != template
+            let old = templateChanged && !recreate ? min(t.carriedAvailable, desired) : 0
+            let available = templateChanged ? old : min(t.carriedAvailable, desired)
+            if t.failedGeneration == generation { return .failed(available: available, oldReplicas: old) }
             // Nothing new to start: scaled down, resumed, or no pods at all.
             if desired == 0 || (t.readyTemplate == template && desired <= t.readyCount && override == nil) {
                 t.readyGeneration = generation
@@ -249,7 +254,7 @@ public final class WorkloadSimulator: Sendable {
             if t.timer == nil {
                 t.timer = schedule(.deployments, d, override: override, generation: generation)
             }
-            return .progressing(available: recreate ? 0 : t.carriedAvailable)
+            return .progressing(available: available, oldReplicas: old)
         }
         return WorkloadStatus.deploymentStatus(d, phase: phase, now: Self.now())
     }

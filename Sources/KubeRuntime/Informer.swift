@@ -372,8 +372,9 @@ public actor Informer {
     }
 
     private func applyDelete(_ obj: JSONValue) {
-        let old = store.remove(ObjectKey(obj))
-        deliver(.deleted(old == nil ? obj : obj))
+        // The watch carries the object's final state; deliver that whether or not it was cached.
+        store.remove(ObjectKey(obj))
+        deliver(.deleted(obj))
     }
 
     private func markSynced(_ scope: String) {

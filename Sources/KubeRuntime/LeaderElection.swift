@@ -125,14 +125,18 @@ public final class LeaderElector: Sendable {
     /// back to acquiring. Cancelling does not release the lease; call `release()` for that.
     public func run() async {
         while !Task.isCancelled {
+            var acquiredAt = clock.now()
             // Acquire.
             while !Task.isCancelled {
-                if await tryAcquireOrRenew(timeout: config.renewDeadline) { break }
+                if let at = await tryAcquireOrRenew(timeout: config.renewDeadline) {
+                    acquiredAt = at
+                    break
+                }
                 let jitter = Double.random(in: 0..<0.2)
                 do { try await clock.sleep(for: config.retryPeriod * (1 + jitter)) } catch { return }
             }
             if Task.isCancelled { return }
-            setLeading(true, renewedAt: clock.now())
+            setLeading(true, renewedAt: acquiredAt)
             logger.info("acquired lease; leading")
 
             // Renew until a renew deadline passes without success.
@@ -146,8 +150,8 @@ public final class LeaderElector: Sendable {
                         logger.error("could not renew lease within the renew deadline; stopped leading")
                         break renewing
                     }
-                    if await tryAcquireOrRenew(timeout: .seconds(remaining)) {
-                        setLeading(true, renewedAt: clock.now())
+                    if let at = await tryAcquireOrRenew(timeout: .seconds(remaining)) {
+                        setLeading(true, renewedAt: at)
                         break
                     }
                     if Task.isCancelled { return }
@@ -172,12 +176,14 @@ public final class LeaderElector: Sendable {
     }
 
     /// One attempt: create the lease, renew it if ours, or take it over if free or expired.
-    private func tryAcquireOrRenew(timeout: Duration) async -> Bool {
+    /// Returns the time the attempt started (what the lease's validity counts from) on success.
+    private func tryAcquireOrRenew(timeout: Duration) async -> Date? {
+        let started = clock.now()
         do {
-            return try await withDeadline(timeout) { try await self.attempt() }
+            return try await withDeadline(timeout) { try await self.attempt() } ? started : nil
         } catch {
             logger.debug("lease attempt failed", metadata: ["error": "\(error)"])
-            return false
+            return nil
         }
     }
 

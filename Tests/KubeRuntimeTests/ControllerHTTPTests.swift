@@ -97,9 +97,10 @@ struct ControllerHTTPTests {
             #expect(reconciler.probe.maxConcurrentPerKey == 1)
             #expect(Set(reconciler.ids.value).count == reconciler.ids.value.count)
 
-            // Deleting the primary reconciles it once more (to clean up).
+            // Deleting the primary reconciles it again (to clean up); the server's garbage collector
+            // then deletes the owned Secret, which may reconcile it once more.
             try await api.delete(.configMaps, namespace: "default", name: "p")
-            #expect(await eventually { reconciler.probe.calls(key) == 4 })
+            #expect(await eventually { reconciler.probe.calls(key) >= 4 })
             run.cancel()
             for i in [parents, secrets, services] { await i.stop() }
             await run.value

@@ -46,7 +46,8 @@ struct InformerHTTPTests {
         }
     }
 
-    @Test func resumesFromLastResourceVersionAfterWatchesClose() async throws {
+    @Test(.disabled("KubeTestServer's closeAllWatches() re-locks its store mutex and crashes the process"))
+    func resumesFromLastResourceVersionAfterWatchesClose() async throws {
         try await HTTPEnvironment.with { env in
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("a", labels: ["t": "resume"]))
             let informer = Informer(
@@ -77,7 +78,8 @@ struct InformerHTTPTests {
         }
     }
 
-    @Test func relistsOnGoneAndDeliversTheDifferences() async throws {
+    @Test(.disabled("KubeTestServer's closeAllWatches() re-locks its store mutex and crashes the process"))
+    func relistsOnGoneAndDeliversTheDifferences() async throws {
         try await HTTPEnvironment.with { env in
             for n in ["a", "b", "c"] {
                 _ = try await env.client.create(.configMaps, namespace: "default", configMap(n, labels: ["t": "gone"]))
@@ -111,6 +113,75 @@ struct InformerHTTPTests {
             // Watching goes on after the re-list.
             log.clear()
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("e", labels: ["t": "gone"]))
+            #expect(await eventually { log.summary == ["added default/e"] })
+            await informer.stop()
+        }
+    }
+
+    @Test func resumesWithoutRelistWhenTheServerEndsWatches() async throws {
+        try await HTTPEnvironment.with { env in
+            _ = try await env.client.create(.configMaps, namespace: "default", configMap("a", labels: ["t": "timeout"]))
+            // The server ends every watch after 1 s (timeoutSeconds), as kube-apiserver does after minutes.
+            let informer = Informer(
+                api: env.client, resource: .configMaps,
+                options: InformerOptions(labelSelector: "t=timeout", backoff: fastBackoff, watchTimeoutSeconds: 1...1))
+            let log = EventLog(await informer.subscribe())
+            await informer.start()
+            #expect(await informer.waitForSync(timeout: .seconds(10)))
+            _ = await eventually { log.all.count == 1 }
+            for round in 1...2 {
+                let watches = await informer.stats.watches
+                #expect(await eventually { await informer.stats.watches > watches })
+                _ = try await env.client.patch(
+                    .configMaps, namespace: "default", name: "a", type: .merge, ["data": ["round": .string("\(round)")]])
+                #expect(await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "\(round)" })
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let stats = await informer.stats
+            #expect(stats.lists == 1)
+            #expect(stats.goneRelists == 0)
+            #expect(stats.watches >= 3)
+            #expect(log.summary == ["added default/a", "updated default/a", "updated default/a"])
+            await informer.stop()
+        }
+    }
+
+    @Test func relistsWhenResumeVersionIsGoneAndDeliversTheDifferences() async throws {
+        try await HTTPEnvironment.with { env in
+            for n in ["a", "b", "c"] {
+                _ = try await env.client.create(.configMaps, namespace: "default", configMap(n, labels: ["t": "gone2"]))
+            }
+            let informer = Informer(
+                api: env.client, resource: .configMaps,
+                options: InformerOptions(labelSelector: "t=gone2", backoff: fastBackoff, watchTimeoutSeconds: 1...1))
+            let log = EventLog(await informer.subscribe())
+            await informer.start()
+            #expect(await informer.waitForSync(timeout: .seconds(10)))
+            _ = await eventually { log.all.count == 3 }
+            log.clear()
+
+            // Keep the informer disconnected (its watch ends after 1 s; re-watching fails), change
+            // the world, then drop the history it would resume from.
+            env.server.faults.failNext(10_000, status: 503, verb: "watch", resource: "configmaps")
+            #expect(await eventually { await informer.stats.failures >= 1 })
+            try await env.client.delete(.configMaps, namespace: "default", name: "a")
+            _ = try await env.client.patch(.configMaps, namespace: "default", name: "b", type: .merge, ["data": ["x": "1"]])
+            _ = try await env.client.create(.configMaps, namespace: "default", configMap("d", labels: ["t": "gone2"]))
+            env.server.faults.forgetHistory()
+            env.server.faults.clear()
+
+            #expect(await eventually { log.all.count >= 3 })
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(Set(log.summary) == ["deleted default/a", "updated default/b", "added default/d"])
+            #expect(log.all.count == 3)
+            #expect(informer.store.keys.map(\.name) == ["b", "c", "d"])
+            #expect(informer.store.get(namespace: "default", name: "b")?["data"]["x"] == "1")
+            let stats = await informer.stats
+            #expect(stats.goneRelists >= 1)
+            #expect(stats.lists == 2)
+
+            log.clear()
+            _ = try await env.client.create(.configMaps, namespace: "default", configMap("e", labels: ["t": "gone2"]))
             #expect(await eventually { log.summary == ["added default/e"] })
             await informer.stop()
         }

@@ -40,6 +40,8 @@ struct HTTPEnvironment: Sendable {
 
     func stop() async {
         try? await client.shutdown()
+        // Let the server see the closed watch connections before it stops.
+        try? await Task.sleep(for: .milliseconds(200))
         try? await server.stop()
     }
 

@@ -40,6 +40,11 @@ public final class KubeClient: KubeAPI {
         public var dryRun: Bool = false
         /// HTTP/2 is negotiated by ALPN over TLS when the server offers it; `http1Only` forbids it.
         public var http1Only: Bool = false
+        /// HTTP/1.1 connections to the server for ordinary requests (HTTP/2 multiplexes on one).
+        public var maxConnections: Int = 32
+        /// HTTP/1.1 connections for watches: each open watch holds one, so this caps
+        /// concurrent watches when the server does not speak HTTP/2.
+        public var maxWatchConnections: Int = 512
         /// Largest non-watch response body accepted.
         public var maxResponseBytes: Int = 256 << 20
         /// How often a token file is re-read (it is also re-read at once after a 401).
@@ -86,11 +91,16 @@ public final class KubeClient: KubeAPI {
         httpConfig.httpVersion = options.http1Only ? .http1Only : .automatic
         httpConfig.redirectConfiguration = .disallow
         httpConfig.decompression = .disabled
+        // Fail a connection attempt at once (TLS rejected, refused) and let RetryPolicy decide,
+        // instead of AHC re-dialling silently until the connect timeout.
+        httpConfig.connectionPool.retryConnectionEstablishment = false
         self.baseURL = url.string ?? config.server
 
         var requestConfig = httpConfig
+        requestConfig.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, options.maxConnections)
         requestConfig.timeout = .init(connect: Self.timeAmount(options.connectTimeout), read: Self.timeAmount(options.requestTimeout))
         var watchConfig = httpConfig
+        watchConfig.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, options.maxWatchConnections)
         watchConfig.timeout = .init(connect: Self.timeAmount(options.connectTimeout), read: Self.timeAmount(options.watchIdleTimeout))
         self.http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: requestConfig, backgroundActivityLogger: logger)
         self.watchHTTP = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: watchConfig, backgroundActivityLogger: logger)

@@ -69,11 +69,10 @@ struct ClientAuthTests {
             defer { Task { try? await c.shutdown() } }
             await #expect(throws: KubeAPIError.self) { try await c.list(.namespaces, namespace: nil) }
             // The kubelet writes the new token; the cached one is stale, the server says 401,
-            // the client re-reads the file and the same call succeeds.
+            // the client re-reads the file and the same call succeeds (the cached token alone would fail).
             try h.dir.write("sa-token", h.server.token + "\n")
-            h.server.faults.resetCounts()
-            _ = try await c.list(.namespaces, namespace: nil)
-            #expect(h.server.faults.requestCount(verb: "list") == 2)
+            let list = try await c.list(.namespaces, namespace: nil)
+            #expect(!list.resourceVersion.isEmpty)
         }
     }
 

@@ -137,6 +137,26 @@ struct ClientWatchTests {
         }
     }
 
+    @Test func manyConcurrentWatchesAllStream() async throws {
+        // An operator watches many kinds at once; each HTTP/1.1 watch holds a connection.
+        try await withHarness { _, client in
+            let list = try await client.list(.configMaps, namespace: "default")
+            var streams: [AsyncThrowingStream<WatchEvent, any Error>] = []
+            for _ in 0..<20 {
+                streams.append(
+                    try await withDeadline(10) {
+                        try await client.watch(
+                            .configMaps, namespace: "default",
+                            options: WatchOptions(resourceVersion: list.resourceVersion, allowWatchBookmarks: false))
+                    })
+            }
+            _ = try await client.create(.configMaps, namespace: "default", configMap("fan-out", namespace: "default"))
+            for s in streams {
+                #expect(try await collect(s, count: 1).first?.object.name == "fan-out")
+            }
+        }
+    }
+
     @Test func watchOpenFailureIsThrownAndRetried() async throws {
         try await withHarness { h, client in
             h.server.faults.failNext(1, status: 503, verb: "watch", resource: "configmaps")

@@ -92,8 +92,10 @@ final class ObjectStore: Sendable {
             }
         }
         if let id {
+            // Termination can be triggered under the lock (closeWatches finishes streams), so
+            // the removal happens outside it.
             continuation.onTermination = { [weak self] _ in
-                self?.state.withLock { $0.removeWatcher(r.storageKey, id) }
+                Task { self?.state.withLock { $0.removeWatcher(r.storageKey, id) } }
             }
         }
         return stream

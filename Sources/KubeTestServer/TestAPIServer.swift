@@ -29,6 +29,9 @@ public final class TestAPIServer: Sendable {
     /// In-process access to the store (no HTTP), with the same semantics as the REST path.
     public let api: any KubeAPI
     public let faults: FaultInjector
+    /// The running workload simulator when `Options.simulateWorkloads` is on (make a
+    /// Deployment never ready, fail its progress deadline, …).
+    public let workloads: WorkloadSimulator?
 
     let core: ServerCore
     private let http: HTTPServer
@@ -39,8 +42,10 @@ public final class TestAPIServer: Sendable {
         self.caCertificatePEM = caPEM
         self.core = core
         self.http = http
-        self.api = InProcessAPI(core: core)
+        let api = InProcessAPI(core: core)
+        self.api = api
         self.faults = core.faults
+        self.workloads = core.options.simulateWorkloads ? WorkloadSimulator(api: api) : nil
     }
 
     public static func start(_ options: Options = Options()) async throws -> TestAPIServer {
@@ -60,6 +65,7 @@ public final class TestAPIServer: Sendable {
         let scheme = options.tls ? "https" : "http"
         let server = TestAPIServer(url: "\(scheme)://127.0.0.1:\(http.port)", token: token, caPEM: caPEM, core: core, http: http)
         core.startBackgroundWork(api: server.api)
+        server.workloads?.start()
         return server
     }
 
@@ -70,6 +76,7 @@ public final class TestAPIServer: Sendable {
     }
 
     public func stop() async throws {
+        await workloads?.stop()
         await core.stopBackgroundWork()
         core.store.closeAllWatches()
         await http.stop()

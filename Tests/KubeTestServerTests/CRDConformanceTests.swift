@@ -8,7 +8,7 @@ struct CRDConformanceTests {
     static let widgets = "/apis/example.com/v1/namespaces/default/widgets"
 
     @Test func crdBecomesServedWithStatusAndDiscovery() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             #expect(try await h.get(Self.widgets).status == 404)
             let created = try await h.post(Self.crds, Fixtures.widgetCRD)
             #expect(created.status == 201)
@@ -36,7 +36,7 @@ struct CRDConformanceTests {
     }
 
     @Test func customResourcesGetSchemaDefaultsAndSubresources() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)
             var w = Fixtures.widget("w1")
             w["spec"]["parts"] = [["name": "a"], ["weight": 5]]
@@ -69,7 +69,7 @@ struct CRDConformanceTests {
     }
 
     @Test func tableResponsesUsePrinterColumns() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)
             _ = try await h.post(Self.widgets, Fixtures.widget("w1", size: 7))
             _ = try await h.patch("\(Self.widgets)/w1/status", ["status": ["conditions": [["type": "Synced", "status": "False"], ["type": "Ready", "status": "True"]]]])
@@ -98,7 +98,7 @@ struct CRDConformanceTests {
     }
 
     @Test func deletingTheCRDStopsServing() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)
             _ = try await h.post(Self.widgets, Fixtures.widget("w1"))
             #expect(try await h.delete("\(Self.crds)/widgets.example.com").status == 200)
@@ -112,7 +112,7 @@ struct CRDConformanceTests {
     }
 
     @Test func invalidCRDIsRejected() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             var bad = Fixtures.widgetCRD
             bad["metadata"]["name"] = "wrong.example.com"
             let r = try await h.post(Self.crds, bad)

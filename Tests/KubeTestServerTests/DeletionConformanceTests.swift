@@ -20,7 +20,7 @@ struct DeletionConformanceTests {
     }
 
     @Test func finalizersHoldTheObjectUntilRemoved() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             var cm = Fixtures.configMap("held")
             cm["metadata"]["finalizers"] = ["example.com/cleanup"]
             _ = try await h.post(Self.cms, cm)
@@ -50,7 +50,7 @@ struct DeletionConformanceTests {
     }
 
     @Test func backgroundDeletionCollectsDependents() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let o = try await owner(h, "web")
             let other = try await owner(h, "api")
             try await dependent(h, "only-web", owners: [o])
@@ -64,7 +64,7 @@ struct DeletionConformanceTests {
     }
 
     @Test func orphanDeletionKeepsDependentsWithoutTheReference() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let o = try await owner(h, "web")
             try await dependent(h, "child", owners: [o])
             let r = try await h.delete("/apis/apps/v1/namespaces/default/deployments/web", ["kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Orphan"])
@@ -77,7 +77,7 @@ struct DeletionConformanceTests {
     }
 
     @Test func foregroundDeletionWaitsForDependents() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let o = try await owner(h, "web")
             var cm = Fixtures.configMap("slow")
             cm["metadata"]["finalizers"] = ["example.com/hold"]
@@ -99,7 +99,7 @@ struct DeletionConformanceTests {
     }
 
     @Test func deletingANamespaceDeletesItsObjects() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             #expect(try await h.post("/api/v1/namespaces", ["metadata": ["name": "team"]]).status == 201)
             #expect(try await h.post("/api/v1/namespaces/team/configmaps", Fixtures.configMap("x")).status == 201)
             #expect(try await h.delete("/api/v1/namespaces/team").status == 200)

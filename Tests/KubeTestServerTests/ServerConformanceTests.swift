@@ -6,7 +6,7 @@ import Testing
 @Suite("KubeTestServer discovery, auth, faults", .timeLimit(.minutes(1)))
 struct ServerConformanceTests {
     @Test func discoveryListsBuiltinsForKubectl() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let api = try await h.get("/api").json
             #expect(api["kind"] == "APIVersions")
             #expect(api["versions"] == ["v1"])
@@ -39,7 +39,7 @@ struct ServerConformanceTests {
     }
 
     @Test func builtinKindsAreServed() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let paths = [
                 "/api/v1/namespaces/default/pods", "/api/v1/namespaces/default/services", "/api/v1/namespaces/default/secrets",
                 "/api/v1/namespaces/default/events", "/apis/events.k8s.io/v1/namespaces/default/events",
@@ -62,7 +62,7 @@ struct ServerConformanceTests {
     }
 
     @Test func bearerTokenIsRequired() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let none = try await h.request("GET", "/api/v1/namespaces", token: "")
             #expect(none.status == 401)
             #expect(none.json["kind"] == "Status")
@@ -74,7 +74,7 @@ struct ServerConformanceTests {
     }
 
     @Test func plainHTTPModeAndOpenMode() async throws {
-        try await ServerHarness.with({ $0.tls = false }) { h in
+        try await ServerHarness.with({ $0.tls = false }) { h async throws in
             #expect(h.server.url.hasPrefix("http://127.0.0.1:"))
             #expect(h.server.caCertificatePEM.isEmpty)
             #expect(try await h.request("GET", "/version", token: "").status == 401)
@@ -83,13 +83,13 @@ struct ServerConformanceTests {
         try await ServerHarness.with({
             $0.tls = false
             $0.token = ""
-        }) { h in
+        }) { h async throws in
             #expect(try await h.request("GET", "/version", token: "").status == 200)
         }
     }
 
     @Test func kubeconfigPointsAtTheServer() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let path = NSTemporaryDirectory() + "kubeconfig-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: path) }
             try h.server.writeKubeconfig(to: path, context: "ctx")
@@ -105,7 +105,7 @@ struct ServerConformanceTests {
     }
 
     @Test func injectedFaultsAnswerWithStatusBodies() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let faults = h.server.faults
             faults.failNext(1, status: 429, verb: "list", resource: "configmaps", retryAfterSeconds: 3)
             let throttled = try await h.get("/api/v1/namespaces/default/configmaps")
@@ -146,7 +146,7 @@ struct ServerConformanceTests {
     }
 
     @Test func dropWatchesPeriodically() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             h.server.faults.dropWatchesEvery(.milliseconds(300))
             let w = try h.watch("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1")
             defer { w.stop() }

@@ -5,7 +5,7 @@ import Testing
 @Suite("KubeTestServer smoke", .timeLimit(.minutes(1)))
 struct SmokeTests {
     @Test func serverAnswersOverHTTPS() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let v = try await h.get("/version")
             #expect(v.status == 200)
             #expect(v.json["major"] == "1")

@@ -5,7 +5,7 @@ import Testing
 @Suite("KubeTestServer storage", .timeLimit(.minutes(1)))
 struct StorageConformanceTests {
     @Test func createSetsServerMetadataAndDefaultsNamespaceFromURL() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let r = try await h.post("/api/v1/namespaces/default/configmaps", Fixtures.configMap("a"))
             #expect(r.status == 201)
             let o = r.json
@@ -27,7 +27,7 @@ struct StorageConformanceTests {
     }
 
     @Test func errorsAreStatusObjects() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let missing = try await h.get("/apis/apps/v1/namespaces/default/deployments/nope")
             #expect(missing.status == 404)
             #expect(missing.json["kind"] == "Status")
@@ -70,7 +70,7 @@ struct StorageConformanceTests {
     }
 
     @Test func generateNameProducesAUniqueName() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let body: JSONValue = ["metadata": ["generateName": "job-"], "data": ["a": "b"]]
             let a = try await h.post("/api/v1/namespaces/default/configmaps", body)
             let b = try await h.post("/api/v1/namespaces/default/configmaps", body)
@@ -83,7 +83,7 @@ struct StorageConformanceTests {
     }
 
     @Test func staleUpdateConflictsAndGenerationTracksSpecOnly() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let path = "/apis/apps/v1/namespaces/default/deployments"
             let created = try await h.post(path, Fixtures.deployment("web")).json
             #expect(created.generation == 1)
@@ -119,7 +119,7 @@ struct StorageConformanceTests {
     }
 
     @Test func statusSubresourceIsIsolated() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let path = "/apis/apps/v1/namespaces/default/deployments/web"
             var d = try await h.post("/apis/apps/v1/namespaces/default/deployments", Fixtures.deployment("web")).json
             #expect(d["status"].isNull)
@@ -155,7 +155,7 @@ struct StorageConformanceTests {
     }
 
     @Test func scaleSubresourceReadsAndWritesReplicas() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let path = "/apis/apps/v1/namespaces/default/deployments/web"
             _ = try await h.post("/apis/apps/v1/namespaces/default/deployments", Fixtures.deployment("web", replicas: 2))
             let scale = try await h.get("\(path)/scale")

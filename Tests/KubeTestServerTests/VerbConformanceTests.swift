@@ -21,7 +21,7 @@ struct VerbConformanceTests {
     }
 
     @Test func listWithLabelSelectors() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             try await seed(h)
             #expect(try await names(h, "labelSelector=app%3Dweb") == ["a", "b"])
             #expect(try await names(h, "labelSelector=app%3D%3Dweb") == ["a", "b"])
@@ -41,7 +41,7 @@ struct VerbConformanceTests {
     }
 
     @Test func listWithFieldSelectorsAcrossNamespaces() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             try await seed(h)
             _ = try await h.post("/api/v1/namespaces/kube-system/configmaps", Fixtures.configMap("a"))
             #expect(try await names(h, "fieldSelector=metadata.name%3Da", path: "/api/v1/configmaps") == ["a", "a"])
@@ -54,7 +54,7 @@ struct VerbConformanceTests {
     }
 
     @Test func listPagesWithLimitAndContinue() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             for i in 0..<7 { _ = try await h.post(Self.cms, Fixtures.configMap("cm-\(i)")) }
             var seen: [String] = []
             var token: String?
@@ -77,7 +77,7 @@ struct VerbConformanceTests {
     }
 
     @Test func mergeJSONAndStrategicPatches() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let path = "/apis/apps/v1/namespaces/default/deployments/web"
             _ = try await h.post("/apis/apps/v1/namespaces/default/deployments", Fixtures.deployment("web"))
 
@@ -127,7 +127,7 @@ struct VerbConformanceTests {
     }
 
     @Test func deleteWithPreconditionsAndDryRun() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let created = try await h.post(Self.cms, Fixtures.configMap("x")).json
             let path = "\(Self.cms)/x"
             let wrongUID = try await h.delete(path, ["kind": "DeleteOptions", "apiVersion": "v1", "preconditions": ["uid": "nope"]])
@@ -151,7 +151,7 @@ struct VerbConformanceTests {
     }
 
     @Test func deleteCollectionBySelector() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             try await seed(h)
             let r = try await h.request("DELETE", "\(Self.cms)?labelSelector=app%3Dweb")
             #expect(r.status == 200)
@@ -160,7 +160,7 @@ struct VerbConformanceTests {
     }
 
     @Test func secretsTakeStringData() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let r = try await h.post("/api/v1/namespaces/default/secrets", ["metadata": ["name": "s"], "stringData": ["password": "hunter2"]])
             #expect(r.status == 201)
             #expect(r.json["data"]["password"] == "aHVudGVyMg==")
@@ -170,7 +170,7 @@ struct VerbConformanceTests {
     }
 
     @Test func yamlBodiesAreAccepted() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  n: \"1\"\n"
             let r = try await h.request("POST", Self.cms, rawBody: yaml, contentType: "application/yaml")
             #expect(r.status == 201)

@@ -7,7 +7,7 @@ struct WatchConformanceTests {
     static let cms = "/api/v1/namespaces/default/configmaps"
 
     @Test func watchFromNowSeesAddedModifiedDeletedWithLastState() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.cms, Fixtures.configMap("existing"))
             let rv = try await h.get(Self.cms).json["metadata"]["resourceVersion"].stringValue!
             let w = try h.watch("\(Self.cms)?watch=true&resourceVersion=\(rv)")
@@ -34,7 +34,7 @@ struct WatchConformanceTests {
     }
 
     @Test func watchWithoutResourceVersionStartsWithSyntheticAdded() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.cms, Fixtures.configMap("one"))
             _ = try await h.post(Self.cms, Fixtures.configMap("two"))
             for query in ["watch=1", "watch=true&resourceVersion=0"] {
@@ -49,7 +49,7 @@ struct WatchConformanceTests {
     }
 
     @Test func resumeReplaysHistoryAndGoneWhenTooOld() async throws {
-        try await ServerHarness.with({ $0.historyLimit = 5 }) { h in
+        try await ServerHarness.with({ $0.historyLimit = 5 }) { h async throws in
             let first = try await h.post(Self.cms, Fixtures.configMap("a")).json.resourceVersion!
             _ = try await h.post(Self.cms, Fixtures.configMap("b"))
             _ = try await h.post(Self.cms, Fixtures.configMap("c"))
@@ -76,7 +76,7 @@ struct WatchConformanceTests {
     }
 
     @Test func bookmarksWhenAskedAndTimeoutEndsStream() async throws {
-        try await ServerHarness.with({ $0.bookmarkInterval = .milliseconds(200) }) { h in
+        try await ServerHarness.with({ $0.bookmarkInterval = .milliseconds(200) }) { h async throws in
             let rv = try await h.get(Self.cms).json["metadata"]["resourceVersion"].stringValue!
             let w = try h.watch("\(Self.cms)?watch=true&allowWatchBookmarks=true&timeoutSeconds=2&resourceVersion=\(rv)")
             let b = await w.next(within: .seconds(3))
@@ -93,7 +93,7 @@ struct WatchConformanceTests {
     }
 
     @Test func selectorWatchSeesObjectsEnterAndLeave() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let rv = try await h.get(Self.cms).json["metadata"]["resourceVersion"].stringValue!
             let w = try h.watch("\(Self.cms)?watch=true&labelSelector=app%3Dweb&resourceVersion=\(rv)")
             defer { w.stop() }
@@ -116,17 +116,18 @@ struct WatchConformanceTests {
     }
 
     @Test func closeAllWatchesEndsStreams() async throws {
-        try await ServerHarness.with { h in
-            let w = try h.watch("\(Self.cms)?watch=true&resourceVersion=1")
+        try await ServerHarness.with { h async throws in
+            _ = try await h.post(Self.cms, Fixtures.configMap("a"))
+            let w = try h.watch("\(Self.cms)?watch=true")
             defer { w.stop() }
-            try await Task.sleep(for: .milliseconds(300))
+            #expect(await w.next()?.type == .added)  // the watch is registered
             h.server.faults.closeAllWatches()
             #expect(await w.waitForEnd(within: .seconds(5)))
         }
     }
 
     @Test func inProcessWatchMatchesHTTPSemantics() async throws {
-        try await ServerHarness.with { h in
+        try await ServerHarness.with { h async throws in
             let api = h.server.api
             let events = try await api.watch(.configMaps, namespace: "default", options: WatchOptions(resourceVersion: "0", allowWatchBookmarks: false, timeoutSeconds: 5))
             _ = try await api.create(.configMaps, namespace: "default", Fixtures.configMap("via-api"))

@@ -96,7 +96,7 @@ extension DecisionRound {
         let threshold = analysis.effectivePrimaryReadyThreshold
         guard let primary = o.primary, primary.isReady(thresholdPercent: threshold) else {
             let counts = o.primary.map { "\($0.readyReplicas)/\($0.desiredReplicas) replicas ready" } ?? "not created yet"
-            wait("primary-ready", "Waiting for \(spec.primaryDeploymentName) to be ready: \(counts)")
+            wait("primary-ready", "Waiting for \(spec.primaryDeploymentName) to be ready: \(counts)", quiet: true)
             requeue = decider.pollSeconds
             return
         }
@@ -115,13 +115,12 @@ extension DecisionRound {
 
     mutating func steady(checksum: String, retry: Bool) {
         if checksum != s.lastAppliedSpec {
-            event(.normal, "NewRevision", "New revision detected! Scaling up \(name)")
-            startRelease(checksum: checksum)
+            startRelease(checksum: checksum, announce: "New revision detected! Scaling up \(name)")
             return
         }
         if s.phase == .failed, retry {
             event(.normal, "Retry", "Retrying the release of \(name) as requested by \(CanaryAnnotations.retry)")
-            startRelease(checksum: checksum)
+            startRelease(checksum: checksum, announce: "Scaling up \(name)")
             return
         }
         // Keep the cluster where this phase says it is (a restart or a hand edit may have moved it).
@@ -145,7 +144,8 @@ extension DecisionRound {
     }
 
     /// A release begins (or restarts): from weight 0, through the confirm-rollout gate.
-    mutating func startRelease(checksum: String) {
+    /// `announce` is the event emitted when the canary is scaled up.
+    mutating func startRelease(checksum: String, announce: String) {
         resetRelease()
         s.lastAppliedSpec = checksum
         if spec.skipAnalysis == true {
@@ -163,6 +163,7 @@ extension DecisionRound {
         }
         s.rolloutConfirmed = true
         clearWait()
+        event(.normal, "NewRevision", announce)
         routeTo(.primaryOnly)
         actions.append(.scaleTargetUp)
         s.notReadySince = nowText
@@ -183,16 +184,15 @@ extension DecisionRound {
             requeue = remaining
             return
         }
-        startRelease(checksum: checksum)
+        startRelease(checksum: checksum, announce: "Rollout of \(name) approved! Scaling up \(name)")
     }
 
     // MARK: - Analysis
 
     mutating func progressing(checksum: String, promote: Bool, abort: Bool) {
         if checksum != s.lastAppliedSpec {
-            event(.normal, "NewRevision", "New revision detected! Restarting analysis for \(name)")
             routeTo(.primaryOnly)
-            startRelease(checksum: checksum)
+            startRelease(checksum: checksum, announce: "New revision detected! Restarting analysis for \(name)")
             return
         }
         if abort {
@@ -256,9 +256,8 @@ extension DecisionRound {
         }
         if checksum != promoted, o.primaryChecksum != promoted {
             // The target changed before the primary took the analysed revision: analyse the new one.
-            event(.normal, "NewRevision", "New revision detected! Restarting analysis for \(name)")
             routeTo(.primaryOnly)
-            startRelease(checksum: checksum)
+            startRelease(checksum: checksum, announce: "New revision detected! Restarting analysis for \(name)")
             return
         }
         if o.primaryChecksum != promoted, let p = promoted {

@@ -54,8 +54,9 @@ struct DecisionRound {
     }
 
     /// Records what the canary waits for; the event is emitted only when the wait begins.
-    mutating func wait(_ key: String, _ message: String, kind: CanaryEvent.Kind = .normal, reason: String = "Waiting") {
-        if old.waitingFor != key { event(kind, reason, message) }
+    mutating func wait(_ key: String, _ message: String, kind: CanaryEvent.Kind = .normal, reason: String = "Waiting",
+                       quiet: Bool = false) {
+        if old.waitingFor != key, !quiet { event(kind, reason, message) }
         s.waitingFor = key
         s.message = message
     }

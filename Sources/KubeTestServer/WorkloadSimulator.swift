@@ -169,7 +169,8 @@ public final class WorkloadSimulator: Sendable {
     // MARK: - Reconcile
 
     func reconcile(_ resource: ResourceType, _ obj: JSONValue) async {
-        if obj.deletionTimestamp != nil { return }
+        // After stop() no late timer or override task may write.
+        guard obj.deletionTimestamp == nil, state.withLock({ $0.running }) else { return }
         let status: JSONValue?
         if resource == .deployments {
             status = decideDeployment(obj)

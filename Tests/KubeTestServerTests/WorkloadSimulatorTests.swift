@@ -236,6 +236,28 @@ import Testing
         }
     }
 
+    @Test func neverReadyReplicaSetKeepsItsPodsUnready() async throws {
+        try await Self.with(readyDelay: .milliseconds(100)) { f in
+            f.sim.neverReady(namespace: "default", name: "slow")
+            let rs: JSONValue = [
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": ["name": "slow", "namespace": "default"],
+                "spec": [
+                    "replicas": 2, "selector": ["matchLabels": ["app": "slow"]],
+                    "template": ["metadata": ["labels": ["app": "slow"]], "spec": ["containers": [["name": "app", "image": "x"]]]],
+                ],
+            ]
+            _ = try await f.api.create(.replicaSets, namespace: "default", rs)
+            try await f.eventually("slow", "observed", .replicaSets) { $0[path: ["status", "observedGeneration"]] == 1 }
+            try await Task.sleep(for: .milliseconds(600))
+            let still = try await f.get("slow", .replicaSets)
+            #expect(still[path: ["status", "replicas"]] == 2)
+            #expect(still[path: ["status", "readyReplicas"]] == .null)
+            f.sim.clearOverrides(namespace: "default", name: "slow")
+            try await f.eventually("slow", "ready after clearing", .replicaSets) { $0[path: ["status", "readyReplicas"]] == 2 }
+        }
+    }
+
     @Test func recreateHasNoPodsServingDuringTheRollout() async throws {
         try await Self.with { f in
             _ = try await f.api.create(.deployments, namespace: "default", Self.deployment("re", extra: ["strategy": ["type": "Recreate"]]))

@@ -9,16 +9,17 @@ import Testing
 struct ClientEdgeTests {
     @Test func timedOutGetIsRetriedButTimedOutCreateIsNot() async throws {
         var opts = Harness.fastOptions()
-        opts.requestTimeout = .milliseconds(400)
+        opts.requestTimeout = .milliseconds(800)
         try await withHarness(options: opts) { h, client in
             h.server.faults.resetCounts()
-            h.server.faults.delayNext(1, by: .seconds(2), verb: "get", resource: "namespaces")
+            h.server.faults.delayNext(1, by: .seconds(3), verb: "get", resource: "namespaces")
             let ns = try await client.get(.namespaces, namespace: nil, name: "default")
             #expect(ns.name == "default")
-            #expect(h.server.faults.requestCount(verb: "get", resource: "namespaces") == 2)
+            // At least one retry (a loaded machine may time out the second attempt too).
+            #expect(h.server.faults.requestCount(verb: "get", resource: "namespaces") >= 2)
 
             // The create may have been applied before the answer was lost: not repeated.
-            h.server.faults.delayNext(1, by: .seconds(2), verb: "create", resource: "configmaps")
+            h.server.faults.delayNext(1, by: .seconds(3), verb: "create", resource: "configmaps")
             let e = await #expect(throws: KubeAPIError.self) {
                 try await client.create(.configMaps, namespace: "default", configMap("slow", namespace: "default"))
             }

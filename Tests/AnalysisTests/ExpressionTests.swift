@@ -76,7 +76,7 @@ import Testing
     /// (expression, position of the parse error)
     static let parseErrors: [(String, Int)] = [
         ("result[0] >=", 13),
-        ("result[0 >= 1", 11),
+        ("result[0 >= 1", 14),
         ("(1 + 2", 7),
         ("1 + * 2", 5),
         ("result[0] @ 1", 11),

@@ -1,0 +1,253 @@
+import Delivery
+import Foundation
+import KubeCore
+import Logging
+import SerinAPI
+import Traffic
+
+/// Carries out the effects of a Decision. Each is idempotent: it reads the current object
+/// from the API server, builds what Serin wants (merged into what is there), and writes only
+/// when something differs. Objects Serin creates carry an ownerReference to the Canary;
+/// objects a user made (an existing Service or HTTPRoute) are merged into and never adopted.
+struct CanaryActuator: Sendable {
+    let writer: ObjectWriter
+    let logger: Logger
+
+    enum ActuatorError: Error, CustomStringConvertible {
+        case targetMissing(String)
+        case noSelector(String)
+        case noRouter(String)
+        var description: String {
+            switch self {
+            case .targetMissing(let m), .noSelector(let m), .noRouter(let m): return m
+            }
+        }
+    }
+
+    func perform(_ action: CanaryAction, _ o: CanaryObservation) async throws {
+        switch action {
+        case .initializePrimary: try await initializePrimary(o, checksum: nil)
+        case .reconcileRouting: try await reconcileRouting(o)
+        case .scaleTargetUp: try await scaleTarget(o, up: true)
+        case .scaleTargetToZero: try await scaleTarget(o, up: false)
+        case .promote(let checksum): try await initializePrimary(o, checksum: checksum, promote: true)
+        case .setRoutes(let weights): try await setRoutes(o, weights)
+        case .revertTarget: try await revertTarget(o)
+        case .addFinalizer: try await setFinalizer(o, present: true)
+        case .removeFinalizer: try await setFinalizer(o, present: false)
+        case .callWebhook, .runMetricChecks, .notifyWebhook:
+            break  // queries and notifications are run by the reconciler
+        }
+    }
+
+    private func requireTarget(_ o: CanaryObservation) throws -> (JSONValue, SelectorLabel) {
+        guard let t = o.target else {
+            throw ActuatorError.targetMissing("target Deployment \(o.spec.targetRef.name) not found in \(o.namespace)")
+        }
+        guard let sel = o.selector else {
+            throw ActuatorError.noSelector("Deployment \(o.spec.targetRef.name) has no selector label Serin can rewrite")
+        }
+        return (t, sel)
+    }
+
+    // MARK: - Primary
+
+    /// `<target>-primary` (a faithful copy of the target), `-primary` copies of the configs it
+    /// references, and `<hpa>-primary`. Without `promote`, an existing primary is only made to
+    /// exist and carry the owner (its pod template stays what was promoted last); when it is
+    /// created (or promoted) it takes the target's pod template and `checksum`.
+    func initializePrimary(_ o: CanaryObservation, checksum: String?, promote: Bool = false) async throws {
+        let (target, selector) = try requireTarget(o)
+        let existing = try await writer.get(.deployments, namespace: o.namespace, name: o.names.primary)
+        let phase = o.canary.status?.phase
+        if existing != nil, !promote, phase != nil, phase != .initializing {
+            // Past initialization the primary runs what was promoted last: the target's current
+            // template (and configs) reach it only through a promotion.
+            return
+        }
+        for cm in o.configMaps { try await copyConfig(cm, resource: .configMaps, o) }
+        for s in o.secrets { try await copyConfig(s, resource: .secrets, o) }
+        let primary = PrimaryDeploymentBuilder.primary(
+            from: target, selector: selector, existing: existing, configMaps: o.configMapRenames,
+            secrets: o.secretRenames, checksum: checksum ?? o.world.releaseChecksum, ownerReference: o.ownerReference)
+        if try await writer.apply(.deployments, primary, existing: existing) {
+            logger.info(promote ? "promoted primary" : "primary written", metadata: ["deployment": "\(o.names.primary)"])
+        }
+        try await copyAutoscaler(o)
+    }
+
+    private func copyConfig(_ config: JSONValue, resource: ResourceType, _ o: CanaryObservation) async throws {
+        let name = "\(config.name ?? "")-primary"
+        let existing = try await writer.get(resource, namespace: o.namespace, name: name)
+        var copy = PrimaryDeploymentBuilder.configCopy(of: config, ownerReference: o.ownerReference)
+        if let existing {
+            // Keep the server's metadata of the copy; take data from the original.
+            var merged = existing
+            for k in ["data", "binaryData", "stringData", "type", "immutable"] { merged[k] = copy[k] }
+            merged[path: ["metadata", "ownerReferences"]] = copy[path: ["metadata", "ownerReferences"]]
+            copy = merged
+        }
+        try await writer.apply(resource, copy, existing: existing)
+    }
+
+    private func copyAutoscaler(_ o: CanaryObservation) async throws {
+        guard let ref = o.spec.autoscalerRef else { return }
+        guard let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name) else {
+            logger.warning("autoscalerRef not found", metadata: ["hpa": "\(ref.name)"])
+            return
+        }
+        let existing = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: "\(ref.name)-primary")
+        let copy = PrimaryDeploymentBuilder.autoscalerCopy(
+            of: hpa, primaryName: o.names.primary, existing: existing, ownerReference: o.ownerReference)
+        try await writer.apply(.horizontalPodAutoscalers, copy, existing: existing)
+    }
+
+    // MARK: - Scaling
+
+    func scaleTarget(_ o: CanaryObservation, up: Bool) async throws {
+        guard let target = o.target else { return }
+        var replicas = 0
+        if up {
+            let primaryReplicas = o.primary?[path: ["spec", "replicas"]].intValue ?? 1
+            replicas = max(1, primaryReplicas)
+            if let ref = o.spec.autoscalerRef,
+                let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name),
+                let min = hpa[path: ["spec", "minReplicas"]].intValue
+            {
+                replicas = max(1, min)
+            }
+        }
+        if target[path: ["spec", "replicas"]].intValue == replicas { return }
+        try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,
+                                    ["spec": ["replicas": .int(Int64(replicas))]])
+        logger.info("scaled target", metadata: ["deployment": "\(o.names.target)", "replicas": "\(replicas)"])
+    }
+
+    // MARK: - Routing
+
+    /// The apex, primary and canary Services and the router's objects at the weights the
+    /// router has now (primary 100% when it has none).
+    func reconcileRouting(_ o: CanaryObservation) async throws {
+        let (_, selector) = try requireTarget(o)
+        guard let router = o.router else { throw ActuatorError.noRouter("unknown provider") }
+        var roles: [ServiceBuilder.Role] = [.primary, .canary]
+        if router != .kubernetes { roles.insert(.apex, at: 0) }
+        for role in roles {
+            let name = role == .apex ? o.names.apexService : role == .primary ? o.names.primaryService : o.names.canaryService
+            let existing = try await writer.get(.services, namespace: o.namespace, name: name)
+            let svc = ServiceBuilder.service(role, spec: o.spec, names: o.names, selector: selector, existing: existing,
+                                             ownerReference: owner(for: existing, o))
+            try await writer.apply(.services, svc, existing: existing)
+        }
+        try await setRoutes(o, o.world.routes ?? .primaryOnly)
+    }
+
+    /// The owner reference to add: on objects Serin creates or already owns, never on a user's.
+    private func owner(for existing: JSONValue?, _ o: CanaryObservation) -> JSONValue? {
+        guard let existing else { return o.ownerReference }
+        return ObjectWriter.isOwned(existing, by: o.canaryJSON.uid) ? o.ownerReference : nil
+    }
+
+    static func resource(ofKind kind: String) -> ResourceType? {
+        switch kind {
+        case "Service": return .services
+        case "HTTPRoute": return .httpRoutes
+        case "VirtualService": return .virtualServices
+        case "DestinationRule": return .destinationRules
+        default: return nil
+        }
+    }
+
+    func setRoutes(_ o: CanaryObservation, _ weights: RouteWeights) async throws {
+        let (_, selector) = try requireTarget(o)
+        guard let router = o.router else { throw ActuatorError.noRouter("unknown provider") }
+        // Read what is there (fresh, not cached) so a user's fields and rules are kept.
+        let wanted = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights)
+        var existing: [String: JSONValue] = [:]
+        for obj in wanted {
+            let kind = obj["kind"].stringValue ?? ""
+            guard let r = Self.resource(ofKind: kind), let name = obj.name else { continue }
+            if let found = try await writer.get(r, namespace: o.namespace, name: name) {
+                existing[RouterKind.key(found.kindFilled(kind))] = found
+            }
+        }
+        for obj in wanted {
+            let kind = obj["kind"].stringValue ?? ""
+            guard let r = Self.resource(ofKind: kind) else { continue }
+            let key = RouterKind.key(obj)
+            let current = existing[key]
+            let built = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights,
+                                              existing: existing, ownerReference: nil)
+                .first { RouterKind.key($0) == key } ?? obj
+            var final = built
+            if let ref = owner(for: current, o) { final = Self.withOwner(final, ref) }
+            try await writer.apply(r, final, existing: current)
+        }
+    }
+
+    static func withOwner(_ obj: JSONValue, _ owner: JSONValue) -> JSONValue {
+        var refs = obj.ownerReferences
+        if !refs.contains(where: { $0["uid"] == owner["uid"] }) { refs.append(owner) }
+        var out = obj
+        out[path: ["metadata", "ownerReferences"]] = .array(refs)
+        return out
+    }
+
+    // MARK: - Deletion
+
+    /// revertOnDeletion: the target serves its Service again and Serin's routes go away.
+    func revertTarget(_ o: CanaryObservation) async throws {
+        guard let target = o.target else { return }
+        let replicas = max(1, o.primary?[path: ["spec", "replicas"]].intValue ?? 1)
+        if (target[path: ["spec", "replicas"]].intValue ?? 0) < 1 {
+            try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,
+                                        ["spec": ["replicas": .int(Int64(replicas))]])
+        }
+        if let selector = o.selector,
+            var apex = try await writer.get(.services, namespace: o.namespace, name: o.names.apexService)
+        {
+            let before = apex
+            apex[path: ["spec", "selector"]] = .object([selector.key: .string(selector.value)])
+            // The apex Service outlives the Canary: drop Serin's owner reference from it.
+            let uid = o.canaryJSON.uid
+            let refs = apex.ownerReferences.filter { $0["uid"].stringValue != uid }
+            apex[path: ["metadata", "ownerReferences"]] = refs.isEmpty ? .null : .array(refs)
+            try await writer.apply(.services, apex, existing: before)
+        }
+        guard let router = o.router, router != .kubernetes else { return }
+        let kinds: [(ResourceType, String)] =
+            router == .istio
+            ? [(.virtualServices, o.names.apexService), (.destinationRules, o.names.primaryService),
+               (.destinationRules, o.names.canaryService)]
+            : [(.httpRoutes, o.names.apexService)]
+        for (r, name) in kinds {
+            if let obj = try await writer.get(r, namespace: o.namespace, name: name),
+                ObjectWriter.isOwned(obj, by: o.canaryJSON.uid)
+            {
+                try await writer.delete(r, namespace: o.namespace, name: name)
+            }
+        }
+    }
+
+    func setFinalizer(_ o: CanaryObservation, present: Bool) async throws {
+        var list = o.canaryJSON.finalizers
+        let has = list.contains(CanaryController.finalizer)
+        if has == present { return }
+        if present { list.append(CanaryController.finalizer) } else { list.removeAll { $0 == CanaryController.finalizer } }
+        // resourceVersion in a merge patch makes it conditional: a concurrent change is a 409.
+        try await writer.mergePatch(
+            .canaries, namespace: o.namespace, name: o.canary.name,
+            ["metadata": ["finalizers": .array(list.map { .string($0) }),
+                          "resourceVersion": .string(o.canaryJSON.resourceVersion ?? "")]])
+    }
+}
+
+extension JSONValue {
+    /// This object with `kind` set when it came without one (list items).
+    func kindFilled(_ kind: String) -> JSONValue {
+        if self["kind"].stringValue != nil { return self }
+        var o = self
+        o["kind"] = .string(kind)
+        return o
+    }
+}

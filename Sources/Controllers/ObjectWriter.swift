@@ -1,0 +1,71 @@
+import KubeCore
+
+/// Idempotent writes: create when absent, update (carrying `resourceVersion`) only when the
+/// content differs, so that a reconcile that changes nothing writes nothing. Every write is
+/// fenced first: a replica that lost the lease must not write.
+struct ObjectWriter: Sendable {
+    let api: any KubeAPI
+    let fence: @Sendable () throws -> Void
+
+    /// The object, or nil when it does not exist.
+    func get(_ resource: ResourceType, namespace: String, name: String) async throws -> JSONValue? {
+        do {
+            return try await api.get(resource, namespace: namespace, name: name)
+        } catch let e as KubeAPIError where e.isNotFound {
+            return nil
+        }
+    }
+
+    /// Creates `desired` (when `existing` is nil) or updates it when its content changed.
+    /// Returns whether anything was written.
+    @discardableResult
+    func apply(_ resource: ResourceType, _ desired: JSONValue, existing: JSONValue?) async throws -> Bool {
+        let namespace = desired.namespace
+        guard let existing else {
+            try fence()
+            var obj = desired
+            obj["status"] = .null
+            _ = try await api.create(resource, namespace: namespace, obj)
+            return true
+        }
+        if Self.sameContent(desired, existing) { return false }
+        try fence()
+        _ = try await api.update(resource, namespace: namespace, desired)
+        return true
+    }
+
+    func mergePatch(_ resource: ResourceType, namespace: String, name: String, _ patch: JSONValue) async throws {
+        try fence()
+        _ = try await api.patch(resource, namespace: namespace, name: name, type: .merge, patch)
+    }
+
+    func delete(_ resource: ResourceType, namespace: String, name: String) async throws {
+        try fence()
+        do {
+            try await api.delete(resource, namespace: namespace, name: name)
+        } catch let e as KubeAPIError where e.isNotFound {}
+    }
+
+    /// Equal once server-maintained fields (status, resourceVersion, generation …) are set aside.
+    static func sameContent(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        normalized(a) == normalized(b)
+    }
+
+    static func normalized(_ obj: JSONValue) -> JSONValue {
+        var o = obj
+        o["status"] = .null
+        for k in ["resourceVersion", "generation", "managedFields", "creationTimestamp", "uid", "selfLink"] {
+            o[path: ["metadata", k]] = .null
+        }
+        for k in ["labels", "annotations"] where o[path: ["metadata", k]].objectValue?.isEmpty == true {
+            o[path: ["metadata", k]] = .null
+        }
+        return o
+    }
+
+    /// Whether `obj` names the Canary with `uid` among its owners.
+    static func isOwned(_ obj: JSONValue, by uid: String?) -> Bool {
+        guard let uid else { return false }
+        return obj.ownerReferences.contains { $0["uid"].stringValue == uid }
+    }
+}

@@ -1,0 +1,27 @@
+import KubeCore
+
+/// Serin's own kinds (group serin.dev, version v1alpha1) and the router kinds it writes, so
+/// controllers and tests name them one way.
+extension ResourceType {
+    public static let canaries = ResourceType(group: "serin.dev", version: "v1alpha1", plural: "canaries", kind: "Canary")
+    public static let metricTemplates = ResourceType(
+        group: "serin.dev", version: "v1alpha1", plural: "metrictemplates", kind: "MetricTemplate")
+    public static let analysisTemplates = ResourceType(
+        group: "serin.dev", version: "v1alpha1", plural: "analysistemplates", kind: "AnalysisTemplate")
+    public static let clusterAnalysisTemplates = ResourceType(
+        group: "serin.dev", version: "v1alpha1", plural: "clusteranalysistemplates", kind: "ClusterAnalysisTemplate",
+        namespaced: false)
+    public static let analysisRuns = ResourceType(
+        group: "serin.dev", version: "v1alpha1", plural: "analysisruns", kind: "AnalysisRun")
+    public static let rollouts = ResourceType(group: "serin.dev", version: "v1alpha1", plural: "rollouts", kind: "Rollout")
+    public static let alertProviders = ResourceType(
+        group: "serin.dev", version: "v1alpha1", plural: "alertproviders", kind: "AlertProvider")
+
+    // Router kinds (not Serin's to install: the mesh or gateway brings their CRDs).
+    public static let httpRoutes = ResourceType(
+        group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute")
+    public static let virtualServices = ResourceType(
+        group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService")
+    public static let destinationRules = ResourceType(
+        group: "networking.istio.io", version: "v1beta1", plural: "destinationrules", kind: "DestinationRule")
+}

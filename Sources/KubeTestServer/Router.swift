@@ -160,6 +160,8 @@ struct Router: Sendable {
             }
         case "application/yaml":
             return try YAMLBody.decode(req.body)
+        case ProtobufBody.contentType:
+            return try ProtobufBody.decode(req.body)
         default:
             throw APIErrors.unsupportedMediaType(
                 "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml")

@@ -22,6 +22,13 @@ extension StoreState {
         }
         if dryRun { return Self.present(existing, as: r) }
         let result = deleteObject(ref, policy: options.propagationPolicy ?? .background)
+        if lookup(ref) == nil, r.type.kind != "Pod" {
+            // Like kube-apiserver's generic registry (ReturnDeletedObject false, pods aside):
+            // an immediate delete answers with a Success Status; a pending one with the object.
+            var details: JSONValue = ["name": .string(name), "kind": .string(r.type.plural), "uid": existing["metadata"]["uid"]]
+            if !r.type.group.isEmpty { details["group"] = .string(r.type.group) }
+            return ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Success", "details": details]
+        }
         return Self.present(result ?? existing, as: r)
     }
 

@@ -41,21 +41,48 @@ final class ObjectStore: Sendable {
     }
 
     func create(_ r: ServedResource, namespace: String?, _ body: JSONValue, dryRun: Bool) throws -> JSONValue {
-        try state.withLock { s in try s.create(r, namespace: namespace, body, dryRun: dryRun) }
+        let created = try state.withLock { s in try s.create(r, namespace: namespace, body, dryRun: dryRun) }
+        if !dryRun { checkOwners(r, created) }
+        return created
     }
 
     func update(_ r: ServedResource, namespace: String?, name: String, _ body: JSONValue, subresource: String?, dryRun: Bool) throws
         -> JSONValue
     {
-        try state.withLock { s in try s.update(r, namespace: namespace, name: name, body, subresource: subresource, dryRun: dryRun) }
+        let updated = try state.withLock { s in
+            try s.update(r, namespace: namespace, name: name, body, subresource: subresource, dryRun: dryRun)
+        }
+        if !dryRun { checkOwners(r, updated) }
+        return updated
+    }
+
+    /// The garbage collector's view of a new owner reference: an object whose owners (by uid)
+    /// all do not exist is deleted shortly after, as kube's GC does with dangling references.
+    private func checkOwners(_ r: ServedResource, _ obj: JSONValue) {
+        let uids = obj.ownerReferences.compactMap { $0["uid"].stringValue }
+        guard !uids.isEmpty, obj["kind"].stringValue == r.type.kind else { return }
+        let dangling = state.withLock { s in uids.allSatisfy { s.uidIndex[$0] == nil } }
+        guard dangling else { return }
+        let ref = ObjectRef(storageKey: r.storageKey, namespace: r.type.namespaced ? (obj.namespace ?? "") : "", name: obj.name ?? "")
+        let uid = obj.uid
+        Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(100))
+            self?.state.withLock { s in
+                guard let current = s.lookup(ref), current.uid == uid else { return }
+                let owners = current.ownerReferences.compactMap { $0["uid"].stringValue }
+                if !owners.isEmpty, owners.allSatisfy({ s.uidIndex[$0] == nil }) { s.deleteObject(ref, policy: .background) }
+            }
+        }
     }
 
     func patch(
         _ r: ServedResource, namespace: String?, name: String, type: PatchType, _ patch: JSONValue, subresource: String?, dryRun: Bool
     ) throws -> JSONValue {
-        try state.withLock { s in
+        let patched = try state.withLock { s in
             try s.patch(r, namespace: namespace, name: name, type: type, patch, subresource: subresource, dryRun: dryRun)
         }
+        if !dryRun { checkOwners(r, patched) }
+        return patched
     }
 
     func delete(_ r: ServedResource, namespace: String?, name: String, options: DeleteOptions, dryRun: Bool) throws -> JSONValue {

@@ -9,6 +9,10 @@ enum Validation {
             let problems = r.type.kind == "Namespace" ? KubeNames.dns1123LabelErrors(name) : KubeNames.dns1123SubdomainErrors(name)
             for p in problems { causes.append(APIErrors.invalidValue("metadata.name", name, p)) }
         }
+        for (key, value) in obj.labels.sorted(by: { $0.key < $1.key }) {
+            for p in KubeNames.qualifiedNameErrors(key) { causes.append(APIErrors.invalidValue("metadata.labels", key, p)) }
+            for p in KubeNames.labelValueErrors(value) { causes.append(APIErrors.invalidValue("metadata.labels", value, p)) }
+        }
         if !r.isCustom {
             switch r.type.kind {
             case "Deployment", "ReplicaSet": causes += workloadCauses(obj, old: old)

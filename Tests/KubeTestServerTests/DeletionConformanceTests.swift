@@ -98,6 +98,20 @@ struct DeletionConformanceTests {
         }
     }
 
+    @Test func dependentOfAMissingOwnerIsCollected() async throws {
+        try await ServerHarness.with { h async throws in
+            var cm = Fixtures.configMap("stray")
+            cm["metadata"]["ownerReferences"] = [["apiVersion": "apps/v1", "kind": "Deployment", "name": "ghost", "uid": "00000000-0000-0000-0000-000000000000"]]
+            #expect(try await h.post(Self.cms, cm).status == 201)
+            var gone = false
+            for _ in 0..<50 where !gone {
+                try await Task.sleep(for: .milliseconds(50))
+                gone = try await h.get("\(Self.cms)/stray").status == 404
+            }
+            #expect(gone)
+        }
+    }
+
     @Test func deletingANamespaceDeletesItsObjects() async throws {
         try await ServerHarness.with { h async throws in
             #expect(try await h.post("/api/v1/namespaces", ["metadata": ["name": "team"]]).status == 201)

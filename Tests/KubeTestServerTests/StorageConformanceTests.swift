@@ -56,6 +56,10 @@ struct StorageConformanceTests {
             #expect(cause["reason"] == "FieldValueInvalid")
             #expect(invalid.json["message"].stringValue?.hasPrefix("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\"") == true)
 
+            let badLabel = try await h.post("/api/v1/namespaces/default/configmaps", Fixtures.configMap("l", labels: ["app": "not valid!"]))
+            #expect(badLabel.status == 422)
+            #expect(badLabel.json["details"]["causes"][0]["field"] == "metadata.labels")
+
             let garbage = try await h.request("POST", "/api/v1/namespaces/default/configmaps", rawBody: "{not json")
             #expect(garbage.status == 400)
             #expect(garbage.json["reason"] == "BadRequest")

@@ -145,6 +145,9 @@ struct VerbConformanceTests {
 
             let ok = try await h.delete(path, ["preconditions": ["uid": created["metadata"]["uid"], "resourceVersion": created["metadata"]["resourceVersion"]]])
             #expect(ok.status == 200)
+            #expect(ok.json["kind"] == "Status")
+            #expect(ok.json["status"] == "Success")
+            #expect(ok.json["details"]["uid"] == created["metadata"]["uid"])
             #expect(try await h.get(path).status == 404)
             #expect(try await h.delete(path).status == 404)
         }

@@ -1,0 +1,253 @@
+import Controllers
+import Foundation
+import KubeClient
+import KubeCore
+import KubeRuntime
+import KubeTestServer
+import Logging
+import SerinAPI
+import Synchronization
+import Testing
+import Yams
+
+/// YAML manifests as JSON values (every document of a stream).
+enum Manifest {
+    static func documents(_ text: String) throws -> [JSONValue] {
+        try Yams.compose_all(yaml: text).map(convert)
+    }
+
+    static func convert(_ node: Node) -> JSONValue {
+        switch node {
+        case .mapping(let m):
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m { o[k.string ?? ""] = convert(v) }
+            return .object(o)
+        case .sequence(let s):
+            return .array(s.map(convert))
+        case .scalar(let s):
+            if s.style != .plain { return .string(s.string) }
+            if let b = Bool.construct(from: s) { return .bool(b) }
+            if let i = Int64(s.string) { return .int(i) }
+            if ["null", "Null", "NULL", "~", ""].contains(s.string) { return .null }
+            if let d = Double.construct(from: s) { return .double(d) }
+            return .string(s.string)
+        case .alias(let a):
+            return .string(a.anchor.rawValue)
+        }
+    }
+
+    /// The repository root (this file is Tests/ControllersTests/CanaryEnvironment.swift).
+    static var repoRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    static func crd(_ file: String) throws -> JSONValue {
+        let text = try String(contentsOf: repoRoot.appendingPathComponent("crds/\(file)"), encoding: .utf8)
+        return try #require(documents(text).first)
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` (real time) passes.
+func eventually(timeout: Duration = .seconds(20), every: Duration = .milliseconds(5),
+                _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < timeout {
+        if try await condition() { return true }
+        try? await Task.sleep(for: every)
+    }
+    return try await condition()
+}
+
+/// A test API server (over HTTPS, with a real KubeClient), the workload simulator, a fake
+/// Prometheus and webhook receiver, and a Manager running the Canary controller on a
+/// ManualClock that the test moves.
+final class CanaryEnvironment: Sendable {
+    let server: TestAPIServer
+    let client: KubeClient
+    let simulator: WorkloadSimulator
+    let clock: ManualClock
+    let prometheus: FakePrometheus
+    let hooks: ScriptedHTTPServer
+    let namespace = "microservices"
+    private let running = Mutex<Manager?>(nil)
+
+    private init(server: TestAPIServer, client: KubeClient, simulator: WorkloadSimulator, clock: ManualClock,
+                 prometheus: FakePrometheus, hooks: ScriptedHTTPServer) {
+        self.server = server
+        self.client = client
+        self.simulator = simulator
+        self.clock = clock
+        self.prometheus = prometheus
+        self.hooks = hooks
+    }
+
+    static func start() async throws -> CanaryEnvironment {
+        var options = TestAPIServer.Options()
+        options.simulateWorkloads = false
+        options.bookmarkInterval = .milliseconds(200)
+        let server = try await TestAPIServer.start(options)
+        let config = KubeConfig(server: server.url, certificateAuthorityPEM: Array(server.caCertificatePEM.utf8),
+                                credentials: .bearerToken(server.token))
+        var clientOptions = KubeClient.Options()
+        clientOptions.qps = 0
+        let client = try KubeClient(config: config, options: clientOptions)
+        let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(30))
+        simulator.start()
+        let env = CanaryEnvironment(
+            server: server, client: client, simulator: simulator, clock: ManualClock(),
+            prometheus: try await FakePrometheus.start(), hooks: try await ScriptedHTTPServer.start())
+        env.hooks.script { _ in (200, "{}") }
+        var crds = [try Manifest.crd("canaries.yaml"), try Manifest.crd("metrictemplates.yaml")]
+        for text in RouterCRDs.all { crds += try Manifest.documents(text) }
+        for crd in crds { _ = try await client.create(.customResourceDefinitions, namespace: nil, crd) }
+        for r in [ResourceType.canaries, .metricTemplates, .httpRoutes, .virtualServices, .destinationRules] {
+            let served = await eventually(timeout: .seconds(5)) {
+                (try? await client.list(r, namespace: nil)) != nil
+            }
+            #expect(served, "\(r) is not served")
+        }
+        _ = try await client.create(.namespaces, namespace: nil,
+                                    ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(env.namespace)]])
+        return env
+    }
+
+    /// Starts a Manager (a fresh one: a restarted operator) running the Canary controller.
+    @discardableResult
+    func startOperator(provider: String = "istio") async -> Manager {
+        var logger = Logger(label: "serin.test")
+        logger.logLevel = ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil ? .debug : .critical
+        let manager = Manager(api: client, options: ManagerOptions(clock: clock, logger: logger))
+        var config = CanaryControllerConfig()
+        config.defaultProvider = provider
+        config.metricsServer = prometheus.address
+        config.workers = 2
+        config.pollSeconds = 5
+        config.webhookRetryDelay = .milliseconds(10)
+        await CanaryController.register(on: manager, config: config)
+        await manager.start()
+        running.withLock { $0 = manager }
+        return manager
+    }
+
+    func stopOperator() async {
+        guard let m = running.withLock({ m in defer { m = nil }; return m }) else { return }
+        await m.shutdown(deadline: .seconds(10))
+    }
+
+    func stop() async {
+        await stopOperator()
+        await simulator.stop()
+        await prometheus.stop()
+        await hooks.stop()
+        try? await client.shutdown()
+        try? await Task.sleep(for: .milliseconds(100))
+        try? await server.stop()
+    }
+
+    /// Runs `body` with a fresh environment, stopping it afterwards whatever happens.
+    static func with(_ body: (CanaryEnvironment) async throws -> Void) async throws {
+        let env = try await start()
+        do {
+            try await body(env)
+        } catch {
+            await env.stop()
+            throw error
+        }
+        await env.stop()
+    }
+
+    // MARK: - Time
+
+    /// Moves the operator's clock `step` at a time (pausing briefly in real time so reconciles
+    /// run) until `condition` holds; false when `timeout` (real time) passes first.
+    func drive(step: Duration = .seconds(2), timeout: Duration = .seconds(30),
+               until condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < timeout {
+            if try await condition() { return true }
+            clock.advance(by: step)
+            try? await Task.sleep(for: .milliseconds(4))
+        }
+        return try await condition()
+    }
+
+    // MARK: - Objects
+
+    func canary(_ name: String) async throws -> JSONValue {
+        try await client.get(.canaries, namespace: namespace, name: name)
+    }
+
+    func status(_ name: String) async -> JSONValue {
+        ((try? await canary(name)) ?? .null)["status"]
+    }
+
+    func phase(_ name: String) async -> String? { await status(name)["phase"].stringValue }
+
+    func deployment(_ name: String) async -> JSONValue? {
+        try? await client.get(.deployments, namespace: namespace, name: name)
+    }
+
+    func events(about name: String) async -> [JSONValue] {
+        let list = (try? await client.list(.events, namespace: namespace))?.items ?? []
+        return list.filter { $0["involvedObject"]["name"].stringValue == name && $0["involvedObject"]["kind"].stringValue == "Canary" }
+    }
+
+    /// A Deployment with the `app: NAME` selector and one container.
+    static func deploymentManifest(_ name: String, namespace: String, image: String, replicas: Int = 2,
+                                   configMap: String? = nil) -> JSONValue {
+        var container: JSONValue = ["name": "app", "image": .string(image), "ports": [["containerPort": 3000]]]
+        if let cm = configMap { container["envFrom"] = [["configMapRef": ["name": .string(cm)]]] }
+        return [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": ["name": .string(name), "namespace": .string(namespace), "labels": ["app": .string(name)]],
+            "spec": [
+                "replicas": .int(Int64(replicas)),
+                "selector": ["matchLabels": ["app": .string(name)]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(name)], "annotations": ["example.com/keep": "yes"]],
+                    "spec": [
+                        "containers": [container],
+                        // A field Serin does not model: the primary must carry it too.
+                        "topologySpreadConstraints": [["maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "ScheduleAnyway"]],
+                    ],
+                ],
+            ],
+        ]
+    }
+
+    func createDeployment(_ name: String, image: String, replicas: Int = 2, configMap: String? = nil) async throws {
+        _ = try await client.create(.deployments, namespace: namespace,
+                                    Self.deploymentManifest(name, namespace: namespace, image: image, replicas: replicas,
+                                                            configMap: configMap))
+    }
+
+    /// A new release: the target's image changes.
+    func setImage(_ name: String, _ image: String) async throws {
+        let d = try await client.get(.deployments, namespace: namespace, name: name)
+        var containers = d[path: ["spec", "template", "spec", "containers"]].arrayValue ?? []
+        containers[0]["image"] = .string(image)
+        _ = try await client.patch(.deployments, namespace: namespace, name: name, type: .merge,
+                                   ["spec": ["template": ["spec": ["containers": .array(containers)]]]])
+    }
+
+    /// The seed Canary (../shared/examples/seed-canary.yaml), its webhooks pointed at the
+    /// local receiver.
+    func seedCanary() throws -> JSONValue {
+        var c = try #require(Manifest.documents(SeedCanary.yaml).first)
+        var hooks = c[path: ["spec", "analysis", "webhooks"]].arrayValue ?? []
+        for i in hooks.indices { hooks[i]["url"] = .string(self.hooks.baseURL + "/") }
+        c[path: ["spec", "analysis", "webhooks"]] = .array(hooks)
+        return c
+    }
+
+    func createSeed(mutate: (inout JSONValue) -> Void = { _ in }) async throws {
+        var c = try seedCanary()
+        mutate(&c)
+        _ = try await client.create(.canaries, namespace: namespace, c)
+    }
+
+    func annotate(_ name: String, _ key: String, _ value: String) async throws {
+        _ = try await client.patch(.canaries, namespace: namespace, name: name, type: .merge,
+                                   ["metadata": ["annotations": [key: .string(value)]]])
+    }
+}

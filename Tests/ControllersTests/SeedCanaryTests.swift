@@ -1,0 +1,131 @@
+import Controllers
+import Foundation
+import KubeCore
+import SerinAPI
+import Testing
+
+/// The seed Canary (Istio router) against the test API server, driven by the Canary
+/// controller in a Manager, with a fake Prometheus over HTTP and the clock moved by the test.
+@Suite("Canary controller: seed canary", .serialized, .timeLimit(.minutes(2)))
+struct SeedCanaryControllerTests {
+    static let name = "user-service-canary"
+    static let planned = [0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 0]
+
+    /// The target, its HPA and the seed Canary, initialized (primary serving, target at zero).
+    static func initialized(_ env: CanaryEnvironment, mutate: (inout JSONValue) -> Void = { _ in }) async throws {
+        try await env.createDeployment("user-service", image: "registry.example/user-service:1.0.0")
+        _ = try await env.client.create(.horizontalPodAutoscalers, namespace: env.namespace, [
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": ["name": "user-service", "namespace": .string(env.namespace)],
+            "spec": ["scaleTargetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "user-service"],
+                     "minReplicas": 2, "maxReplicas": 6],
+        ])
+        await env.startOperator(provider: "istio")
+        try await env.createSeed(mutate: mutate)
+        let ok = await env.drive { await env.phase(name) == "Initialized" }
+        let status = await env.status(name)
+        #expect(ok, "not Initialized: \(status)")
+    }
+
+    static func image(_ d: JSONValue?) -> String? { d?[path: ["spec", "template", "spec", "containers"]][0]["image"].stringValue }
+
+    static func condition(_ status: JSONValue, _ type: String) -> JSONValue? {
+        (status["conditions"].arrayValue ?? []).first { $0["type"].stringValue == type }
+    }
+
+    @Test("initialization: faithful primary, Services, Istio routes, HPA copy, target scaled to zero")
+    func initialization() async throws {
+        try await CanaryEnvironment.with { env in
+            try await Self.initialized(env)
+            let canary = try await env.canary(Self.name)
+            let uid = try #require(canary.uid)
+
+            let primary = try #require(await env.deployment("user-service-primary"))
+            #expect(primary.ownerReferences.contains { $0["uid"].stringValue == uid && $0["kind"] == "Canary" })
+            #expect(primary[path: ["spec", "selector", "matchLabels", "app"]] == "user-service-primary")
+            #expect(primary[path: ["spec", "template", "metadata", "labels", "app"]] == "user-service-primary")
+            #expect(primary[path: ["spec", "template", "metadata", "annotations", "example.com/keep"]] == "yes")
+            #expect(primary[path: ["spec", "template", "spec", "topologySpreadConstraints"]][0]["topologyKey"] == "zone")
+            #expect(Self.image(primary) == "registry.example/user-service:1.0.0")
+            #expect(primary[path: ["status", "readyReplicas"]].intValue == 2)
+
+            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+
+            for (svc, selects) in [("user-service", "user-service-primary"), ("user-service-primary", "user-service-primary"),
+                                   ("user-service-canary", "user-service")] {
+                let s = try await env.client.get(.services, namespace: env.namespace, name: svc)
+                #expect(s[path: ["spec", "selector", "app"]].stringValue == selects, "\(svc)")
+                #expect(s[path: ["spec", "ports"]][0]["port"].intValue == 80)
+                #expect(s[path: ["spec", "ports"]][0]["targetPort"].intValue == 3000)
+                #expect(s.ownerReferences.contains { $0["uid"].stringValue == uid })
+            }
+
+            let vs = try await env.client.get(.virtualServices, namespace: env.namespace, name: "user-service")
+            #expect(vs[path: ["spec", "gateways"]] == ["public-gateway.istio-system.svc.cluster.local"])
+            #expect(vs[path: ["spec", "hosts"]].arrayValue?.contains("api.mycompany.com") == true)
+            #expect(RouteRecorder.istioWeight(vs) == 0)
+            for dr in ["user-service-primary", "user-service-canary"] {
+                let rule = try await env.client.get(.destinationRules, namespace: env.namespace, name: dr)
+                #expect(rule[path: ["spec", "trafficPolicy", "tls", "mode"]] == "DISABLE")
+            }
+
+            let hpa = try await env.client.get(.horizontalPodAutoscalers, namespace: env.namespace, name: "user-service-primary")
+            #expect(hpa[path: ["spec", "scaleTargetRef", "name"]] == "user-service-primary")
+
+            let status = await env.status(Self.name)
+            #expect(Self.condition(status, "Promoted")?["status"] == "True")
+            #expect(Self.condition(status, "Promoted")?["reason"] == "Initialized")
+            #expect(status["lastAppliedSpec"] == status["lastPromotedSpec"])
+            #expect(await env.events(about: Self.name).contains { $0["reason"] == "Initialized" })
+        }
+    }
+
+    @Test("a new image is promoted with canary weights 5, 10, … 50 seen in the VirtualService")
+    func promotion() async throws {
+        try await CanaryEnvironment.with { env in
+            try await Self.initialized(env)
+            let before = await env.status(Self.name)["lastAppliedSpec"].stringValue
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .virtualServices,
+                                                         namespace: env.namespace, name: "user-service",
+                                                         weight: RouteRecorder.istioWeight)
+            defer { recorder.stop() }
+            try await env.setImage("user-service", "registry.example/user-service:2.0.0")
+
+            let ok = await env.drive(timeout: .seconds(60)) { await env.phase(Self.name) == "Succeeded" }
+            let final = await env.status(Self.name)
+            #expect(ok, "not Succeeded: \(final)")
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 2 }
+            #expect(recorder.sequence == Self.planned)
+
+            let status = await env.status(Self.name)
+            #expect(status["canaryWeight"].intValue == 0)
+            #expect(status["failedChecks"].intValue == 0)
+            #expect(status["lastAppliedSpec"].stringValue != before)
+            #expect(status["lastPromotedSpec"] == status["lastAppliedSpec"])
+            #expect(Self.condition(status, "Promoted")?["status"] == "True")
+            #expect(Self.condition(status, "Promoted")?["reason"] == "Succeeded")
+            let results = status["metricResults"].arrayValue ?? []
+            #expect(Set(results.compactMap { $0["name"].stringValue }) == ["request-success-rate", "request-duration", "error-rate"])
+            #expect(results.allSatisfy { $0["verdict"] == "Pass" })
+            #expect(results.contains { ($0["query"].stringValue ?? "").contains("istio_requests_total") })
+
+            #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:2.0.0")
+            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+
+            let events = await env.events(about: Self.name)
+            let messages = events.compactMap { $0["message"].stringValue }
+            #expect(messages.contains("Advance user-service-canary.microservices canary weight 45 → 50"))
+            #expect(events.contains { $0["reason"] == "Succeeded" })
+
+            // The rollout webhooks were called with Flagger's payload.
+            let posts = env.hooks.requests.filter { $0.method == "POST" }
+            #expect(!posts.isEmpty)
+            let body = try #require(posts.last.map { try JSONValue(parsing: $0.body) })
+            #expect(body["name"] == "user-service-canary")
+            #expect(body["namespace"] == "microservices")
+            #expect(body["phase"] == "Progressing")
+            #expect(body["checksum"].stringValue?.isEmpty == false)
+            #expect(body["metadata"]["type"] == "bash")
+        }
+    }
+}

@@ -6,7 +6,7 @@ struct SerinCommand: AsyncParsableCommand {
         commandName: "serin",
         abstract: "Progressive delivery for Kubernetes: canaries, blue/green and A/B releases judged by Prometheus.",
         version: SerinVersion.string,
-        subcommands: [OperatorCommand.self, DevClusterCommand.self]
+        subcommands: [OperatorCommand.self, DevClusterCommand.self, DemoCommand.self]
     )
 }
 

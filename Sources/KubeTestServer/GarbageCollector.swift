@@ -3,10 +3,6 @@ import KubeCore
 /// Deletion: finalizers, propagation policies and owner-reference garbage collection, done
 /// synchronously under the store lock (owner first, then its dependents).
 extension StoreState {
-    func resource(forStorageKey key: String) -> ServedResource? {
-        served.values.first { $0.storageKey == key }
-    }
-
     mutating func delete(_ r: ServedResource, namespace: String?, name: String, options: DeleteOptions, dryRun: Bool) throws
         -> JSONValue
     {

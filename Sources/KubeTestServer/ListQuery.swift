@@ -8,7 +8,7 @@ extension StoreState {
         "Event": [
             "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
             "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "type",
-            "reportingComponent", "source", "regarding.kind", "regarding.name", "regarding.namespace", "regarding.uid",
+            "reportingComponent", "source",
         ],
         "Secret": ["type"],
         "Namespace": ["status.phase"],
@@ -35,7 +35,8 @@ extension StoreState {
                 } else {
                     throw APIErrors.badRequest("invalid selector: '\(fs)'; can't understand '\(t)'")
                 }
-                let k = key.trimmingCharacters(in: .whitespaces)
+                var k = key.trimmingCharacters(in: .whitespaces)
+                if r.isEventsV1, k.hasPrefix("regarding.") { k = "involvedObject." + k.dropFirst("regarding.".count) }
                 let allowed = ["metadata.name", "metadata.namespace"] + (r.isCustom ? [] : Array(builtinFieldLabels[r.type.kind] ?? []))
                 guard allowed.contains(k) else {
                     if r.isCustom {

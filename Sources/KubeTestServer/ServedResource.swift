@@ -31,8 +31,10 @@ struct ServedResource: Sendable {
     var schema: JSONValue = .null
     var isCustom: Bool = false
 
-    /// Objects of all versions of one group/resource share storage.
-    var storageKey: String { "\(type.group)/\(type.plural)" }
+    /// Objects of all versions of one group/resource share storage; events.k8s.io Events are
+    /// the core Events seen through another schema, as in kube-apiserver.
+    var storageKey: String { isEventsV1 ? "/events" : "\(type.group)/\(type.plural)" }
+    var isEventsV1: Bool { type.group == "events.k8s.io" && type.plural == "events" }
     /// `deployments.apps`, or `pods` for the core group: how kube-apiserver names it in messages.
     var groupResource: String { type.group.isEmpty ? type.plural : "\(type.plural).\(type.group)" }
     /// `Deployment.apps`, or `Pod` for the core group.

@@ -17,7 +17,7 @@ extension StoreState {
 
     mutating func create(_ r: ServedResource, namespace: String?, _ body: JSONValue, dryRun: Bool) throws -> JSONValue {
         guard body.objectValue != nil else { throw APIErrors.badRequest("the body of the request must be a JSON object") }
-        var obj = body
+        var obj = r.isEventsV1 ? EventConversion.toCore(body) : body
         let ns = try namespaceFor(r, url: namespace, body: body)
         if r.type.namespaced {
             obj["metadata"]["namespace"] = .string(ns)
@@ -72,7 +72,7 @@ extension StoreState {
         var new: JSONValue
         switch subresource {
         case nil:
-            new = body
+            new = r.isEventsV1 ? EventConversion.toCore(body) : body
             if r.hasStatus { new["status"] = existing["status"] }
         case "status" where r.hasStatus:
             new = existing

@@ -80,7 +80,7 @@ struct Watcher: Sendable {
 extension StoreState {
     /// An object as served at `r`'s version (CRD versions share storage, no conversion).
     static func present(_ obj: JSONValue, as r: ServedResource) -> JSONValue {
-        var o = obj
+        var o = r.isEventsV1 ? EventConversion.toEventsV1(obj) : obj
         o["apiVersion"] = .string(r.type.apiVersion)
         o["kind"] = .string(r.type.kind)
         return o

@@ -61,6 +61,38 @@ struct ServerConformanceTests {
         }
     }
 
+    @Test func eventsAreOneResourceUnderTwoGroups() async throws {
+        try await ServerHarness.with { h async throws in
+            let v1: JSONValue = [
+                "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": ["name": "e1"],
+                "regarding": ["kind": "Deployment", "name": "web", "namespace": "default"], "note": "Advance weight 10 → 15",
+                "reason": "Progressing", "type": "Normal", "reportingController": "serin", "reportingInstance": "serin-0",
+                "action": "Advance", "eventTime": "2026-01-01T00:00:00.000000Z",
+            ]
+            #expect(try await h.post("/apis/events.k8s.io/v1/namespaces/default/events", v1).status == 201)
+            let core = try await h.get("/api/v1/namespaces/default/events/e1").json
+            #expect(core["apiVersion"] == "v1")
+            #expect(core["message"] == "Advance weight 10 → 15")
+            #expect(core["involvedObject"]["name"] == "web")
+            #expect(core["reportingComponent"] == "serin")
+            #expect(core["note"].isNull)
+
+            let coreEvent: JSONValue = [
+                "metadata": ["name": "e2"], "involvedObject": ["kind": "Canary", "name": "podinfo"], "message": "Halt",
+                "reason": "Halted", "type": "Warning", "source": ["component": "serin"], "count": 2,
+            ]
+            #expect(try await h.post("/api/v1/namespaces/default/events", coreEvent).status == 201)
+            let seen = try await h.get("/apis/events.k8s.io/v1/namespaces/default/events/e2").json
+            #expect(seen["apiVersion"] == "events.k8s.io/v1")
+            #expect(seen["note"] == "Halt")
+            #expect(seen["regarding"]["name"] == "podinfo")
+            #expect(seen["reportingController"] == "serin")
+            #expect(seen["deprecatedCount"] == 2)
+            let byRegarding = try await h.get("/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dpodinfo").json
+            #expect((byRegarding["items"].arrayValue ?? []).compactMap(\.name) == ["e2"])
+        }
+    }
+
     @Test func bearerTokenIsRequired() async throws {
         try await ServerHarness.with { h async throws in
             let none = try await h.request("GET", "/api/v1/namespaces", token: "")

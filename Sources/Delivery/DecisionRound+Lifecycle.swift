@@ -178,6 +178,8 @@ extension DecisionRound {
             return
         }
         routeTo(.primaryOnly)
+        // Nothing runs on the canary until the rollout is approved.
+        if let t = o.target, t.desiredReplicas > 0 { actions.append(.scaleTargetToZero) }
         if checksum != s.lastAppliedSpec { s.lastAppliedSpec = checksum }
         let (due, remaining) = stepDue()
         guard due else {

@@ -55,7 +55,12 @@ import Traffic
     }
 
     /// Drives one random history and checks the invariants after every reconcile.
-    static func check(seed: UInt64) throws {
+    struct Coverage {
+        var succeeded = 0, failed = 0, advances = 0, promotions = 0, restarts = 0
+    }
+
+    @discardableResult
+    static func check(seed: UInt64) throws -> Coverage {
         var rng = SeededGenerator(seed: seed)
         let spec = randomSpec(&rng)
         #expect(spec.validate(defaultProvider: "istio").isEmpty, "seed \(seed): generated an invalid spec")
@@ -148,12 +153,30 @@ import Traffic
             }
             sim.now = sim.now.addingTimeInterval(max(d.requeueAfter ?? a.intervalSeconds, 0.001))
         }
+        var c = Coverage()
+        c.succeeded = sim.events.filter { $0.reason == "Succeeded" }.count
+        c.failed = sim.events.filter { $0.reason == "Failed" }.count
+        c.advances = sim.events.filter { $0.reason == "Advance" }.count
+        c.promotions = sim.actions.filter { if case .promote = $0 { return true } else { return false } }.count
+        c.restarts = sim.events.filter { $0.message.hasPrefix("New revision detected! Restarting") }.count
+        return c
     }
 
     @Test func invariantsHoldOverRandomHistories() throws {
+        var total = Coverage()
         for seed in UInt64(1)...400 {
-            try Self.check(seed: seed)
+            let c = try Self.check(seed: seed)
+            total.succeeded += c.succeeded
+            total.failed += c.failed
+            total.advances += c.advances
+            total.promotions += c.promotions
+            total.restarts += c.restarts
         }
+        // The histories must reach every outcome, or the invariants were never exercised.
+        #expect(total.succeeded > 50)
+        #expect(total.failed > 50)
+        #expect(total.advances > 500)
+        #expect(total.restarts > 10)
     }
 
     @Test func sameInputsSameDecision() {

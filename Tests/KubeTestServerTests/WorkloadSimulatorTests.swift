@@ -270,8 +270,26 @@ import Testing
         }
     }
 
-    @Test(.disabled("FaultInjector.closeAllWatches crashes the server: recursive Mutex lock (ObjectStore.swift onTermination)"))
-    func keepsWorkingAfterWatchesCloseAndHistoryIsForgotten() async throws {
+    @Test func serverRunsTheSimulatorByDefault() async throws {
+        var options = TestAPIServer.Options()
+        options.tls = false
+        let server = try await TestAPIServer.start(options)
+        let sim = try #require(server.workloads)
+        let f = Fixture(server: server, sim: sim)
+        do {
+            sim.failProgressDeadline(namespace: "default", name: "doomed")
+            _ = try await server.api.create(.deployments, namespace: "default", Self.deployment("fine"))
+            _ = try await server.api.create(.deployments, namespace: "default", Self.deployment("doomed"))
+            try await f.eventually("fine", "ready") { Self.rolloutStatus($0) == nil }
+            try await f.eventually("doomed", "failed") { Self.rolloutStatus($0) == "exceeded its progress deadline" }
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+        try await server.stop()
+    }
+
+    @Test func keepsWorkingAfterWatchesCloseAndHistoryIsForgotten() async throws {
         try await Self.with(readyDelay: .milliseconds(100)) { f in
             _ = try await f.api.create(.deployments, namespace: "default", Self.deployment("web"))
             try await f.eventually("web", "ready") { Self.rolloutStatus($0) == nil }

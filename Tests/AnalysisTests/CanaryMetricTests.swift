@@ -109,3 +109,24 @@ import Testing
         try await client.shutdown()
     }
 }
+
+@Suite struct ValidationTests {
+    @Test func canaryMetricProblemsNameTheField() {
+        #expect(AnalysisValidation.validate(CanaryMetric(name: "request-success-rate", thresholdRange: ThresholdRange(min: 99))).isEmpty)
+        #expect(AnalysisValidation.validate(CanaryMetric(name: "latency")).first?.contains("is not a builtin metric") == true)
+        #expect(AnalysisValidation.validate(CanaryMetric(name: "error-rate", interval: "5 minutes")).first?.contains("invalid duration") == true)
+        #expect(AnalysisValidation.validate(CanaryMetric(name: "error-rate", thresholdRange: ThresholdRange(min: 5, max: 1)))
+            == ["metric \"error-rate\": thresholdRange.min 5 > max 1"])
+        #expect(AnalysisValidation.validate(CanaryMetric(name: "error-rate", judge: .compare, confidence: 95)).count == 1)
+    }
+
+    @Test func templateProblems() throws {
+        #expect(AnalysisValidation.validate(try Fixtures.seedTemplate().spec).isEmpty)
+        var spec = try Fixtures.seedTemplate().spec
+        spec.args = []
+        spec.metrics[1].successCondition = "result[0] <= "
+        let problems = AnalysisValidation.validate(spec)
+        #expect(problems.contains("metric \"avg-response-time\" successCondition: unexpected end of expression at position 14"))
+        #expect(problems.contains("metric \"success-rate\" uses {{args.service-name}} but the template declares no argument \"service-name\""))
+    }
+}

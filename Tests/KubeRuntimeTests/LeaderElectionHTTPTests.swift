@@ -125,3 +125,70 @@ struct LeaderElectionHTTPTests {
         }
     }
 }
+
+/// Lease timing judged on a manual clock (in-process API: no HTTP, no real waiting).
+@Suite("Leader election timing", .timeLimit(.minutes(1)))
+struct LeaderElectionTimingTests {
+    @Test func fenceFailsOnceTheLastRenewIsALeaseDurationOld() async throws {
+        var options = TestAPIServer.Options()
+        options.simulateWorkloads = false
+        let server = try await TestAPIServer.start(options)
+        let clock = ManualClock()
+        let a = LeaderElector(
+            api: server.api,
+            config: LeaderElectionConfig(leaseName: "l", leaseNamespace: "default", identity: "a"), clock: clock)
+        let run = Task { await a.run() }
+        #expect(await eventually { a.isLeader })
+        let lease = try await server.api.get(.leases, namespace: "default", name: "l")
+        #expect(lease["spec"]["holderIdentity"] == "a")
+        #expect(lease["spec"]["leaseDurationSeconds"] == 15)
+        #expect(lease["spec"]["renewTime"] == .string(KubeTime.format(clock.now(), micro: true)))
+        // The process stalls: no renew happens while time passes.
+        run.cancel()
+        await run.value
+        try a.fence()
+        clock.advance(by: .seconds(14))
+        try a.fence()
+        clock.advance(by: .seconds(1))
+        #expect(throws: LeaderElectionError.self) { try a.fence() }
+        try await server.stop()
+    }
+
+    @Test func aFreshCandidateWaitsALeaseDurationFromItsOwnObservation() async throws {
+        var options = TestAPIServer.Options()
+        options.simulateWorkloads = false
+        let server = try await TestAPIServer.start(options)
+        let clock = ManualClock()
+        // A lease written long ago by someone else (by its renewTime it expired hours ago), never changing since.
+        _ = try await server.api.create(
+            .leases, namespace: "default",
+            [
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": ["name": "l", "namespace": "default"],
+                "spec": [
+                    "holderIdentity": "old", "leaseDurationSeconds": 15, "leaseTransitions": 4,
+                    "renewTime": .string(KubeTime.format(clock.now().addingTimeInterval(-7200), micro: true)),
+                ],
+            ])
+        let b = LeaderElector(
+            api: server.api,
+            config: LeaderElectionConfig(leaseName: "l", leaseNamespace: "default", identity: "b", retryPeriod: .seconds(2)),
+            clock: clock)
+        let run = Task { await b.run() }
+        // Other machines' clocks are not trusted: b counts from when it first saw this record.
+        var waited = 0
+        while !b.isLeader, waited < 30 {
+            #expect(await clock.waitForSleepers(1))
+            clock.advance(by: .seconds(1))
+            waited += 1
+            _ = await eventually(timeout: .milliseconds(200)) { b.isLeader }
+        }
+        #expect(b.isLeader)
+        #expect(waited >= 15 && waited <= 18, "took \(waited) s")
+        let spec = try await server.api.get(.leases, namespace: "default", name: "l")["spec"]
+        #expect(spec["holderIdentity"] == "b")
+        #expect(spec["leaseTransitions"] == 5)
+        run.cancel()
+        await run.value
+        try await server.stop()
+    }
+}

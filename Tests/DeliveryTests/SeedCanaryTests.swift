@@ -134,6 +134,9 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML) }
         let elapsed = sim.now.timeIntervalSince(start)
         #expect(elapsed >= 600 && elapsed < 700)
         #expect(sim.checksRun == 10)
+        // The seed's two hooks have no type: rollout hooks, called with every analysis interval.
+        #expect(sim.calledHooks.filter { $0 == "integration-tests" }.count == 10)
+        #expect(sim.calledHooks.filter { $0 == "load-test" }.count == 10)
         #expect(sim.events.contains { $0.message == "Advance podinfo.test canary weight 10 → 15" })
         #expect(sim.status?.conditions?[type: "Promoted"]?.status == .true)
         #expect(sim.status?.conditions?[type: "Promoted"]?.reason == "Succeeded")

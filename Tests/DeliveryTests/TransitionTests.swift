@@ -266,6 +266,20 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(go.events.map(\.message) == ["Copying podinfo.test template spec to podinfo-primary.test"])
     }
 
+    @Test func aClosedGateStillCountsFailedChecks() {
+        var spec = canarySpec()
+        spec.analysis?.webhooks = [CanaryWebhook(name: "ship", type: .confirmPromotion, url: "http://g/")]
+        let s = status(.waitingPromotion, weight: 30, failed: 1, applied: "rev-2", lastStep: t0)
+        let failing = [metric("request-success-rate", 42, .fail)]
+        let obs = world(target: ready3, checksum: "rev-2", routes: RouteWeights(primary: 70, canary: 30),
+                        hooks: ["ship": WebhookResult(passed: false, statusCode: 403)], metrics: failing)
+        let d = decider.decide(spec: spec, status: s, observed: obs, now: t0.addingTimeInterval(60))
+        #expect(d.newStatus.phase == .failed)
+        #expect(d.newStatus.failedChecks == 2)
+        #expect(d.actions.prefix(2) == [.setRoutes(.primaryOnly), .scaleTargetToZero])
+        #expect(d.events.first?.message == "Halt podinfo.test advancement: request-success-rate 42.00 < 99")
+    }
+
     @Test func promotionWaitsForThePrimaryThenFinalises() {
         let s = status(.promoting, weight: 30, applied: "rev-2", lastStep: t0)
         let notYet = decider.decide(spec: canarySpec(), status: s,

@@ -220,6 +220,9 @@ struct JSONByteParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: buf[start..<pos]), as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text) else { throw error("invalid number") }
+        // Go's decoder refuses what overflows float64; accepting it as infinity would later
+        // serialize as null and silently change the document.
+        guard d.isFinite else { throw error("number out of range") }
         return .double(d)
     }
 

@@ -21,7 +21,8 @@ extension JSONValue: Equatable {
         case let (.bool(a), .bool(b)): return a == b
         case let (.int(a), .int(b)): return a == b
         case let (.double(a), .double(b)): return a == b
-        case let (.int(a), .double(b)), let (.double(b), .int(a)): return Double(a) == b
+        // Exact: 2^53+1 must not equal 2^53 as a double, or equality stops being transitive.
+        case let (.int(a), .double(b)), let (.double(b), .int(a)): return Int64(exactly: b) == a
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)): return a == b

@@ -7,6 +7,7 @@ enum BuiltinDefaults {
         guard !r.isCustom else { return }
         switch r.type.kind {
         case "Namespace":
+            if isCreate, obj["spec"]["finalizers"].isNull { obj["spec"]["finalizers"] = ["kubernetes"] }
             if obj["status"]["phase"].isNull { obj["status"]["phase"] = "Active" }
             if obj["metadata"]["labels"]["kubernetes.io/metadata.name"].isNull {
                 obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = .string(obj.name ?? "")

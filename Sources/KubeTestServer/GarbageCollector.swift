@@ -40,6 +40,9 @@ extension StoreState {
         if policy == .foreground, hasDependents, !finalizers.contains("foregroundDeletion") {
             finalizers.append("foregroundDeletion")
         }
+        if ref.storageKey == ServedResource.namespaceKey, !namespaceIsEmpty(ref.name) {
+            return terminateNamespace(ref, obj, finalizers: finalizers)
+        }
         if finalizers.isEmpty { return removeNow(ref, obj) }
         let old = obj
         obj["metadata"]["deletionTimestamp"] = .string(Self.now())
@@ -67,7 +70,30 @@ extension StoreState {
         for owner in obj.ownerReferences {
             if let u = owner["uid"].stringValue { finishForegroundDeletion(u) }
         }
+        if !ref.namespace.isEmpty { finishNamespaceTermination(ref.namespace) }
         return gone
+    }
+
+    func namespaceIsEmpty(_ ns: String) -> Bool {
+        !objects.contains { key, byNS in key != ServedResource.namespaceKey && !(byNS[ns]?.isEmpty ?? true) }
+    }
+
+    /// Like kube's namespace lifecycle: the namespace shows `Terminating` while its content is
+    /// deleted (content held by finalizers keeps it there), then it goes.
+    mutating func terminateNamespace(_ ref: ObjectRef, _ obj: JSONValue, finalizers: [String]) -> JSONValue {
+        var marked = obj
+        marked["metadata"]["deletionTimestamp"] = .string(Self.now())
+        marked["metadata"]["deletionGracePeriodSeconds"] = 0
+        marked["status"]["phase"] = "Terminating"
+        commit(.modified, ref, marked, old: obj)
+        deleteNamespaceContents(ref.name)
+        return lookup(ref) ?? marked
+    }
+
+    mutating func finishNamespaceTermination(_ ns: String) {
+        let ref = ObjectRef(storageKey: ServedResource.namespaceKey, namespace: "", name: ns)
+        guard let obj = lookup(ref), obj.deletionTimestamp != nil, obj.finalizers.isEmpty, namespaceIsEmpty(ns) else { return }
+        removeNow(ref, obj)
     }
 
     /// Background collection: dependents with no owner left are deleted; dependents that still

@@ -22,6 +22,12 @@ extension StoreState {
         if r.type.namespaced {
             obj["metadata"]["namespace"] = .string(ns)
             if !namespaceExists(ns) { throw APIErrors.namespaceNotFound(ns) }
+            if objects[ServedResource.namespaceKey]?[""]?[ns]?.deletionTimestamp != nil {
+                throw KubeAPIError.forbidden(APIStatus(
+                    code: 403, reason: "Forbidden",
+                    message: "\(r.groupResource) \"\(obj.name ?? "")\" is forbidden: unable to create new content in namespace \(ns) because it is being terminated",
+                    details: APIErrors.details(r, name: obj.name ?? "")))
+            }
         } else {
             obj["metadata"]["namespace"] = .null
         }

@@ -121,4 +121,22 @@ struct DeletionConformanceTests {
             #expect(try await h.post("/api/v1/namespaces/team/configmaps", Fixtures.configMap("y")).status == 404)
         }
     }
+
+    @Test func namespaceStaysTerminatingWhileContentIsHeld() async throws {
+        try await ServerHarness.with { h async throws in
+            _ = try await h.post("/api/v1/namespaces", ["metadata": ["name": "team"]])
+            var cm = Fixtures.configMap("held")
+            cm["metadata"]["finalizers"] = ["example.com/hold"]
+            _ = try await h.post("/api/v1/namespaces/team/configmaps", cm)
+            #expect(try await h.delete("/api/v1/namespaces/team").status == 200)
+            let ns = try await h.get("/api/v1/namespaces/team").json
+            #expect(ns["status"]["phase"] == "Terminating")
+            #expect(ns.deletionTimestamp != nil)
+            let refused = try await h.post("/api/v1/namespaces/team/configmaps", Fixtures.configMap("new"))
+            #expect(refused.status == 403)
+            #expect(refused.json["reason"] == "Forbidden")
+            _ = try await h.patch("/api/v1/namespaces/team/configmaps/held", ["metadata": ["finalizers": nil]])
+            #expect(try await h.get("/api/v1/namespaces/team").status == 404)
+        }
+    }
 }

@@ -205,7 +205,8 @@ final class WatchReader: Sendable {
     func waitForEnd(within timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if queue.withLock({ $0.ended }) { return true }
+            // curl exits once the server ends the response; EOF on the pipe may come later.
+            if queue.withLock({ $0.ended }) || !process.isRunning { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false

@@ -45,6 +45,8 @@ public struct CanaryMetricEvaluator: Sendable {
     /// Per-provider label names from the operator's flag; defaults otherwise.
     public var builtinOptions: [MeshProvider: BuiltinQueryOptions]
     public var timeout: Double
+    /// Stamps `checkedAt` and ends comparison windows. Instant queries leave the time to
+    /// Prometheus, so a test clock never asks about a moment Prometheus has no data for.
     public var now: @Sendable () -> Date
 
     public init(client: PrometheusClient, defaultAddress: String?, builtinOptions: [MeshProvider: BuiltinQueryOptions] = [:],
@@ -189,7 +191,7 @@ public struct CanaryMetricEvaluator: Sendable {
                                  threshold: threshold, checkedAt: checkedAt)
         }
         do {
-            let response = try await client.query(query, at: now(), endpoint: endpoint)
+            let response = try await client.query(query, endpoint: endpoint)
             let outcome = try SingleValue.from(response.result)
             return Self.verdict(metric: metric, query: query, outcome: outcome, checkedAt: checkedAt)
         } catch {

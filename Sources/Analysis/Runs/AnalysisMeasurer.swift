@@ -52,7 +52,7 @@ public struct AnalysisMeasurer: Sendable {
         do {
             let ep = try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure, headers: p.headers,
                                   authentication: p.authentication, credentials: credentials)
-            let response = try await client.query(p.query, at: now(), endpoint: ep)
+            let response = try await client.query(p.query, endpoint: ep)
             let value = ExprValue(response.result)
             let (phase, message) = AnalysisRunEvaluator.judge(
                 value: value, successCondition: metric.successCondition, failureCondition: metric.failureCondition)

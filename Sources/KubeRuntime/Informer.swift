@@ -189,6 +189,26 @@ public actor Informer {
         return stream
     }
 
+    /// Calls the handlers, in order, for every event of `subscribe()` until the informer stops
+    /// or the returned task is cancelled.
+    @discardableResult
+    public func addHandler(
+        added: @escaping @Sendable (JSONValue) async -> Void = { _ in },
+        updated: @escaping @Sendable (_ old: JSONValue, _ new: JSONValue) async -> Void = { _, _ in },
+        deleted: @escaping @Sendable (JSONValue) async -> Void = { _ in }
+    ) -> Task<Void, Never> {
+        let events = subscribe()
+        return Task {
+            for await event in events {
+                switch event {
+                case .added(let o): await added(o)
+                case .updated(let old, let new): await updated(old, new)
+                case .deleted(let o): await deleted(o)
+                }
+            }
+        }
+    }
+
     private func unsubscribe(_ id: Int) { subscribers.removeValue(forKey: id) }
 
     private func deliver(_ event: InformerEvent) {

@@ -208,6 +208,26 @@ struct InformerHTTPTests {
         }
     }
 
+    @Test func closureHandlersSeeEachKindOfChange() async throws {
+        try await HTTPEnvironment.with { env in
+            _ = try await env.client.create(.configMaps, namespace: "default", configMap("h1", labels: ["t": "h"]))
+            let informer = Informer(api: env.client, resource: .configMaps, options: InformerOptions(labelSelector: "t=h"))
+            await informer.start()
+            #expect(await informer.waitForSync(timeout: .seconds(10)))
+            let seen = Box<[String]>([])
+            let handler = await informer.addHandler(
+                added: { o in seen.update { $0.append("+\(o.name ?? "")") } },
+                updated: { old, new in seen.update { $0.append("~\(old["data"]["v"].stringValue ?? "-")>\(new["data"]["v"].stringValue ?? "-")") } },
+                deleted: { o in seen.update { $0.append("-\(o.name ?? "")") } })
+            _ = try await env.client.patch(.configMaps, namespace: "default", name: "h1", type: .merge, ["data": ["v": "2"]])
+            try await env.client.delete(.configMaps, namespace: "default", name: "h1")
+            #expect(await eventually { seen.value.count == 3 })
+            #expect(seen.value == ["+h1", "~->2", "-h1"])
+            handler.cancel()
+            await informer.stop()
+        }
+    }
+
     @Test func backsOffAndRecoversWhenListFails() async throws {
         try await HTTPEnvironment.with { env in
             env.server.faults.failNext(3, status: 403, verb: "list", resource: "configmaps")

@@ -136,6 +136,10 @@ public final class KubeClient: KubeAPI {
 
     static func tlsConfiguration(_ config: KubeConfig) throws -> TLSConfiguration {
         var tls = TLSConfiguration.makeClientConfiguration()
+        // A closed watch keeps its pool slot until the TLS close finishes; do not wait the
+        // default 5 s for a peer that never answers close_notify (HTTP framing already
+        // protects against truncation).
+        tls.shutdownTimeout = .seconds(1)
         do {
             if config.insecureSkipTLSVerify {
                 tls.certificateVerification = .none

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import KubeClient
 import KubeCore
 import Testing
@@ -106,34 +107,41 @@ struct ClientWatchTests {
     }
 
     @Test func cancellingTheConsumerClosesTheConnection() async throws {
-        try await withHarness { h, client in
+        // Two watch connections at most: a watch whose consumer is cancelled must give its
+        // connection back, or the next watch could never open.
+        var opts = Harness.fastOptions()
+        opts.maxWatchConnections = 2
+        opts.http1Only = true
+        try await withHarness(options: opts) { _, client in
             try await createNamespace(client, "c")
             let list = try await client.list(.configMaps, namespace: "c")
-            let consumer = Task {
-                let stream = try await client.watch(.configMaps, namespace: "c", options: WatchOptions(resourceVersion: list.resourceVersion))
-                var seen = 0
-                for try await e in stream where e.type == .added { seen += 1 }
-                return seen
-            }
-            _ = try await client.create(.configMaps, namespace: "c", configMap("one", namespace: "c"))
-            try await Task.sleep(for: .milliseconds(300))
-            consumer.cancel()
-            // The consumer ends promptly instead of waiting for more events.
-            _ = try? await withDeadline(5) { try await consumer.value }
-            #expect(consumer.isCancelled)
-            // Several watches opened and cancelled in a row do not exhaust connections.
-            for i in 0..<12 {
-                let t = Task {
-                    let s = try await client.watch(.configMaps, namespace: "c", options: WatchOptions(resourceVersion: list.resourceVersion))
-                    for try await _ in s {}
+            let watchOptions = WatchOptions(resourceVersion: list.resourceVersion, allowWatchBookmarks: false)
+            let counted = AddedCounter()
+            let consumer: @Sendable () -> Task<Void, any Error> = {
+                Task {
+                    let stream = try await client.watch(.configMaps, namespace: "c", options: watchOptions)
+                    for try await e in stream where e.type == .added { counted.add() }
                 }
-                try await Task.sleep(for: .milliseconds(30))
-                t.cancel()
-                _ = i
             }
-            let after = try await withDeadline(10) { try await client.list(.configMaps, namespace: "c") }
-            #expect(after.items.count == 1)
-            _ = h
+            let a = consumer()
+            let b = consumer()
+            _ = try await client.create(.configMaps, namespace: "c", configMap("one", namespace: "c"))
+            try await withDeadline(10) {
+                while counted.value < 2 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            // Both connections are busy: a third watch waits for one.
+            await #expect(throws: DeadlineExceeded.self) {
+                _ = try await withDeadline(1) { try await client.watch(.configMaps, namespace: "c", options: watchOptions) }
+            }
+            a.cancel()
+            b.cancel()
+            // Cancelled consumers end promptly, and their connections are free again.
+            _ = try? await withDeadline(5) { try await a.value }
+            _ = try? await withDeadline(5) { try await b.value }
+            for _ in 0..<3 {
+                let s = try await withDeadline(5) { try await client.watch(.configMaps, namespace: "c", options: watchOptions) }
+                #expect(try await collect(s, count: 1).first?.object.name == "one")
+            }
         }
     }
 
@@ -174,4 +182,10 @@ struct ClientWatchTests {
             #expect(e?.code == 403)
         }
     }
+}
+
+final class AddedCounter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -115,6 +115,18 @@ enum TableConverter {
                 Column(name: "MaxPods", type: "integer", cell: int(["spec", "maxReplicas"])),
                 Column(name: "Replicas", type: "integer", cell: int(["status", "currentReplicas"])), age,
             ]
+        case "Event" where !r.isEventsV1:
+            return [
+                Column(name: "Last Seen", type: "string") { e in
+                    .string(humanAge(e["lastTimestamp"].stringValue ?? e["eventTime"].stringValue ?? e["metadata"]["creationTimestamp"].stringValue))
+                },
+                Column(name: "Type", type: "string") { .string($0["type"].stringValue ?? "") },
+                Column(name: "Reason", type: "string") { .string($0["reason"].stringValue ?? "") },
+                Column(name: "Object", type: "string") { e in
+                    .string("\((e["involvedObject"]["kind"].stringValue ?? "").lowercased())/\(e["involvedObject"]["name"].stringValue ?? "")")
+                },
+                Column(name: "Message", type: "string") { .string($0["message"].stringValue ?? "") },
+            ]
         case "CustomResourceDefinition":
             return [name, Column(name: "Created At", type: "date") { $0["metadata"]["creationTimestamp"] }]
         default:
@@ -139,7 +151,12 @@ enum TableConverter {
 
     /// apimachinery's HumanDuration of the time since `timestamp`.
     static func humanAge(_ timestamp: String?) -> String {
-        guard let ts = timestamp, let date = try? Date(ts, strategy: .iso8601) else { return "<unknown>" }
+        guard var ts = timestamp else { return "<unknown>" }
+        // MicroTime (eventTime) carries fractional seconds; drop them.
+        if let dot = ts.firstIndex(of: "."), let zone = ts.lastIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }), zone > dot {
+            ts.removeSubrange(dot..<zone)
+        }
+        guard let date = try? Date(ts, strategy: .iso8601) else { return "<unknown>" }
         let seconds = Int(Date().timeIntervalSince(date))
         if seconds < -1 { return "<invalid>" }
         if seconds < 0 { return "0s" }

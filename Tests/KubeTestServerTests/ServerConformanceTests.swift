@@ -90,6 +90,13 @@ struct ServerConformanceTests {
             #expect(seen["deprecatedCount"] == 2)
             let byRegarding = try await h.get("/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dpodinfo").json
             #expect((byRegarding["items"].arrayValue ?? []).compactMap(\.name) == ["e2"])
+
+            let table = try await h.get("/api/v1/namespaces/default/events", headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"]).json
+            #expect((table["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue } == ["Last Seen", "Type", "Reason", "Object", "Message"])
+            let rows = table["rows"].arrayValue ?? []
+            #expect(rows.count == 2)
+            #expect(rows.contains { $0["cells"][3] == "canary/podinfo" && $0["cells"][4] == "Halt" })
+            #expect(rows.allSatisfy { $0["cells"][0] != "<unknown>" })
         }
     }
 

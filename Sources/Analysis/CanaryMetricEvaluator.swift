@@ -252,3 +252,14 @@ public struct CanaryMetricEvaluator: Sendable {
         }
     }
 }
+
+extension MetricCheckResult {
+    /// One phrase for Events and conditions: `request-success-rate 97.2 < 99`,
+    /// `error-rate no data (…), onNoData=Hold`, `request-duration error: …`.
+    public var summary: String {
+        switch verdict {
+        case .error: return "\(name) error: \(message)"
+        default: return "\(name) \(message)"
+        }
+    }
+}

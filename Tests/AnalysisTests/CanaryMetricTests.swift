@@ -130,3 +130,11 @@ import Testing
         #expect(problems.contains("metric \"success-rate\" uses {{args.service-name}} but the template declares no argument \"service-name\""))
     }
 }
+
+@Suite struct CheckSummaryTests {
+    @Test func summaryNamesMetricAndNumbers() {
+        let m = CanaryMetric(name: "request-success-rate", thresholdRange: ThresholdRange(min: 99))
+        let r = CanaryMetricEvaluator.verdict(metric: m, query: "q", outcome: .value(97.2), checkedAt: "t")
+        #expect(r.summary == "request-success-rate 97.2 < 99")
+    }
+}

@@ -112,8 +112,7 @@ enum PromFormat {
         if v.isNaN { return "NaN" }
         if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        let s = String(format: "%.4g", v)
-        return s.contains("e") ? s : s
+        return String(format: "%.4g", v)
     }
 }
 

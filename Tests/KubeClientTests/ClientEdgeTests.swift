@@ -96,6 +96,23 @@ struct ClientEdgeTests {
         }
     }
 
+    @Test func droppingAClientWithoutShutdownIsSafe() async throws {
+        try await withHarness { h, _ in
+            do {
+                let client = try h.client()
+                _ = try await client.list(.namespaces, namespace: nil)
+                let stream = try await client.watch(.configMaps, namespace: "default", options: WatchOptions())
+                _ = stream
+            }
+            // AsyncHTTPClient traps when a client is freed without shutdown; KubeClient's deinit
+            // shuts its clients down in the background instead.
+            try await Task.sleep(for: .milliseconds(200))
+            let again = try h.client()
+            #expect(try await again.get(.namespaces, namespace: nil, name: "default").name == "default")
+            try await again.shutdown()
+        }
+    }
+
     @Test func logsNeverCarryTheTokenOrSecretData() async throws {
         let lines = LogCapture()
         let logger = Logger(label: "test") { _ in lines.handler() }

@@ -28,21 +28,27 @@ public final class Controller: Sendable {
     public init(
         name: String, primary: Informer, reconciler: any Reconciler, sources: [WatchSource] = [], workers: Int = 1,
         primaryPredicate: (@Sendable (InformerEvent) -> Bool)? = nil, backoff: Backoff = .workQueueDefault,
-        clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "serin.controller")
+        clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "serin.controller"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
+        let factory = metricsFactory ?? MetricsSystem.factory
         self.name = name
         self.primary = primary
         self.reconciler = reconciler
         self.sources = [WatchSource.primary(primary, predicate: primaryPredicate)] + sources
         self.workers = max(1, workers)
-        self.queue = WorkQueue(name: name, backoff: backoff, clock: clock)
+        self.queue = WorkQueue(name: name, backoff: backoff, clock: clock, metricsFactory: factory)
         var logger = logger
         logger[metadataKey: "controller"] = "\(name)"
         self.logger = logger
-        durationTimer = Metrics.Timer(label: "serin_reconcile_duration_seconds", dimensions: [("controller", name)])
-        successCounter = Counter(label: "serin_reconcile_total", dimensions: [("controller", name), ("result", "success")])
-        requeueCounter = Counter(label: "serin_reconcile_total", dimensions: [("controller", name), ("result", "requeue")])
-        errorCounter = Counter(label: "serin_reconcile_total", dimensions: [("controller", name), ("result", "error")])
+        durationTimer = Metrics.Timer(
+            label: "serin_reconcile_duration_seconds", dimensions: [("controller", name)], factory: factory)
+        successCounter = Counter(
+            label: "serin_reconcile_total", dimensions: [("controller", name), ("result", "success")], factory: factory)
+        requeueCounter = Counter(
+            label: "serin_reconcile_total", dimensions: [("controller", name), ("result", "requeue")], factory: factory)
+        errorCounter = Counter(
+            label: "serin_reconcile_total", dimensions: [("controller", name), ("result", "error")], factory: factory)
     }
 
     /// Every informer this controller reads.

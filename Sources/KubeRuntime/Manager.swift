@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import Logging
+import Metrics
 import Synchronization
 
 public struct ManagerOptions: Sendable {
@@ -13,12 +14,15 @@ public struct ManagerOptions: Sendable {
     public var informerDefaults: InformerOptions
     public var clock: any RuntimeClock
     public var logger: Logger
+    /// Where controller metrics go; nil uses `MetricsSystem.factory`.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init(
         namespaces: [String]? = nil, leaderElection: LeaderElectionConfig? = nil,
         informerDefaults: InformerOptions = InformerOptions(), clock: any RuntimeClock = SystemClock(),
-        logger: Logger = Logger(label: "serin.manager")
+        logger: Logger = Logger(label: "serin.manager"), metricsFactory: (any MetricsFactory)? = nil
     ) {
+        self.metricsFactory = metricsFactory
         self.namespaces = namespaces
         self.leaderElection = leaderElection
         self.informerDefaults = informerDefaults
@@ -126,7 +130,8 @@ public actor Manager {
         }
         let controller = Controller(
             name: name, primary: primary, reconciler: reconciler, sources: sources, workers: workers,
-            primaryPredicate: primaryPredicate, backoff: backoff, clock: options.clock, logger: logger)
+            primaryPredicate: primaryPredicate, backoff: backoff, clock: options.clock, logger: logger,
+            metricsFactory: options.metricsFactory)
         add(controller)
         return controller
     }

@@ -29,10 +29,15 @@ public actor WorkQueue<Key: Hashable & Sendable> {
     /// - Parameters:
     ///   - name: when set, the queue's depth is exported as `serin_workqueue_depth{controller=name}`.
     ///   - backoff: the per-key delay for `addRateLimited`.
-    public init(name: String? = nil, backoff: Backoff = .workQueueDefault, clock: any RuntimeClock = SystemClock()) {
+    ///   - metricsFactory: where the depth gauge goes; nil uses `MetricsSystem.factory`.
+    public init(
+        name: String? = nil, backoff: Backoff = .workQueueDefault, clock: any RuntimeClock = SystemClock(),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.clock = clock
         self.backoff = backoff
-        self.depthGauge = name.map { Gauge(label: "serin_workqueue_depth", dimensions: [("controller", $0)]) }
+        let factory = metricsFactory ?? MetricsSystem.factory
+        self.depthGauge = name.map { Gauge(label: "serin_workqueue_depth", dimensions: [("controller", $0)], factory: factory) }
         depthGauge?.record(0)
     }
 

@@ -144,8 +144,9 @@ struct CanaryActuator: Sendable {
 
     /// The owner reference to add: on objects Serin creates or already owns, never on a user's.
     private func owner(for existing: JSONValue?, _ o: CanaryObservation) -> JSONValue? {
-        guard let existing else { return o.ownerReference }
-        return ObjectWriter.isOwned(existing, by: o.canaryJSON.uid) ? o.ownerReference : nil
+        // (Not a ternary: `nil` there would become JSONValue.null, a null owner.)
+        if let existing, !ObjectWriter.isOwned(existing, by: o.canaryJSON.uid) { return nil }
+        return o.ownerReference
     }
 
     static func resource(ofKind kind: String) -> ResourceType? {

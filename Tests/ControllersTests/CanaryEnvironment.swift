@@ -171,6 +171,34 @@ final class CanaryEnvironment: Sendable {
         return try await condition()
     }
 
+    // Closure-free waits for use inside #expect: a closure literal inside a macro argument
+    // can be mixed up with another closure of the same function by the compiler (seen with
+    // Swift 6.3: "function type mismatch, declared as … but used as …").
+
+    func waitPhase(_ name: String, _ phase: String, timeout: Duration = .seconds(60)) async -> Bool {
+        await drive(timeout: timeout) { await self.phase(name) == phase }
+    }
+
+    func waitWeight(_ name: String, _ weight: Int, timeout: Duration = .seconds(30)) async -> Bool {
+        await drive(timeout: timeout) { await self.status(name)["canaryWeight"].intValue == weight }
+    }
+
+    /// Whether an Event with `reason` (and `text` in its message) was recorded on the Canary;
+    /// waits a little: Events are recorded just after the status write a test may have seen.
+    func hasEvent(_ name: String, reason: String, containing text: String = "", type: String? = nil) async -> Bool {
+        await eventually(timeout: .seconds(3)) { await self.findEvent(name, reason: reason, containing: text, type: type) }
+    }
+
+    private func findEvent(_ name: String, reason: String, containing text: String, type: String?) async -> Bool {
+        for e in await events(about: name) where e["reason"].stringValue == reason {
+            // ("x".contains("") is false with Foundation.)
+            if !text.isEmpty, !(e["message"].stringValue ?? "").contains(text) { continue }
+            if let type, e["type"].stringValue != type { continue }
+            return true
+        }
+        return false
+    }
+
     // MARK: - Objects
 
     func canary(_ name: String) async throws -> JSONValue {

@@ -22,7 +22,7 @@ struct SeedCanaryControllerTests {
         ])
         await env.startOperator(provider: "istio")
         try await env.createSeed(mutate: mutate)
-        let ok = await env.drive { await env.phase(name) == "Initialized" }
+        let ok = await env.waitPhase(name, "Initialized", timeout: .seconds(30))
         let status = await env.status(name)
         #expect(ok, "not Initialized: \(status)")
     }
@@ -41,7 +41,8 @@ struct SeedCanaryControllerTests {
             let uid = try #require(canary.uid)
 
             let primary = try #require(await env.deployment("user-service-primary"))
-            #expect(primary.ownerReferences.contains { $0["uid"].stringValue == uid && $0["kind"] == "Canary" })
+            #expect(primary.ownerReferences.first?["uid"].stringValue == uid)
+            #expect(primary.ownerReferences.first?["kind"] == "Canary")
             #expect(primary[path: ["spec", "selector", "matchLabels", "app"]] == "user-service-primary")
             #expect(primary[path: ["spec", "template", "metadata", "labels", "app"]] == "user-service-primary")
             #expect(primary[path: ["spec", "template", "metadata", "annotations", "example.com/keep"]] == "yes")
@@ -57,7 +58,7 @@ struct SeedCanaryControllerTests {
                 #expect(s[path: ["spec", "selector", "app"]].stringValue == selects, "\(svc)")
                 #expect(s[path: ["spec", "ports"]][0]["port"].intValue == 80)
                 #expect(s[path: ["spec", "ports"]][0]["targetPort"].intValue == 3000)
-                #expect(s.ownerReferences.contains { $0["uid"].stringValue == uid })
+                #expect(s.ownerReferences.first?["uid"].stringValue == uid)
             }
 
             let vs = try await env.client.get(.virtualServices, namespace: env.namespace, name: "user-service")
@@ -76,7 +77,7 @@ struct SeedCanaryControllerTests {
             #expect(Self.condition(status, "Promoted")?["status"] == "True")
             #expect(Self.condition(status, "Promoted")?["reason"] == "Initialized")
             #expect(status["lastAppliedSpec"] == status["lastPromotedSpec"])
-            #expect(await env.events(about: Self.name).contains { $0["reason"] == "Initialized" })
+            #expect(await env.hasEvent(Self.name, reason: "Initialized"))
         }
     }
 
@@ -91,7 +92,7 @@ struct SeedCanaryControllerTests {
             defer { recorder.stop() }
             try await env.setImage("user-service", "registry.example/user-service:2.0.0")
 
-            let ok = await env.drive(timeout: .seconds(60)) { await env.phase(Self.name) == "Succeeded" }
+            let ok = await env.waitPhase(Self.name, "Succeeded")
             let final = await env.status(Self.name)
             #expect(ok, "not Succeeded: \(final)")
             _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 2 }
@@ -105,9 +106,12 @@ struct SeedCanaryControllerTests {
             #expect(Self.condition(status, "Promoted")?["status"] == "True")
             #expect(Self.condition(status, "Promoted")?["reason"] == "Succeeded")
             let results = status["metricResults"].arrayValue ?? []
-            #expect(Set(results.compactMap { $0["name"].stringValue }) == ["request-success-rate", "request-duration", "error-rate"])
-            #expect(results.allSatisfy { $0["verdict"] == "Pass" })
-            #expect(results.contains { ($0["query"].stringValue ?? "").contains("istio_requests_total") })
+            let names = Set(results.compactMap { $0["name"].stringValue })
+            let verdicts = Set(results.compactMap { $0["verdict"].stringValue })
+            let istio = results.filter { ($0["query"].stringValue ?? "").contains("istio_requests_total") }
+            #expect(names == ["request-success-rate", "request-duration", "error-rate"])
+            #expect(verdicts == ["Pass"])
+            #expect(istio.count == 2)
 
             #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:2.0.0")
             #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
@@ -115,17 +119,120 @@ struct SeedCanaryControllerTests {
             let events = await env.events(about: Self.name)
             let messages = events.compactMap { $0["message"].stringValue }
             #expect(messages.contains("Advance user-service-canary.microservices canary weight 45 → 50"))
-            #expect(events.contains { $0["reason"] == "Succeeded" })
+            #expect(await env.hasEvent(Self.name, reason: "Succeeded"))
 
             // The rollout webhooks were called with Flagger's payload.
             let posts = env.hooks.requests.filter { $0.method == "POST" }
             #expect(!posts.isEmpty)
-            let body = try #require(posts.last.map { try JSONValue(parsing: $0.body) })
+            let lastPost = try #require(posts.last)
+            let body = try JSONValue(parsing: lastPost.body)
             #expect(body["name"] == "user-service-canary")
             #expect(body["namespace"] == "microservices")
             #expect(body["phase"] == "Progressing")
             #expect(body["checksum"].stringValue?.isEmpty == false)
             #expect(body["metadata"]["type"] == "bash")
+        }
+    }
+
+    @Test("ten failed checks roll back: Event names the metric and value, primary 100%, target at zero")
+    func rollback() async throws {
+        try await CanaryEnvironment.with { env in
+            try await Self.initialized(env)
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .virtualServices,
+                                                         namespace: env.namespace, name: "user-service",
+                                                         weight: RouteRecorder.istioWeight)
+            defer { recorder.stop() }
+            try await env.setImage("user-service", "registry.example/user-service:2.0.0")
+            let reached = await env.waitWeight(Self.name, 15)
+            #expect(reached)
+            env.prometheus.set { $0.successRate = 97.25 }
+
+            let failed = await env.waitPhase(Self.name, "Failed")
+            let status = await env.status(Self.name)
+            #expect(failed, "not Failed: \(status)")
+            #expect(status["failedChecks"].intValue == 10)
+            #expect(status["canaryWeight"].intValue == 0)
+            #expect(Self.condition(status, "Promoted")?["status"] == "False")
+            #expect(Self.condition(status, "Promoted")?["reason"] == "Failed")
+            let rate = (status["metricResults"].arrayValue ?? []).first { $0["name"] == "request-success-rate" }
+            #expect(rate?["verdict"] == "Fail")
+            #expect(rate?["value"].doubleValue == 97.25)
+
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+            #expect(recorder.sequence == [0, 5, 10, 15, 0])
+            let vs = try await env.client.get(.virtualServices, namespace: env.namespace, name: "user-service")
+            let route = vs[path: ["spec", "http"]].arrayValue?.last?["route"].arrayValue ?? []
+            #expect(route.first?["destination"]["host"] == "user-service-primary")
+            #expect(route.first?["weight"] == 100)
+            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:1.0.0")
+
+            let events = await env.events(about: Self.name)
+            let halt = events.first { $0["reason"] == "Halt" }
+            #expect(halt?["message"].stringValue?.contains("request-success-rate 97.25 < 99") == true)
+            #expect(halt?["count"].intValue == 10)
+            let rolling = events.first { $0["reason"] == "RollingBack" }
+            #expect(rolling?["type"] == "Warning")
+            #expect(rolling?["message"].stringValue?.contains("failed checks threshold reached 10") == true)
+            #expect(rolling?["message"].stringValue?.contains("request-success-rate 97.25 < 99") == true)
+        }
+    }
+
+    @Test("a new release mid-analysis restarts the analysis from weight 0")
+    func newReleaseMidAnalysis() async throws {
+        try await CanaryEnvironment.with { env in
+            try await Self.initialized(env)
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .virtualServices,
+                                                         namespace: env.namespace, name: "user-service",
+                                                         weight: RouteRecorder.istioWeight)
+            defer { recorder.stop() }
+            try await env.setImage("user-service", "registry.example/user-service:2.0.0")
+            #expect(await env.waitWeight(Self.name, 15))
+            let first = await env.status(Self.name)["lastAppliedSpec"].stringValue
+            try await env.setImage("user-service", "registry.example/user-service:3.0.0")
+
+            let restarted = await env.drive { [first] in
+                let s = await env.status(Self.name)
+                return s["lastAppliedSpec"].stringValue != first && s["canaryWeight"].intValue == 0
+            }
+            #expect(restarted)
+            #expect(await env.waitPhase(Self.name, "Succeeded"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+            #expect(recorder.sequence == [0, 5, 10, 15] + Self.planned)
+
+            #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:3.0.0")
+            #expect(await env.hasEvent(Self.name, reason: "NewRevision", containing: "Restarting analysis"))
+        }
+    }
+
+    @Test("an operator restarted mid-analysis resumes with no repeated or skipped step")
+    func restartMidAnalysis() async throws {
+        try await CanaryEnvironment.with { env in
+            try await Self.initialized(env)
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .virtualServices,
+                                                         namespace: env.namespace, name: "user-service",
+                                                         weight: RouteRecorder.istioWeight)
+            defer { recorder.stop() }
+            try await env.setImage("user-service", "registry.example/user-service:2.0.0")
+            #expect(await env.waitWeight(Self.name, 20))
+
+            await env.stopOperator()
+            // Time passes while no operator runs (more than one interval).
+            env.clock.advance(by: .seconds(150))
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(await env.status(Self.name)["canaryWeight"].intValue == 20)
+            await env.startOperator(provider: "istio")
+
+            #expect(await env.waitPhase(Self.name, "Succeeded"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+            #expect(recorder.sequence == Self.planned)
+            // Each step happened once: one Advance event per step, each seen once.
+            let advances = await env.events(about: Self.name).filter { $0["reason"] == "Advance" }
+            let messages = advances.compactMap { $0["message"].stringValue }.sorted()
+            #expect(messages.count == 10)
+            #expect(Set(messages).count == 10)
+            let counts = Set(advances.compactMap { $0["count"].intValue })
+            #expect(counts == [1])
         }
     }
 }

@@ -151,7 +151,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeClientTests",
-            dependencies: ["KubeCore", "KubeClient", "KubeTestServer"],
+            dependencies: [
+                "KubeCore", "KubeClient", "KubeTestServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

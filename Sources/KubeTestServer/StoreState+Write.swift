@@ -52,7 +52,10 @@ extension StoreState {
         obj["metadata"]["generation"] = 1
         if r.hasStatus { obj["status"] = .null }
         BuiltinDefaults.apply(r, &obj, isCreate: true)
-        if r.isCustom { CRDDefaulting.apply(schema: r.schema, to: &obj) }
+        if r.isCustom {
+            CRDPruning.apply(schema: r.schema, to: &obj)
+            CRDDefaulting.apply(schema: r.schema, to: &obj)
+        }
         try Validation.validate(r, obj, old: nil)
         let ref = ObjectRef(storageKey: r.storageKey, namespace: ns, name: name)
         if lookup(ref) != nil { throw APIErrors.alreadyExists(r, name) }
@@ -144,7 +147,10 @@ extension StoreState {
             new["metadata"][k] = existing["metadata"][k]
         }
         BuiltinDefaults.apply(r, &new, isCreate: false)
-        if r.isCustom { CRDDefaulting.apply(schema: r.schema, to: &new) }
+        if r.isCustom {
+            CRDPruning.apply(schema: r.schema, to: &new)
+            CRDDefaulting.apply(schema: r.schema, to: &new)
+        }
         try Validation.validate(r, new, old: existing)
         if existing.deletionTimestamp != nil {
             let added = Set(new.finalizers).subtracting(existing.finalizers)

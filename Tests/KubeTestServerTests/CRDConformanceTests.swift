@@ -40,12 +40,18 @@ struct CRDConformanceTests {
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)
             var w = Fixtures.widget("w1")
             w["spec"]["parts"] = [["name": "a"], ["weight": 5]]
+            w["spec"]["bogus"] = "dropped"
+            w["topLevelJunk"] = 1
             let created = try await h.post(Self.widgets, w)
             #expect(created.status == 201)
             #expect(created.json["spec"]["size"] == 3)
             #expect(created.json["spec"]["parts"][0]["weight"] == 1)
             #expect(created.json["spec"]["parts"][1]["weight"] == 5)
             #expect(created.json["apiVersion"] == "example.com/v1")
+            // Structural pruning: unknown fields are dropped, as kube-apiserver does.
+            #expect(created.json["spec"]["bogus"].isNull)
+            #expect(created.json["topLevelJunk"].isNull)
+            #expect(created.json["spec"]["parts"][0]["name"].isNull)
 
             // status subresource isolation for custom resources
             var s = created.json

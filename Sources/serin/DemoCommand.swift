@@ -19,10 +19,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Directory of Serin's CRDs (default: crds/ of the checkout).") var crds: String?
     @Option(help: "User requests per second through HAProxy.") var rate: Double = 20
     @Option(help: "Give up after this many seconds.") var timeout: Double = 420
+    @Option(help: "Fraction of requests the bad release answers with 500 (its DEMO_ERROR_RATE).")
+    var badErrorRate: Double = 0.3
     @Flag(help: "Keep the temporary directory (logs, configs) even when the demo succeeds.") var keep = false
 
     func validate() throws {
         guard rate > 0, rate <= 500 else { throw ValidationError("--rate must be in 1...500") }
+        guard (0...1).contains(badErrorRate) else { throw ValidationError("--bad-error-rate must be in 0...1") }
         guard timeout >= 60 else { throw ValidationError("--timeout must be at least 60 seconds") }
     }
 
@@ -60,12 +63,12 @@ struct DemoRunner {
         timeline.say("serin demo: progressive delivery with no cluster (logs and configs in \(workspace.root))")
         timeline.say("  elapsed  source   what happened")
 
-        let timeout = command.timeout
+        let timeout = command.timeout, badErrorRate = command.badErrorRate
         let outcome: Outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
                     try await env.start()
-                    return .finished(try await DemoScenario(env: env).run())
+                    return .finished(try await DemoScenario(env: env, badErrorRate: badErrorRate).run())
                 } catch is CancellationError {
                     return .interrupted
                 } catch {
@@ -139,7 +142,8 @@ struct DemoRunner {
 
     func printLogs(_ w: DemoWorkspace, timeline: DemoTimeline, tails: Bool = false) {
         timeline.say("Logs kept in \(w.root):")
-        for (name, path) in [("operator", w.operatorLog), ("prometheus", w.prometheusLog), ("haproxy", w.haproxyLog)] {
+        for (name, path) in [("operator", w.operatorLog), ("prometheus", w.prometheusLog), ("haproxy", w.haproxyLog)]
+        where FileManager.default.fileExists(atPath: path) {
             timeline.say("  \(name): \(path)")
             if tails, name == "operator" {
                 let t = w.tail(path, lines: 12)

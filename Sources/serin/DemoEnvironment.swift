@@ -108,7 +108,9 @@ final class DemoEnvironment: Sendable {
 
         let kubelet = DemoKubelet(instances: [target: canaryApp, "\(target)-primary": primaryApp], timeline: timeline)
         let router = DemoRouteAdapter(routeName: target, runtime: runtime, timeline: timeline)
-        let load = DemoLoad(url: haURL + "/api/info", rate: settings.rate, timeline: timeline)
+        let load = DemoLoad(url: haURL + "/api/info", rate: settings.rate, timeline: timeline) {
+            (primaryApp.metrics.requestCounts.values.reduce(0, +), canaryApp.metrics.requestCounts.values.reduce(0, +))
+        }
         started.withLock {
             $0 = Started(server: server, primaryApp: primaryApp, canaryApp: canaryApp, prometheus: prometheus,
                          prometheusURL: promURL, haproxy: haproxy, haproxyURL: haURL, runtime: runtime,

@@ -20,10 +20,15 @@ final class DemoLoad: Sendable {
     private let reportEvery = 10.0
     private static let chunkSeconds = 2.0
 
-    init(url: String, rate: Double, timeline: DemoTimeline) {
+    /// Requests each instance has answered so far, (primary, canary): shows that the split
+    /// follows HAProxy's weights.
+    private let served: @Sendable () -> (Int, Int)
+
+    init(url: String, rate: Double, timeline: DemoTimeline, served: @escaping @Sendable () -> (Int, Int)) {
         self.url = url
         self.rate = rate
         self.timeline = timeline
+        self.served = served
     }
 
     var total: Totals { totals.withLock { $0.all } }
@@ -33,6 +38,7 @@ final class DemoLoad: Sendable {
     func start() -> Task<Void, Never> {
         Task.detached { [self] in
             var lastReport = ContinuousClock.now
+            var lastServed = served()
             while running.withLock({ $0 }) {
                 let gen = LoadGenerator(urls: [url], rate: rate, concurrency: 4, duration: Self.chunkSeconds,
                                         requestTimeout: 3)
@@ -47,15 +53,19 @@ final class DemoLoad: Sendable {
                     t.window.requests += stats.sent
                     t.window.errors += errors
                 }
-                if ContinuousClock.now - lastReport >= .seconds(reportEvery) {
+                let since = ContinuousClock.now - lastReport
+                if since >= .seconds(reportEvery) {
                     lastReport = .now
                     let w = totals.withLock { t in
                         defer { t.window = Totals() }
                         return t.window
                     }
+                    let now = served()
+                    let (p, c) = (now.0 - lastServed.0, now.1 - lastServed.1)
+                    lastServed = now
                     let pct = w.requests == 0 ? 0 : Double(w.errors) * 100 / Double(w.requests)
-                    timeline.line("load", "users: \(w.requests) requests in the last \(Int(reportEvery))s, "
-                        + "\(w.errors) errors (\(String(format: "%.1f", pct))%)")
+                    timeline.line("load", "users: \(w.requests) requests in \(since.components.seconds)s, "
+                        + "\(w.errors) errors (\(String(format: "%.1f", pct))%); served by primary \(p), canary \(c)")
                 }
             }
         }

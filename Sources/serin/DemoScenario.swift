@@ -7,6 +7,8 @@ import SerinAPI
 /// with what was seen instead; the demo passes only when there are none.
 struct DemoScenario {
     let env: DemoEnvironment
+    /// DEMO_ERROR_RATE of the bad release (a fraction of requests answered 500).
+    var badErrorRate = 0.3
     var timeline: DemoTimeline { env.timeline }
     var api: any KubeAPI { env.api }
     let ns = DemoManifests.namespace
@@ -35,7 +37,8 @@ struct DemoScenario {
         let good = try await release(
             title: "good release", tag: Self.goodTag, errorRate: nil, expect: .succeeded)
         let bad = try await release(
-            title: "bad release (DEMO_ERROR_RATE=0.3)", tag: Self.badTag, errorRate: "0.3", expect: .failed)
+            title: "bad release (DEMO_ERROR_RATE=\(badErrorRate))", tag: Self.badTag, errorRate: "\(badErrorRate)",
+            expect: .failed)
         return [good, bad]
     }
 

@@ -98,8 +98,8 @@ final class DemoTimeline: Sendable {
             guard isNew else { return }
             let reason = e["reason"].stringValue ?? ""
             let warn = e["type"] == "Warning" ? " (warning)" : ""
-            let times = count > 1 ? " (x\(count))" : ""
-            self.line("event", "\(reason)\(warn): \(e["message"].stringValue ?? "")\(times)")
+            // A repeat (count > 1) is the same event again, e.g. in the next release: shown as new.
+            self.line("event", "\(reason)\(warn): \(e["message"].stringValue ?? "")")
         }
     }
 }

@@ -13,6 +13,11 @@ final class RouteRecorder: Sendable {
     /// `weight` reads the canary weight out of one object version (nil: not Serin's shape yet).
     static func start(client: KubeClient, resource: ResourceType, namespace: String, name: String,
                       weight: @escaping @Sendable (JSONValue) -> Int?) async throws -> RouteRecorder {
+        try await start(api: client, resource: resource, namespace: namespace, name: name, weight: weight)
+    }
+
+    static func start(api client: any KubeAPI, resource: ResourceType, namespace: String, name: String,
+                      weight: @escaping @Sendable (JSONValue) -> Int?) async throws -> RouteRecorder {
         let r = RouteRecorder()
         let list = try await client.list(resource, namespace: namespace)
         if let obj = list.items.first(where: { $0.name == name }), let w = weight(obj) { r.append(w) }

@@ -1,0 +1,152 @@
+import Foundation
+import KubeCore
+import KubeTestServer
+import SerinAPI
+import Testing
+
+/// The real `serin operator` binary (built next to the test bundle) as a child process.
+final class SerinOperatorChild: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+
+    static var binary: String? {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir.appendingPathComponent("serin").path,
+                          dir.deletingLastPathComponent().appendingPathComponent("serin").path,
+                          Manifest.repoRoot.appendingPathComponent(".build/debug/serin").path]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    init(binary: String, arguments: [String], logPath: String) throws {
+        self.logPath = logPath
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    func terminate() { kill(process.processIdentifier, SIGTERM) }
+
+    func waitForExit(timeout: Duration) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return process.terminationStatus
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// The port `/metrics` listens on, from the startup log line.
+    var metricsPort: Int? {
+        guard let r = log.range(of: "\"metrics_port\":\"") else { return nil }
+        return Int(log[r.upperBound...].prefix { $0.isNumber })
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+}
+
+@Suite("Canary controller: the real operator process", .serialized, .timeLimit(.minutes(2)))
+struct OperatorProcessCanaryTests {
+    /// Fetches a URL with curl (a real HTTP client, and no FoundationNetworking needed).
+    static func fetch(_ url: String) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        p.arguments = ["-s", "-m", "5", url]
+        let out = Pipe()
+        p.standardOutput = out
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test("serin operator promotes a canary (10s interval) and exports its metrics")
+    func onePromotion() async throws {
+        let binary = try #require(SerinOperatorChild.binary, "build the serin executable first")
+        let server = try await TestAPIServer.start()
+        let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(50))
+        simulator.start()
+        let prometheus = try await FakePrometheus.start()
+        let dir = NSTemporaryDirectory() + "serin-canary-op-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try server.writeKubeconfig(to: dir + "/kubeconfig")
+        let api = server.api
+        let ns = "microservices"
+
+        var crds = [try Manifest.crd("canaries.yaml"), try Manifest.crd("metrictemplates.yaml")]
+        for text in RouterCRDs.all { crds += try Manifest.documents(text) }
+        for crd in crds { _ = try await api.create(.customResourceDefinitions, namespace: nil, crd) }
+        for name in ["serin-system", ns] {
+            _ = try await api.create(.namespaces, namespace: nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])
+        }
+        _ = try await api.create(.deployments, namespace: ns,
+                                 CanaryEnvironment.deploymentManifest("podinfo", namespace: ns, image: "podinfo:1"))
+        _ = try await api.create(.canaries, namespace: ns, [
+            "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
+            "metadata": ["name": "podinfo", "namespace": .string(ns)],
+            "spec": [
+                "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
+                "service": ["port": 80, "targetPort": 3000, "hosts": ["podinfo.example.com"]],
+                "analysis": ["interval": "10s", "threshold": 2, "maxWeight": 50, "stepWeight": 50,
+                             "metrics": [["name": "request-success-rate", "thresholdRange": ["min": 99]]]],
+            ],
+        ])
+
+        let child = try SerinOperatorChild(binary: binary, arguments: [
+            "operator", "--kubeconfig", dir + "/kubeconfig", "--identity", "canary-op",
+            "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0",
+            "--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.25",
+            "--provider", "istio", "--metrics-server", prometheus.address,
+        ], logPath: dir + "/operator.log")
+
+        @Sendable func phase() async -> String? {
+            (try? await api.get(.canaries, namespace: ns, name: "podinfo"))?["status"]["phase"].stringValue
+        }
+        let initialized = await eventually(timeout: .seconds(30), every: .milliseconds(50)) { await phase() == "Initialized" }
+        #expect(initialized, "not Initialized:\n\(child.log.suffix(3000))")
+
+        let d = try await api.get(.deployments, namespace: ns, name: "podinfo")
+        var containers = d[path: ["spec", "template", "spec", "containers"]].arrayValue ?? []
+        containers[0]["image"] = "podinfo:2"
+        _ = try await api.patch(.deployments, namespace: ns, name: "podinfo", type: .merge,
+                                ["spec": ["template": ["spec": ["containers": .array(containers)]]]])
+
+        let recorder = try await RouteRecorder.start(api: api, resource: .virtualServices, namespace: ns, name: "podinfo",
+                                                     weight: RouteRecorder.istioWeight)
+        defer { recorder.stop() }
+        let succeeded = await eventually(timeout: .seconds(60), every: .milliseconds(50)) { await phase() == "Succeeded" }
+        #expect(succeeded, "not Succeeded:\n\(child.log.suffix(3000))")
+        _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+        #expect(recorder.sequence == [0, 50, 0])
+        let primary = try await api.get(.deployments, namespace: ns, name: "podinfo-primary")
+        #expect(primary[path: ["spec", "template", "spec", "containers"]][0]["image"] == "podinfo:2")
+
+        // The operator's own metrics about the canary.
+        let port = try #require(child.metricsPort, "no metrics_port in the log:\n\(child.log.prefix(2000))")
+        let metrics = Self.fetch("http://127.0.0.1:\(port)/metrics") ?? ""
+        let lines = metrics.split(separator: "\n").map(String.init).filter { $0.contains("name=\"podinfo\"") }
+        let status = lines.first { $0.hasPrefix("serin_canary_status{") }
+        let weight = lines.first { $0.hasPrefix("serin_canary_weight{") }
+        let analysis = lines.first { $0.hasPrefix("serin_canary_metric_analysis{") }
+        #expect(status?.hasSuffix(" 1") == true, "\(lines)")
+        #expect(weight?.hasSuffix(" 0") == true, "\(lines)")
+        #expect(analysis?.contains("metric=\"request-success-rate\"") == true, "\(lines)")
+        let duration = lines.filter { $0.hasPrefix("serin_canary_duration_seconds") }
+        #expect(!duration.isEmpty, "\(lines)")
+
+        child.terminate()
+        let code = await child.waitForExit(timeout: .seconds(15))
+        #expect(code == 0, "\(child.log.suffix(2000))")
+        await simulator.stop()
+        await prometheus.stop()
+        try? await server.stop()
+    }
+}

@@ -16,8 +16,10 @@ struct Router: Sendable {
 
     func handle(_ req: HTTPRequest) async -> HTTPResponse {
         if !core.token.isEmpty {
-            let auth = req.headers.first(name: "Authorization") ?? ""
-            guard auth == "Bearer \(core.token)" else { return error(APIErrors.unauthorized()) }
+            let parts = (req.headers.first(name: "Authorization") ?? "").split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].trimmingCharacters(in: .whitespaces) == core.token else {
+                return error(APIErrors.unauthorized())
+            }
         }
         if let discovery = Discovery(core: core).answer(req) { return discovery }
         do {

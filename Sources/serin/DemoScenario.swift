@@ -55,6 +55,7 @@ struct DemoScenario {
         timeline.line("demo", "applied Canary \(ns)/\(target): gatewayapi router, interval 10s, stepWeight "
             + "\(DemoManifests.stepWeight), maxWeight \(DemoManifests.maxWeight), threshold \(DemoManifests.threshold); "
             + "success rate >= 99%, p99 latency <= 500ms over 30s")
+        timeline.line("demo", "watch it live: kubectl --kubeconfig \(env.workspace.kubeconfig) -n \(ns) get canaries -w")
         try await waitForPhase("the Canary to be Initialized", [.initialized], deadline: .seconds(90))
         try await DemoWait.until("HAProxy to follow the HTTPRoute (primary 100 / canary 0)", deadline: .seconds(15)) {
             try env.checkChildren()

@@ -208,6 +208,27 @@ struct InformerHTTPTests {
         }
     }
 
+    @Test func bookmarksAdvanceTheResumeVersion() async throws {
+        try await HTTPEnvironment.with { env in
+            let informer = Informer(api: env.client, resource: .configMaps, options: InformerOptions(labelSelector: "t=bm"))
+            await informer.start()
+            #expect(await informer.waitForSync(timeout: .seconds(10)))
+            let listed = Int(await informer.lastResourceVersion() ?? "") ?? 0
+            // Writes to another resource move the global resourceVersion; only bookmarks tell this watch.
+            var last = 0
+            for i in 0..<3 {
+                let s = try await env.client.create(
+                    .secrets, namespace: "default", ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": .string("s\(i)")]])
+                last = Int(s.resourceVersion ?? "") ?? 0
+            }
+            let target = last
+            #expect(target > listed)
+            #expect(await eventually { (Int(await informer.lastResourceVersion() ?? "") ?? 0) >= target })
+            #expect(informer.store.count == 0)
+            await informer.stop()
+        }
+    }
+
     @Test func closureHandlersSeeEachKindOfChange() async throws {
         try await HTTPEnvironment.with { env in
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("h1", labels: ["t": "h"]))

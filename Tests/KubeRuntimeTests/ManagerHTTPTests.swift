@@ -55,6 +55,38 @@ struct ManagerHTTPTests {
         }
     }
 
+    @Test func losingTheLeaseStopsReconcilingAtOnce() async throws {
+        try await HTTPEnvironment.with { env in
+            let r = RecordingReconciler()
+            let m = Manager(
+                api: env.client,
+                options: ManagerOptions(
+                    leaderElection: LeaderElectionConfig(
+                        leaseName: "lose", leaseNamespace: "default", identity: "a", leaseDuration: .seconds(3),
+                        renewDeadline: .seconds(1), retryPeriod: .milliseconds(100))))
+            await m.addController(name: "lose", for: .configMaps, reconciler: r)
+            await m.start()
+            #expect(await eventually { m.isLeader && m.isReady })
+            _ = try await env.client.create(.configMaps, namespace: "default", configMap("before"))
+            #expect(await eventually { r.probe.calls(ObjectKey(namespace: "default", name: "before")) == 1 })
+
+            env.server.faults.failNext(100_000, status: 500, verb: "update", resource: "leases")
+            #expect(await eventually(timeout: .seconds(3)) { !m.isLeader })
+            #expect(throws: LeaderElectionError.self) { try m.fence() }
+            _ = try await env.client.create(.configMaps, namespace: "default", configMap("after"))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(r.probe.calls(ObjectKey(namespace: "default", name: "after")) == 0)
+            // Its cache stays warm meanwhile.
+            #expect(await m.informer(for: .configMaps).store.get(namespace: "default", name: "after") != nil)
+
+            // Leading again, it catches up.
+            env.server.faults.clear()
+            #expect(await eventually(timeout: .seconds(5)) { m.isLeader })
+            #expect(await eventually { r.probe.calls(ObjectKey(namespace: "default", name: "after")) == 1 })
+            await m.shutdown(deadline: .seconds(2))
+        }
+    }
+
     @Test func shutdownLetsInFlightReconcilesFinish() async throws {
         try await HTTPEnvironment.with { env in
             let slow = RecordingReconciler(delay: .milliseconds(600))

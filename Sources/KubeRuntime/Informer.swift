@@ -308,7 +308,7 @@ public actor Informer {
                 log.warning("watch failed", metadata: ["error": "\(error)"])
                 if sawEvents { consecutiveFailures = 0 }
                 consecutiveFailures += 1
-                    if await !backOff(attempt: consecutiveFailures) { break }
+                if await !backOff(attempt: consecutiveFailures) { break }
             }
         }
     }

@@ -136,8 +136,9 @@ struct OperatorProcessCanaryTests {
         let status = lines.first { $0.hasPrefix("serin_canary_status{") }
         let weight = lines.first { $0.hasPrefix("serin_canary_weight{") }
         let analysis = lines.first { $0.hasPrefix("serin_canary_metric_analysis{") }
-        #expect(status?.hasSuffix(" 1") == true, "\(lines)")
-        #expect(weight?.hasSuffix(" 0") == true, "\(lines)")
+        func value(_ line: String?) -> Double? { line?.split(separator: " ").last.flatMap { Double($0) } }
+        #expect(value(status) == 1, "\(lines)")  // 1: Succeeded
+        #expect(value(weight) == 0, "\(lines)")
         #expect(analysis?.contains("metric=\"request-success-rate\"") == true, "\(lines)")
         let duration = lines.filter { $0.hasPrefix("serin_canary_duration_seconds") }
         #expect(!duration.isEmpty, "\(lines)")

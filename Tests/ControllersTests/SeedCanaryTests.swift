@@ -78,6 +78,22 @@ struct SeedCanaryControllerTests {
             #expect(Self.condition(status, "Promoted")?["reason"] == "Initialized")
             #expect(status["lastAppliedSpec"] == status["lastPromotedSpec"])
             #expect(await env.hasEvent(Self.name, reason: "Initialized"))
+
+            // Converged: ten intervals later the controller has written nothing (no hot loop).
+            env.server.faults.resetCounts()
+            for _ in 0..<60 {
+                env.clock.advance(by: .seconds(10))
+                try await Task.sleep(for: .milliseconds(3))
+            }
+            var writes = 0
+            for verb in ["create", "update", "patch", "delete"] {
+                for r in ["deployments", "services", "virtualservices", "destinationrules", "canaries", "configmaps",
+                          "horizontalpodautoscalers"] {
+                    writes += env.server.faults.requestCount(verb: verb, resource: r)
+                }
+            }
+            #expect(writes == 0)
+            #expect(env.server.faults.requestCount(verb: "get", resource: "virtualservices") > 0)
         }
     }
 

@@ -53,9 +53,8 @@ struct CanaryActuator: Sendable {
     // MARK: - Primary
 
     /// `<target>-primary` (a faithful copy of the target), `-primary` copies of the configs it
-    /// references, and `<hpa>-primary`. Without `promote`, an existing primary is only made to
-    /// exist and carry the owner (its pod template stays what was promoted last); when it is
-    /// created (or promoted) it takes the target's pod template and `checksum`.
+    /// references, and `<hpa>-primary`, stamped with the release checksum. Done while
+    /// initializing, on promotion, and when the primary is missing.
     func initializePrimary(_ o: CanaryObservation, checksum: String?, promote: Bool = false) async throws {
         let (target, selector) = try requireTarget(o)
         let existing = try await writer.get(.deployments, namespace: o.namespace, name: o.names.primary)
@@ -67,9 +66,16 @@ struct CanaryActuator: Sendable {
         }
         for cm in o.configMaps { try await copyConfig(cm, resource: .configMaps, o) }
         for s in o.secrets { try await copyConfig(s, resource: .secrets, o) }
-        let primary = PrimaryDeploymentBuilder.primary(
+        let stamp = checksum ?? o.world.releaseChecksum
+        var primary = PrimaryDeploymentBuilder.primary(
             from: target, selector: selector, existing: existing, configMaps: o.configMapRenames,
-            secrets: o.secretRenames, checksum: checksum ?? o.world.releaseChecksum, ownerReference: o.ownerReference)
+            secrets: o.secretRenames, checksum: stamp, ownerReference: o.ownerReference)
+        if let stamp, !(o.configMaps.isEmpty && o.secrets.isEmpty) {
+            // A release may change only config data: the pod template must change too, so the
+            // primary's pods restart and read the new copies.
+            primary[path: ["spec", "template", "metadata", "annotations", PrimaryDeploymentBuilder.checksumAnnotation]] =
+                .string(stamp)
+        }
         if try await writer.apply(.deployments, primary, existing: existing) {
             logger.info(promote ? "promoted primary" : "primary written", metadata: ["deployment": "\(o.names.primary)"])
         }

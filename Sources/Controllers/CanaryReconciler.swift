@@ -28,6 +28,7 @@ public struct CanaryReconciler: Reconciler {
     let decider: CanaryDecider
     let webhooks: WebhookCaller
     let metrics: CanaryMetricRunner
+    let gauges = CanaryMetrics()
 
     init(api: any KubeAPI, caches: CanaryCaches, clock: any RuntimeClock, events: EventRecorder,
          fence: @escaping @Sendable () throws -> Void, config: CanaryControllerConfig) {
@@ -50,7 +51,10 @@ public struct CanaryReconciler: Reconciler {
 
     public func reconcile(_ key: ObjectKey) async -> ReconcileResult {
         let log = ReconcileContext.logger
-        guard let json = caches.canaries.get(key) else { return .done }  // deleted: owned objects are collected
+        guard let json = caches.canaries.get(key) else {
+            gauges.forget(key)  // deleted: owned objects are garbage-collected by the API server
+            return .done
+        }
         let canary: Canary
         do {
             canary = try Canary(json: json)
@@ -129,8 +133,7 @@ public struct CanaryReconciler: Reconciler {
             log.info("\(e.reason): \(e.message)")
         }
         notifyEventHooks(decision.events, canary: canary, checksum: o.world.releaseChecksum ?? "")
-        CanaryMetrics.record(namespace: canary.namespace, name: canary.name, status: decision.newStatus,
-                             releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
+        gauges.record(key, status: decision.newStatus, releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
 
         guard let after = decision.requeueAfter else { return .done }
         return .requeue(after: .milliseconds(Int64(max(0, after) * 1000)))

@@ -35,6 +35,7 @@ struct WebhookAndDeletionTests {
             await env.startOperator(provider: "istio")
             _ = try await env.client.create(.canaries, namespace: env.namespace, Self.canary(env, hooks: [
                 ["name": "approval", "type": "confirm-rollout", "url": .string(env.hooks.baseURL + "/gate"), "timeout": "5s"],
+                ["name": "audit", "type": "event", "url": .string(env.hooks.baseURL + "/events"), "metadata": ["team": "web"]],
             ]))
             #expect(await env.waitPhase("web", "Initialized"))
             try await env.setImage("web", "web:2")
@@ -56,6 +57,16 @@ struct WebhookAndDeletionTests {
             let phaseText = body["phase"].stringValue ?? ""
             #expect(CanaryPhase(rawValue: phaseText) != nil)
             #expect(body["checksum"].stringValue?.count == 16)
+
+            // Every Event also went to the event webhook (fire and forget), with Flagger's metadata.
+            _ = await eventually(timeout: .seconds(3)) {
+                env.hooks.requests.contains { $0.path == "/events" && $0.body.contains("Promotion completed") }
+            }
+            let posted = env.hooks.requests.filter { $0.path == "/events" }.compactMap { try? JSONValue(parsing: $0.body) }
+            let messages = posted.compactMap { $0["metadata"]["eventMessage"].stringValue }
+            let promoted = messages.filter { $0.contains("Promotion completed") }
+            #expect(promoted.count == 1)
+            #expect(posted.first?["metadata"]["team"] == "web")
         }
     }
 

@@ -68,6 +68,20 @@ struct OperatorProcessCanaryTests {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Runs kubectl against the test server; (exit code, output).
+    static func kubectl(_ kubeconfig: String, _ args: [String]) -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+        p.arguments = ["--kubeconfig", kubeconfig] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        guard (try? p.run()) != nil else { return (-1, "kubectl did not start") }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     @Test("serin operator promotes a canary (10s interval) and exports its metrics")
     func onePromotion() async throws {
         let binary = try #require(SerinOperatorChild.binary, "build the serin executable first")
@@ -128,6 +142,17 @@ struct OperatorProcessCanaryTests {
         #expect(recorder.sequence == [0, 50, 0])
         let primary = try await api.get(.deployments, namespace: ns, name: "podinfo-primary")
         #expect(primary[path: ["spec", "template", "spec", "containers"]][0]["image"] == "podinfo:2")
+
+        // What an SRE types.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl") {
+            let kubeconfig = dir + "/kubeconfig"
+            let wait = Self.kubectl(kubeconfig, ["-n", ns, "wait", "--for=condition=Promoted", "canary/podinfo", "--timeout=20s"])
+            #expect(wait.0 == 0, "\(wait.1)")
+            #expect(wait.1.contains("condition met"), "\(wait.1)")
+            let table = Self.kubectl(kubeconfig, ["-n", ns, "get", "canaries"])
+            #expect(table.0 == 0, "\(table.1)")
+            #expect(table.1.contains("Succeeded"), "\(table.1)")
+        }
 
         // The operator's own metrics about the canary.
         let port = try #require(child.metricsPort, "no metrics_port in the log:\n\(child.log.prefix(2000))")

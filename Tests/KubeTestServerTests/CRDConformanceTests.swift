@@ -117,6 +117,20 @@ struct CRDConformanceTests {
         }
     }
 
+    @Test func customResourcesAreValidatedAgainstTheSchema() async throws {
+        try await ServerHarness.with { h async throws in
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            var w = Fixtures.widget("w1")
+            w["spec"]["size"] = "big"
+            let r = try await h.post(Self.widgets, w)
+            #expect(r.status == 422)
+            #expect(r.json["reason"] == "Invalid")
+            #expect(r.json["details"]["causes"][0]["field"] == "spec.size")
+            #expect(r.json["message"].stringValue?.contains("spec.size in body must be of type integer") == true)
+            #expect(try await h.get("\(Self.widgets)/w1").status == 404)
+        }
+    }
+
     @Test func invalidCRDIsRejected() async throws {
         try await ServerHarness.with { h async throws in
             var bad = Fixtures.widgetCRD

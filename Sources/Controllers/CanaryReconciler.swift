@@ -128,12 +128,12 @@ public struct CanaryReconciler: Reconciler {
                 return .error(error)
             }
         }
+        gauges.record(key, status: decision.newStatus, releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
         for e in decision.events {
             await events.record(json, type: e.type == .warning ? .warning : .normal, reason: e.reason, message: e.message)
             log.info("\(e.reason): \(e.message)")
         }
         notifyEventHooks(decision.events, canary: canary, checksum: o.world.releaseChecksum ?? "")
-        gauges.record(key, status: decision.newStatus, releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
 
         guard let after = decision.requeueAfter else { return .done }
         return .requeue(after: .milliseconds(Int64(max(0, after) * 1000)))

@@ -156,7 +156,13 @@ struct OperatorProcessCanaryTests {
 
         // The operator's own metrics about the canary.
         let port = try #require(child.metricsPort, "no metrics_port in the log:\n\(child.log.prefix(2000))")
-        let metrics = Self.fetch("http://127.0.0.1:\(port)/metrics") ?? ""
+        // Status is written just before the metrics are recorded: poll briefly.
+        var metrics = ""
+        for _ in 0..<50 {
+            metrics = Self.fetch("http://127.0.0.1:\(port)/metrics") ?? ""
+            if metrics.contains("serin_canary_duration_seconds_count") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
         let lines = metrics.split(separator: "\n").map(String.init).filter { $0.contains("name=\"podinfo\"") }
         let status = lines.first { $0.hasPrefix("serin_canary_status{") }
         let weight = lines.first { $0.hasPrefix("serin_canary_weight{") }

@@ -32,8 +32,17 @@ struct InvalidSpecTests {
             await env.startOperator(provider: "istio")
             _ = try await env.client.create(.canaries, namespace: ns, Self.canary(
                 "steps", namespace: ns, analysis: ["interval": "1m", "maxWeight": 30, "stepWeight": 40]))
-            _ = try await env.client.create(.canaries, namespace: ns, Self.canary(
-                "typed", namespace: ns, analysis: ["interval": "1m", "maxWeight": 30, "stepWeight": "ten"]))
+            // A value of the wrong type: the API server's schema check refuses it (naming the
+            // field); a server without that check lets it through to the controller, which must
+            // report it the same way.
+            var rejected = false
+            do {
+                _ = try await env.client.create(.canaries, namespace: ns, Self.canary(
+                    "typed", namespace: ns, analysis: ["interval": "1m", "maxWeight": 30, "stepWeight": "ten"]))
+            } catch let e as KubeAPIError where e.code == 422 {
+                #expect(e.description.contains("spec.analysis.stepWeight"))
+                rejected = true
+            }
 
             let stepsReported = await env.drive { Self.specValid(await env.status("steps"))?["status"] == "False" }
             #expect(stepsReported)
@@ -46,11 +55,13 @@ struct InvalidSpecTests {
             // Nothing was created for an invalid canary.
             #expect(await env.deployment("web-primary") == nil)
 
-            let typedReported = await env.drive { Self.specValid(await env.status("typed"))?["status"] == "False" }
-            #expect(typedReported)
-            let typed = try #require(Self.specValid(await env.status("typed")))
-            #expect((typed["message"].stringValue ?? "").contains("spec.analysis.stepWeight"))
-            #expect(await env.hasEvent("typed", reason: "InvalidSpec", containing: "spec.analysis.stepWeight"))
+            if !rejected {
+                let typedReported = await env.drive { Self.specValid(await env.status("typed"))?["status"] == "False" }
+                #expect(typedReported)
+                let typed = try #require(Self.specValid(await env.status("typed")))
+                #expect((typed["message"].stringValue ?? "").contains("spec.analysis.stepWeight"))
+                #expect(await env.hasEvent("typed", reason: "InvalidSpec", containing: "spec.analysis.stepWeight"))
+            }
 
             // Fixing the spec lets the canary initialize.
             _ = try await env.client.patch(.canaries, namespace: ns, name: "steps", type: .merge,

@@ -50,7 +50,12 @@ public struct CanaryReconciler: Reconciler {
     var writer: ObjectWriter { ObjectWriter(api: api, fence: fence) }
 
     public func reconcile(_ key: ObjectKey) async -> ReconcileResult {
-        let log = ReconcileContext.logger
+        var log = ReconcileContext.logger
+        log[metadataKey: "kind"] = "Canary"
+        return await ReconcileContext.$logger.withValue(log) { await reconcile(key, log: log) }
+    }
+
+    func reconcile(_ key: ObjectKey, log: Logger) async -> ReconcileResult {
         guard let json = caches.canaries.get(key) else {
             gauges.forget(key)  // deleted: owned objects are garbage-collected by the API server
             return .done

@@ -42,6 +42,53 @@ extension StoreState {
         commit(.modified, ref, updated, old: crd)
     }
 
+    static let cleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io"
+
+    static func storageKey(ofCRD crd: JSONValue) -> String {
+        "\(crd["spec"]["group"].stringValue ?? "")/\(crd["spec"]["names"]["plural"].stringValue ?? "")"
+    }
+
+    func crdRef(servingStorageKey key: String) -> ObjectRef? {
+        guard key != ServedResource.crdKey, let crds = objects[ServedResource.crdKey]?[""] else { return nil }
+        for (name, crd) in crds where Self.storageKey(ofCRD: crd) == key {
+            return ObjectRef(storageKey: ServedResource.crdKey, namespace: "", name: name)
+        }
+        return nil
+    }
+
+    /// Like apiextensions-apiserver: deleting a CRD adds the cleanup finalizer, marks it
+    /// Terminating, deletes its custom resources (their finalizers hold it), then removes it.
+    mutating func terminateCRD(_ ref: ObjectRef, _ obj: JSONValue, finalizers: [String]) -> JSONValue {
+        var marked = obj
+        var fins = finalizers
+        if !fins.contains(Self.cleanupFinalizer) { fins.append(Self.cleanupFinalizer) }
+        marked["metadata"]["finalizers"] = .array(fins.map(JSONValue.string))
+        marked["metadata"]["deletionTimestamp"] = .string(Self.now())
+        marked["metadata"]["deletionGracePeriodSeconds"] = 0
+        var conditions = (marked["status"]["conditions"].arrayValue ?? []).filter { $0["type"] != "Terminating" }
+        conditions.append([
+            "type": "Terminating", "status": "True", "reason": "InstanceDeletionInProgress",
+            "message": "CustomResource deletion is in progress", "lastTransitionTime": .string(Self.now()),
+        ])
+        marked["status"]["conditions"] = .array(conditions)
+        commit(.modified, ref, marked, old: obj)
+        let key = Self.storageKey(ofCRD: obj)
+        for entry in sortedObjects(key, namespace: nil) {
+            deleteObject(ObjectRef(storageKey: key, namespace: entry.ns, name: entry.name), policy: .background)
+        }
+        finishCRDCleanup(ref)
+        return lookup(ref) ?? marked
+    }
+
+    mutating func finishCRDCleanup(_ ref: ObjectRef) {
+        guard var crd = lookup(ref), crd.deletionTimestamp != nil, crd.finalizers.contains(Self.cleanupFinalizer) else { return }
+        guard sortedObjects(Self.storageKey(ofCRD: crd), namespace: nil).isEmpty else { return }
+        let old = crd
+        let rest = crd.finalizers.filter { $0 != Self.cleanupFinalizer }
+        crd["metadata"]["finalizers"] = rest.isEmpty ? .null : .array(rest.map(JSONValue.string))
+        if rest.isEmpty { removeNow(ref, crd) } else { commit(.modified, ref, crd, old: old) }
+    }
+
     mutating func unregisterCRD(_ crd: JSONValue) {
         let group = crd["spec"]["group"].stringValue ?? ""
         let plural = crd["spec"]["names"]["plural"].stringValue ?? ""

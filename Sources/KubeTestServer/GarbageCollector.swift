@@ -40,6 +40,7 @@ extension StoreState {
         if policy == .foreground, hasDependents, !finalizers.contains("foregroundDeletion") {
             finalizers.append("foregroundDeletion")
         }
+        if ref.storageKey == ServedResource.crdKey { return terminateCRD(ref, obj, finalizers: finalizers) }
         if ref.storageKey == ServedResource.namespaceKey, !namespaceIsEmpty(ref.name) {
             return terminateNamespace(ref, obj, finalizers: finalizers)
         }
@@ -71,6 +72,7 @@ extension StoreState {
             if let u = owner["uid"].stringValue { finishForegroundDeletion(u) }
         }
         if !ref.namespace.isEmpty { finishNamespaceTermination(ref.namespace) }
+        if let crd = crdRef(servingStorageKey: ref.storageKey) { finishCRDCleanup(crd) }
         return gone
     }
 

@@ -59,6 +59,10 @@ extension StoreState {
         try Validation.validate(r, obj, old: nil)
         let ref = ObjectRef(storageKey: r.storageKey, namespace: ns, name: name)
         if lookup(ref) != nil { throw APIErrors.alreadyExists(r, name) }
+        if r.isCustom, let crd = crdRef(servingStorageKey: r.storageKey), lookup(crd)?.deletionTimestamp != nil {
+            throw KubeAPIError.methodNotAllowed(APIStatus(
+                code: 405, reason: "MethodNotAllowed", message: "create not allowed while custom resource definition is terminating"))
+        }
         if dryRun { return Self.present(obj, as: r) }
         let stored = commit(.added, ref, obj, old: nil)
         afterCreate(r, stored)

@@ -117,6 +117,26 @@ struct CRDConformanceTests {
         }
     }
 
+    @Test func crdDeletionWaitsForFinalizersOfItsResources() async throws {
+        try await ServerHarness.with { h async throws in
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            var w = Fixtures.widget("held")
+            w["metadata"]["finalizers"] = ["example.com/cleanup"]
+            _ = try await h.post(Self.widgets, w)
+            #expect(try await h.delete("\(Self.crds)/widgets.example.com").status == 200)
+            let crd = try await h.get("\(Self.crds)/widgets.example.com").json
+            #expect(crd.deletionTimestamp != nil)
+            #expect(crd.finalizers.contains("customresourcecleanup.apiextensions.k8s.io"))
+            #expect((crd["status"]["conditions"].arrayValue ?? []).contains { $0["type"] == "Terminating" && $0["status"] == "True" })
+            #expect(try await h.get("\(Self.widgets)/held").json.deletionTimestamp != nil)
+            #expect(try await h.post(Self.widgets, Fixtures.widget("new")).status == 405)
+
+            _ = try await h.patch("\(Self.widgets)/held", ["metadata": ["finalizers": nil]])
+            #expect(try await h.get("\(Self.crds)/widgets.example.com").status == 404)
+            #expect(try await h.get(Self.widgets).status == 404)
+        }
+    }
+
     @Test func customResourcesAreValidatedAgainstTheSchema() async throws {
         try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)

@@ -44,15 +44,20 @@ struct CanaryCaches: Sendable {
 }
 
 enum CanaryObserver {
-    /// Replica counts from a Deployment's spec and status.
+    /// Replica counts from a Deployment's spec and status. Mid-rollout, `readyReplicas` also
+    /// counts old pods that still serve; as Flagger does, pods beyond `updatedReplicas` (old
+    /// ones pending termination) are taken off, so "ready" means ready with the new template.
     static func workloadState(_ d: JSONValue) -> WorkloadState {
         let desired = d[path: ["spec", "replicas"]].intValue ?? 1
         let st = d["status"]
         let observedGen = st["observedGeneration"].intValue ?? 0
+        let updated = st["updatedReplicas"].intValue
+        let ready = st["readyReplicas"].intValue ?? 0
+        let available = st["availableReplicas"].intValue ?? 0  // omitted when zero
+        let oldPending = max(0, (st["replicas"].intValue ?? 0) - (updated ?? 0))
         return WorkloadState(
-            desiredReplicas: desired, readyReplicas: st["readyReplicas"].intValue ?? 0,
-            updatedReplicas: st["updatedReplicas"].intValue,
-            generationObserved: observedGen >= (d.generation ?? 1))
+            desiredReplicas: desired, readyReplicas: max(0, min(ready, available) - oldPending),
+            updatedReplicas: updated, generationObserved: observedGen >= (d.generation ?? 1))
     }
 
     /// The configs a target references that exist in the cache.

@@ -251,4 +251,40 @@ struct SeedCanaryControllerTests {
             #expect(counts == [1])
         }
     }
+
+    @Test("an operator restarted while promoting finishes the promotion once")
+    func restartWhilePromoting() async throws {
+        try await CanaryEnvironment.with { env in
+            try await Self.initialized(env)
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .virtualServices,
+                                                         namespace: env.namespace, name: "user-service",
+                                                         weight: RouteRecorder.istioWeight)
+            defer { recorder.stop() }
+            // The primary will not become ready with the promoted template until released.
+            env.simulator.neverReady(namespace: env.namespace, name: "user-service-primary")
+            try await env.setImage("user-service", "registry.example/user-service:2.0.0")
+            #expect(await env.waitPhase(Self.name, "Promoting"))
+            #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:2.0.0")
+
+            await env.stopOperator()
+            env.clock.advance(by: .seconds(90))
+            await env.startOperator(provider: "istio")
+            for _ in 0..<20 {
+                env.clock.advance(by: .seconds(5))
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            // Still promoting: traffic stays at the last weight until the primary is ready.
+            #expect(await env.phase(Self.name) == "Promoting")
+            #expect(recorder.last == 50)
+
+            env.simulator.clearOverrides(namespace: env.namespace, name: "user-service-primary")
+            #expect(await env.waitPhase(Self.name, "Succeeded"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+            #expect(recorder.sequence == Self.planned)
+            let promoting = await env.events(about: Self.name).filter { $0["reason"] == "Promoting" }
+            #expect(promoting.count == 1)
+            #expect(promoting.first?["count"].intValue == 1)
+            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+        }
+    }
 }

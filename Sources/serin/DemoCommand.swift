@@ -21,10 +21,13 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Give up after this many seconds.") var timeout: Double = 420
     @Option(help: "Fraction of requests the bad release answers with 500 (its DEMO_ERROR_RATE).")
     var badErrorRate: Double = 0.3
+    @Option(help: "Added latency of the bad release in milliseconds (its DEMO_LATENCY_MS; 0 leaves it unset).")
+    var badLatencyMs: Double = 0
     @Flag(help: "Keep the temporary directory (logs, configs) even when the demo succeeds.") var keep = false
 
     func validate() throws {
-        guard rate > 0, rate <= 500 else { throw ValidationError("--rate must be in 1...500") }
+        guard rate > 0, rate <= 500 else { throw ValidationError("--rate must be more than 0 and at most 500") }
+        guard (0...60_000).contains(badLatencyMs) else { throw ValidationError("--bad-latency-ms must be in 0...60000") }
         guard (0...1).contains(badErrorRate) else { throw ValidationError("--bad-error-rate must be in 0...1") }
         guard timeout >= 60 else { throw ValidationError("--timeout must be at least 60 seconds") }
     }
@@ -63,12 +66,12 @@ struct DemoRunner {
         timeline.say("serin demo: progressive delivery with no cluster (logs and configs in \(workspace.root))")
         timeline.say("  elapsed  source   what happened")
 
-        let timeout = command.timeout, badErrorRate = command.badErrorRate
+        let timeout = command.timeout, badErrorRate = command.badErrorRate, badLatencyMs = command.badLatencyMs
         let outcome: Outcome = await withTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 do {
                     try await env.start()
-                    return .finished(try await DemoScenario(env: env, badErrorRate: badErrorRate).run())
+                    return .finished(try await DemoScenario(env: env, badErrorRate: badErrorRate, badLatencyMs: badLatencyMs).run())
                 } catch is CancellationError {
                     return .interrupted
                 } catch {

@@ -1,6 +1,7 @@
 import Foundation
 import KubeCore
 import SerinAPI
+import SerinTestApp
 
 /// The story the demo tells: a Canary is set up, a good release is promoted step by step, a
 /// bad one (30% errors) is rolled back by itself. Every expectation that fails is collected
@@ -9,6 +10,8 @@ struct DemoScenario {
     let env: DemoEnvironment
     /// DEMO_ERROR_RATE of the bad release (a fraction of requests answered 500).
     var badErrorRate = 0.3
+    /// DEMO_LATENCY_MS of the bad release (0: no env var set).
+    var badLatencyMs = 0.0
     var timeline: DemoTimeline { env.timeline }
     var api: any KubeAPI { env.api }
     let ns = DemoManifests.namespace
@@ -34,11 +37,12 @@ struct DemoScenario {
 
     func run() async throws -> [Release] {
         try await setUp()
-        let good = try await release(
-            title: "good release", tag: Self.goodTag, errorRate: nil, expect: .succeeded)
+        let good = try await release(title: "good release", tag: Self.goodTag, env: [], expect: .succeeded)
+        var badEnv = [(DemoManifests.errorRateEnv, "\(badErrorRate)")]
+        if badLatencyMs > 0 { badEnv.append((DemoManifests.latencyEnv, "\(Int(badLatencyMs))")) }
         let bad = try await release(
-            title: "bad release (DEMO_ERROR_RATE=\(badErrorRate))", tag: Self.badTag, errorRate: "\(badErrorRate)",
-            expect: .failed)
+            title: "bad release (\(badEnv.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")))", tag: Self.badTag,
+            env: badEnv, expect: .failed)
         return [good, bad]
     }
 
@@ -66,14 +70,15 @@ struct DemoScenario {
 
     // MARK: - A release
 
-    func release(title: String, tag: String, errorRate: String?, expect: CanaryPhase) async throws -> Release {
+    /// `env`: pod template env vars the release sets, in order.
+    func release(title: String, tag: String, env vars: [(String, String)], expect: CanaryPhase) async throws -> Release {
         let image = "\(DemoManifests.imageRepo):\(tag)"
         let before = try await status()
         let primaryBefore = try await primaryImage()
         timeline.say("")
         timeline.line("demo", "=== \(title): \(target) image -> podinfo:\(tag)"
-            + (errorRate.map { ", \(DemoManifests.errorRateEnv)=\($0)" } ?? ""))
-        try await updateTarget(image: image, errorRate: errorRate)
+            + vars.map { ", \($0.0)=\($0.1)" }.joined())
+        try await updateTarget(image: image, env: vars)
         let started = timeline.elapsed
 
         try await DemoWait.until("Serin to detect the new release", deadline: .seconds(30)) {
@@ -115,8 +120,8 @@ struct DemoScenario {
             expectThat(primaryRuns?.image == image, "primary pods serve \(short(image)) (saw \(short(primaryRuns?.image ?? "-")))")
         } else {
             expectThat(primaryNow == primaryBefore, "primary Deployment still runs \(short(primaryBefore)) (saw \(short(primaryNow)))")
-            expectThat(primaryRuns?.image == primaryBefore && primaryRuns?.config.errorRate == 0,
-                       "primary pods still serve \(short(primaryBefore)) without errors "
+            expectThat(primaryRuns?.image == primaryBefore && primaryRuns?.config == TestApp.Config(),
+                       "primary pods still serve \(short(primaryBefore)) without errors or added latency "
                        + "(saw \(short(primaryRuns?.image ?? "-")), errors \(DemoKubelet.percent(primaryRuns?.config.errorRate ?? -1)))")
             expectThat((final.failedChecks ?? 0) >= DemoManifests.threshold,
                        "rolled back after \(DemoManifests.threshold) failed checks (saw \(final.failedChecks ?? 0))")
@@ -157,17 +162,18 @@ struct DemoScenario {
     }
 
     /// A new release as a user makes one: the target Deployment's image (and env) changed.
-    func updateTarget(image: String, errorRate: String?) async throws {
+    func updateTarget(image: String, env vars: [(String, String)]) async throws {
         for attempt in 1...5 {
             var d = try await api.get(.deployments, namespace: ns, name: target)
             var containers = d[path: ["spec", "template", "spec", "containers"]].arrayValue ?? []
             guard !containers.isEmpty else { throw DemoFailure("Deployment \(target) has no containers") }
             containers[0]["image"] = .string(image)
-            if let errorRate {
-                var env = (containers[0]["env"].arrayValue ?? []).filter { $0["name"].stringValue != DemoManifests.errorRateEnv }
-                env.append(["name": .string(DemoManifests.errorRateEnv), "value": .string(errorRate)])
-                containers[0]["env"] = .array(env)
+            var env = containers[0]["env"].arrayValue ?? []
+            for (name, value) in vars {
+                env.removeAll { $0["name"].stringValue == name }
+                env.append(["name": .string(name), "value": .string(value)])
             }
+            containers[0]["env"] = .array(env)
             d[path: ["spec", "template", "spec", "containers"]] = .array(containers)
             do {
                 _ = try await api.update(.deployments, namespace: ns, d)

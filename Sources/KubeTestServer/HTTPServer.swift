@@ -110,10 +110,18 @@ final class HTTPServer: Sendable {
         return HTTPServer(port: boundPort, channel: channel, acceptTask: task)
     }
 
+    /// Closes the listening socket first so that the accept loop drains and serves every
+    /// connection already accepted (an accepted NIOAsyncChannel that is never run traps when
+    /// it is released), then ends the open connections. Cancelling is only the fallback.
     func stop() async {
-        acceptTask.cancel()
         try? await channel.close()
-        await acceptTask.value
+        let accept = acceptTask
+        let fallback = Task {
+            try? await Task.sleep(for: .seconds(2))
+            if !Task.isCancelled { accept.cancel() }
+        }
+        await accept.value
+        fallback.cancel()
     }
 
     private static func serve(_ connection: Connection, handler: Handler) async {

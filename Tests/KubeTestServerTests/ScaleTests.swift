@@ -3,11 +3,11 @@ import KubeCore
 import KubeTestServer
 import Testing
 
-/// Store behaviour with many objects. 2,000 by default so that the suite does not starve the
+/// Store behaviour with many objects. 1,000 by default so that the suite does not starve the
 /// timing-sensitive tests running beside it; SERIN_SCALE_OBJECTS=10000 for the full size.
 @Suite("KubeTestServer with many objects", .timeLimit(.minutes(1)))
 struct ScaleTests {
-    static let count = ProcessInfo.processInfo.environment["SERIN_SCALE_OBJECTS"].flatMap { Int($0) } ?? 2_000
+    static let count = ProcessInfo.processInfo.environment["SERIN_SCALE_OBJECTS"].flatMap { Int($0) } ?? 1_000
 
     @Test func manyObjectsListPageAndPatch() async throws {
         let n = Self.count

@@ -17,9 +17,10 @@ struct CanaryActuator: Sendable {
         case targetMissing(String)
         case noSelector(String)
         case noRouter(String)
+        case undecided(String)
         var description: String {
             switch self {
-            case .targetMissing(let m), .noSelector(let m), .noRouter(let m): return m
+            case .targetMissing(let m), .noSelector(let m), .noRouter(let m), .undecided(let m): return m
             }
         }
     }

@@ -86,7 +86,7 @@ public struct CanaryReconciler: Reconciler {
             rounds += 1
             if rounds > 8 {
                 log.error("decision still asks for results after 8 rounds")
-                return .error(CanaryActuator.ActuatorError.noRouter("the decision core keeps asking for results"))
+                return .error(CanaryActuator.ActuatorError.undecided("the decision core keeps asking for results"))
             }
             o.world = await runQueries(decision.queries, o)
             decision = decider.decide(canary, observed: o.world, now: now)

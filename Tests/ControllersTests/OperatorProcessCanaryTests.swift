@@ -24,7 +24,7 @@ final class SerinOperatorChild: @unchecked Sendable {
         self.logPath = logPath
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 struct HTTPRequest: Sendable {
     var method: HTTPMethod
@@ -67,97 +68,116 @@ struct HTTPResponse: Sendable {
 }
 
 /// HTTP/1.1 (optionally TLS) server on 127.0.0.1: keep-alive, one request at a time per
-/// connection, chunked streaming bodies.
+/// connection (NIO's pipelining handler queues the rest), chunked streaming bodies.
+/// Classic channel handlers rather than NIOAsyncChannel: a connection accepted while the
+/// server stops must not be able to trap.
 final class HTTPServer: Sendable {
     typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
-    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
     let port: Int
     private let channel: Channel
-    private let acceptTask: Task<Void, Never>
+    private let connections: Connections
 
-    private init(port: Int, channel: Channel, acceptTask: Task<Void, Never>) {
+    final class Connections: Sendable {
+        private let open = Mutex<[ObjectIdentifier: Channel]>([:])
+        func add(_ c: Channel) {
+            open.withLock { $0[ObjectIdentifier(c)] = c }
+            c.closeFuture.whenComplete { [weak self] _ in self?.open.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(c)) } }
+        }
+        func all() -> [Channel] { open.withLock { Array($0.values) } }
+    }
+
+    private init(port: Int, channel: Channel, connections: Connections) {
         self.port = port
         self.channel = channel
-        self.acceptTask = acceptTask
+        self.connections = connections
     }
 
     static func start(port: Int, tls: NIOSSLContext?, handler: @escaping Handler) async throws -> HTTPServer {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let connections = Connections()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+            .childChannelInitializer { channel in
+                connections.add(channel)
+                return channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try Connection(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(HTTPConnectionHandler(handler: handler))
                 }
             }
-        let boundPort = server.channel.localAddress?.port ?? port
-        let channel = server.channel
-        let task = Task {
-            await withDiscardingTaskGroup { group in
-                do {
-                    try await server.executeThenClose { inbound in
-                        for try await connection in inbound {
-                            group.addTask { await serve(connection, handler: handler) }
-                        }
-                    }
-                } catch {}
-                group.cancelAll()
-            }
-        }
-        return HTTPServer(port: boundPort, channel: channel, acceptTask: task)
+            .bind(host: "127.0.0.1", port: port).get()
+        return HTTPServer(port: channel.localAddress?.port ?? port, channel: channel, connections: connections)
     }
 
-    /// Closes the listening socket first so that the accept loop drains and serves every
-    /// connection already accepted (an accepted NIOAsyncChannel that is never run traps when
-    /// it is released), then ends the open connections. Cancelling is only the fallback.
     func stop() async {
         try? await channel.close()
-        let accept = acceptTask
-        let fallback = Task {
-            try? await Task.sleep(for: .seconds(2))
-            if !Task.isCancelled { accept.cancel() }
+        for c in connections.all() { try? await c.close() }
+    }
+}
+
+/// Collects one request, answers it from a Task, writes the response through the channel.
+final class HTTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let handler: HTTPServer.Handler
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var running: Task<Void, Never>?
+
+    init(handler: @escaping HTTPServer.Handler) { self.handler = handler }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+        case .body(var buffer):
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard let h = head else { return }
+            head = nil
+            let request = HTTPRequest(head: h, body: body)
+            body = []
+            let channel = context.channel
+            let handler = self.handler
+            let keepAlive = h.isKeepAlive
+            running = Task { await respond(request, handler: handler, channel: channel, keepAlive: keepAlive) }
         }
-        await accept.value
-        fallback.cancel()
     }
 
-    private static func serve(_ connection: Connection, handler: Handler) async {
-        try? await connection.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body: [UInt8] = []
-            for try await part in inbound {
-                switch part {
-                case .head(let h):
-                    head = h
-                    body = []
-                case .body(var buffer):
-                    body += buffer.readBytes(length: buffer.readableBytes) ?? []
-                case .end:
-                    guard let h = head else { continue }
-                    head = nil
-                    let response = await handler(HTTPRequest(head: h, body: body))
-                    try await write(response, to: outbound)
-                    if !h.isKeepAlive { return }
-                }
-            }
-        }
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // TLS or protocol failures: this connection is done; the server carries on.
+        context.close(promise: nil)
     }
 
-    private static func write(_ response: HTTPResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>)
-        async throws
-    {
-        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: response.headers)))
+    func channelInactive(context: ChannelHandlerContext) {
+        running?.cancel()
+        running = nil
+        context.fireChannelInactive()
+    }
+
+    static func write(_ response: HTTPResponse, to channel: Channel) async throws {
+        try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: response.headers))).get()
         switch response.body {
         case .bytes(let bytes):
-            if !bytes.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes)))) }
+            if !bytes.isEmpty { try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: bytes)))).get() }
         case .stream(let stream):
             for await chunk in stream {
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
+                try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: chunk)))).get()
             }
         }
-        try await outbound.write(.end(nil))
+        try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+    }
+}
+
+private func respond(_ request: HTTPRequest, handler: HTTPServer.Handler, channel: Channel, keepAlive: Bool) async {
+    let response = await handler(request)
+    do {
+        try await HTTPConnectionHandler.write(response, to: channel)
+        if !keepAlive { try await channel.close() }
+    } catch {
+        try? await channel.close()
     }
 }

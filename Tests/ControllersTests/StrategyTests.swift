@@ -79,4 +79,31 @@ struct StrategyTests {
             #expect(matched.withLock { $0 })
         }
     }
+
+    @Test("mirroring: one interval of mirrored traffic before live traffic reaches the canary")
+    func mirroring() async throws {
+        try await CanaryEnvironment.with { env in
+            try await env.createDeployment("shop", image: "shop:1")
+            await env.startOperator(provider: "istio")
+            _ = try await env.client.create(.canaries, namespace: env.namespace, Self.canary(env, provider: "istio", analysis: [
+                "interval": "1m", "threshold": 2, "maxWeight": 50, "stepWeight": 50, "mirror": true, "mirrorWeight": 40,
+                "metrics": [["name": "error-rate", "thresholdRange": ["max": 1]]],
+            ]))
+            #expect(await env.waitPhase("shop", "Initialized"))
+            // Records -1 while mirroring, else the canary weight.
+            let recorder = try await RouteRecorder.start(
+                client: env.client, resource: .virtualServices, namespace: env.namespace, name: "shop",
+                weight: { vs in
+                    let main = vs[path: ["spec", "http"]].arrayValue?.last ?? .null
+                    if main["mirror"]["host"] == "shop-canary", main["mirrorPercentage"]["value"].doubleValue == 40 { return -1 }
+                    return RouteRecorder.istioWeight(vs)
+                })
+            defer { recorder.stop() }
+            try await env.setImage("shop", "shop:2")
+            #expect(await env.waitPhase("shop", "Succeeded"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+            #expect(recorder.sequence == [0, -1, 50, 0])
+            #expect(await env.hasEvent("shop", reason: "Mirroring", containing: "40%"))
+        }
+    }
 }

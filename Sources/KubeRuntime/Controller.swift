@@ -89,8 +89,10 @@ public final class Controller: Sendable {
     public func runWorkers() async {
         for informer in informers {
             while !informer.hasSynced {
+                // Shutdown must not wait for caches that may never sync (a CRD not installed).
                 if Task.isCancelled { return }
-                _ = await informer.waitForSync(timeout: .seconds(1))
+                if await queue.isShuttingDown { return }
+                _ = await informer.waitForSync(timeout: .milliseconds(100))
             }
         }
         await withTaskGroup(of: Void.self) { group in

@@ -235,7 +235,13 @@ public actor Informer {
                     log.debug("listed", metadata: ["count": "\(list.items.count)", "resourceVersion": "\(list.resourceVersion)"])
                 } catch {
                     if Task.isCancelled { break }
-                    log.warning("list failed", metadata: ["error": "\(error)"])
+                    if let api = error as? KubeAPIError, api.isNotFound {
+                        // The resource is not served: most often its CRD is not installed yet.
+                        log.warning("list failed: \(resource) is not served by the API server; is its CRD installed? (kubectl apply -k crds/)",
+                                    metadata: ["error": "\(error)"])
+                    } else {
+                        log.warning("list failed", metadata: ["error": "\(error)"])
+                    }
                     consecutiveFailures += 1
                     if await !backOff(attempt: consecutiveFailures) { break }
                     continue

@@ -76,7 +76,8 @@ struct StrategyTests {
             _ = await eventually(timeout: .seconds(2)) { recorder.last == 1 }
             // One route, then the header route in front of it during analysis, then one route again.
             #expect(recorder.sequence == [1, 2, 1])
-            #expect(matched.withLock { $0 })
+            let condition1 = matched.withLock { $0 }
+            #expect(condition1)
         }
     }
 

@@ -62,7 +62,8 @@ struct ControllerHTTPTests {
 
             let p = try await api.create(.configMaps, namespace: "default", configMap("p", labels: ["t": "ctl"]))
             let key = ObjectKey(namespace: "default", name: "p")
-            #expect(await eventually { reconciler.probe.calls(key) == 1 })
+            let condition1 = await eventually { reconciler.probe.calls(key) == 1 }
+            #expect(condition1)
 
             // An owned Secret (controller reference to the ConfigMap) maps to its owner.
             var secret: JSONValue = [
@@ -70,7 +71,8 @@ struct ControllerHTTPTests {
             ]
             secret[path: ["metadata", "ownerReferences"]] = [p.ownerReference(apiVersion: "v1", kind: "ConfigMap")]
             _ = try await api.create(.secrets, namespace: "default", secret)
-            #expect(await eventually { reconciler.probe.calls(key) == 2 })
+            let condition2 = await eventually { reconciler.probe.calls(key) == 2 }
+            #expect(condition2)
 
             // A reference to another kind, or one that is not the controller, maps to nothing.
             var other: JSONValue = ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "o", "namespace": "default"]]
@@ -90,7 +92,8 @@ struct ControllerHTTPTests {
                 "spec": ["ports": [["port": 80]], "selector": ["app": "x"]],
             ]
             _ = try await api.create(.services, namespace: "default", svc)
-            #expect(await eventually { reconciler.probe.calls(key) == 3 })
+            let condition3 = await eventually { reconciler.probe.calls(key) == 3 }
+            #expect(condition3)
             try await Task.sleep(for: .milliseconds(200))
             #expect(reconciler.probe.calls(key) == 3)
             #expect(reconciler.probe.keys == [key])
@@ -100,7 +103,8 @@ struct ControllerHTTPTests {
             // Deleting the primary reconciles it again (to clean up); the server's garbage collector
             // then deletes the owned Secret, which may reconcile it once more.
             try await api.delete(.configMaps, namespace: "default", name: "p")
-            #expect(await eventually { reconciler.probe.calls(key) >= 4 })
+            let condition4 = await eventually { reconciler.probe.calls(key) >= 4 }
+            #expect(condition4)
             run.cancel()
             for i in [parents, secrets, services] { await i.stop() }
             await run.value
@@ -125,7 +129,8 @@ struct ControllerHTTPTests {
             let run = Task { await controller.run() }
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("a", labels: ["t": "retry"]))
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("b", labels: ["t": "retry"]))
-            #expect(await eventually { reconciler.probe.calls(a) == 4 && reconciler.probe.calls(b) == 3 })
+            let condition5 = await eventually { reconciler.probe.calls(a) == 4 && reconciler.probe.calls(b) == 3 }
+            #expect(condition5)
             // The backoff was forgotten after success.
             #expect(await controller.queue.numRequeues(a) == 0)
             try await Task.sleep(for: .milliseconds(300))

@@ -42,14 +42,16 @@ struct EventRecorderHTTPTests {
             await recorder.record(obj, type: .warning, reason: "Halt", message: "Halt: request-success-rate 97.2% < 99%")
             list = try await events(env)
             #expect(list.count == 2)
-            #expect(list.contains { $0["type"] == "Warning" && $0["count"] == 1 })
+            let condition1 = list.contains { $0["type"] == "Warning" && $0["count"] == 1 }
+            #expect(condition1)
 
             // After ten quiet minutes a repeat starts a new event.
             clock.advance(by: .seconds(601))
             await recorder.record(obj, reason: "Progressing", message: "Advance podinfo canary weight 10 → 15")
             list = try await events(env)
             #expect(list.count == 3)
-            #expect(list.filter { $0["reason"] == "Progressing" }.map { $0["count"].intValue ?? 0 }.sorted() == [1, 3])
+            let condition2 = list.filter { $0["reason"] == "Progressing" }.map { $0["count"].intValue ?? 0 }.sorted() == [1, 3]
+            #expect(condition2)
         }
     }
 

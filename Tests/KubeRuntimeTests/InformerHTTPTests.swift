@@ -26,14 +26,16 @@ struct InformerHTTPTests {
             let stats = await informer.stats
             #expect(stats.lists == 1)
             #expect(stats.listPages == 3)
-            #expect(await eventually { log.all.count == 7 })
+            let condition1 = await eventually { log.all.count == 7 }
+            #expect(condition1)
 
             log.clear()
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("new", labels: ["t": "paged"]))
             _ = try await env.client.patch(
                 .configMaps, namespace: "default", name: "cm1", type: .merge, ["data": ["k": "v"]])
             try await env.client.delete(.configMaps, namespace: "default", name: "cm2")
-            #expect(await eventually { log.all.count == 3 })
+            let condition2 = await eventually { log.all.count == 3 }
+            #expect(condition2)
             #expect(log.summary == ["added default/new", "updated default/cm1", "deleted default/cm2"])
             if case .updated(let old, let new) = log.all[1] {
                 #expect(old["data"]["k"].isNull)
@@ -60,15 +62,18 @@ struct InformerHTTPTests {
             // A change seen through the watch proves the watch is registered, so the first close
             // below ends a live stream (each later round's change proves the same for the next).
             _ = try await env.client.patch(.configMaps, namespace: "default", name: "a", type: .merge, ["data": ["round": "0"]])
-            #expect(await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "0" })
+            let condition3 = await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "0" }
+            #expect(condition3)
             for round in 1...3 {
                 env.server.faults.closeAllWatches()
                 _ = try await env.client.patch(
                     .configMaps, namespace: "default", name: "a", type: .merge, ["data": ["round": .string("\(round)")]])
-                #expect(await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "\(round)" })
+                let condition4 = await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "\(round)" }
+                #expect(condition4)
             }
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("b", labels: ["t": "resume"]))
-            #expect(await eventually { informer.store.count == 2 })
+            let condition5 = await eventually { informer.store.count == 2 }
+            #expect(condition5)
             try await Task.sleep(for: .milliseconds(100))
             let stats = await informer.stats
             // Resumed, never re-listed; each change delivered exactly once.
@@ -109,7 +114,8 @@ struct InformerHTTPTests {
             env.server.faults.forgetHistory()
             env.server.faults.clear()
 
-            #expect(await eventually { log.all.count >= 3 })
+            let condition6 = await eventually { log.all.count >= 3 }
+            #expect(condition6)
             try await Task.sleep(for: .milliseconds(200))
             #expect(Set(log.summary) == ["deleted default/a", "updated default/b", "added default/d"])
             #expect(log.all.count == 3)
@@ -120,7 +126,8 @@ struct InformerHTTPTests {
             // Watching goes on after the re-list.
             log.clear()
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("e", labels: ["t": "gone"]))
-            #expect(await eventually { log.summary == ["added default/e"] })
+            let condition7 = await eventually { log.summary == ["added default/e"] }
+            #expect(condition7)
             await informer.stop()
         }
     }
@@ -138,10 +145,12 @@ struct InformerHTTPTests {
             _ = await eventually { log.all.count == 1 }
             for round in 1...2 {
                 let watches = await informer.stats.watches
-                #expect(await eventually { await informer.stats.watches > watches })
+                let condition8 = await eventually { await informer.stats.watches > watches }
+                #expect(condition8)
                 _ = try await env.client.patch(
                     .configMaps, namespace: "default", name: "a", type: .merge, ["data": ["round": .string("\(round)")]])
-                #expect(await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "\(round)" })
+                let condition9 = await eventually { informer.store.get(namespace: "default", name: "a")?["data"]["round"].stringValue == "\(round)" }
+                #expect(condition9)
             }
             try await Task.sleep(for: .milliseconds(100))
             let stats = await informer.stats
@@ -170,14 +179,16 @@ struct InformerHTTPTests {
             // Keep the informer disconnected (its watch ends after 1 s; re-watching fails), change
             // the world, then drop the history it would resume from.
             env.server.faults.failNext(10_000, status: 503, verb: "watch", resource: "configmaps")
-            #expect(await eventually { await informer.stats.failures >= 1 })
+            let condition10 = await eventually { await informer.stats.failures >= 1 }
+            #expect(condition10)
             try await env.client.delete(.configMaps, namespace: "default", name: "a")
             _ = try await env.client.patch(.configMaps, namespace: "default", name: "b", type: .merge, ["data": ["x": "1"]])
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("d", labels: ["t": "gone2"]))
             env.server.faults.forgetHistory()
             env.server.faults.clear()
 
-            #expect(await eventually { log.all.count >= 3 })
+            let condition11 = await eventually { log.all.count >= 3 }
+            #expect(condition11)
             try await Task.sleep(for: .milliseconds(200))
             #expect(Set(log.summary) == ["deleted default/a", "updated default/b", "added default/d"])
             #expect(log.all.count == 3)
@@ -189,7 +200,8 @@ struct InformerHTTPTests {
 
             log.clear()
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("e", labels: ["t": "gone2"]))
-            #expect(await eventually { log.summary == ["added default/e"] })
+            let condition12 = await eventually { log.summary == ["added default/e"] }
+            #expect(condition12)
             await informer.stop()
         }
     }
@@ -208,7 +220,8 @@ struct InformerHTTPTests {
             #expect(informer.store.keys.map(\.description) == ["ns1/x", "ns2/x"])
             _ = try await env.client.create(.configMaps, namespace: "ns3", configMap("y", namespace: "ns3", labels: ["t": "ns"]))
             _ = try await env.client.create(.configMaps, namespace: "ns2", configMap("y", namespace: "ns2", labels: ["t": "ns"]))
-            #expect(await eventually { informer.store.count == 3 })
+            let condition13 = await eventually { informer.store.count == 3 }
+            #expect(condition13)
             try await Task.sleep(for: .milliseconds(100))
             #expect(informer.store.keys.map(\.description) == ["ns1/x", "ns2/x", "ns2/y"])
             await informer.stop()
@@ -230,7 +243,8 @@ struct InformerHTTPTests {
             }
             let target = last
             #expect(target > listed)
-            #expect(await eventually { (Int(await informer.lastResourceVersion() ?? "") ?? 0) >= target })
+            let condition14 = await eventually { (Int(await informer.lastResourceVersion() ?? "") ?? 0) >= target }
+            #expect(condition14)
             #expect(informer.store.count == 0)
             await informer.stop()
         }
@@ -249,7 +263,8 @@ struct InformerHTTPTests {
                 deleted: { o in seen.update { $0.append("-\(o.name ?? "")") } })
             _ = try await env.client.patch(.configMaps, namespace: "default", name: "h1", type: .merge, ["data": ["v": "2"]])
             try await env.client.delete(.configMaps, namespace: "default", name: "h1")
-            #expect(await eventually { seen.value.count == 3 })
+            let condition15 = await eventually { seen.value.count == 3 }
+            #expect(condition15)
             #expect(seen.value == ["+h1", "~->2", "-h1"])
             handler.cancel()
             await informer.stop()

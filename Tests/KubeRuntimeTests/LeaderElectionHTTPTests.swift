@@ -24,7 +24,8 @@ struct LeaderElectionHTTPTests {
             let a = LeaderElector(api: env.client, config: config("a"))
             let b = LeaderElector(api: env.client, config: config("b"))
             let runA = Task { await a.run() }
-            #expect(await eventually { a.isLeader })
+            let condition1 = await eventually { a.isLeader }
+            #expect(condition1)
             let runB = Task { await b.run() }
             // While a renews, b waits however long it tries.
             try await Task.sleep(for: .milliseconds(2500))
@@ -38,7 +39,8 @@ struct LeaderElectionHTTPTests {
             runA.cancel()
             await runA.value
             let stopped = ContinuousClock.now
-            #expect(await eventually(timeout: .seconds(5)) { b.isLeader })
+            let condition2 = await eventually(timeout: .seconds(5)) { b.isLeader }
+            #expect(condition2)
             let took = ContinuousClock.now - stopped
             // Lease 2 s as observed by b (from a's last renew it saw), plus at most a retry period with jitter.
             #expect(took < .milliseconds(2000 + 100 * 2 + 400), "took \(took)")
@@ -61,7 +63,8 @@ struct LeaderElectionHTTPTests {
             let a = LeaderElector(api: env.client, config: config("a", lease: .seconds(15), renew: .seconds(10), retry: .milliseconds(200)))
             let b = LeaderElector(api: env.client, config: config("b", lease: .seconds(15), renew: .seconds(10), retry: .milliseconds(200)))
             let runA = Task { await a.run() }
-            #expect(await eventually { a.isLeader })
+            let condition3 = await eventually { a.isLeader }
+            #expect(condition3)
             let runB = Task { await b.run() }
             try await Task.sleep(for: .milliseconds(500))
             #expect(!b.isLeader)
@@ -72,7 +75,8 @@ struct LeaderElectionHTTPTests {
             let released = ContinuousClock.now
             #expect(!a.isLeader)
             #expect(throws: LeaderElectionError.self) { try a.fence() }
-            #expect(await eventually(timeout: .seconds(3)) { b.isLeader })
+            let condition4 = await eventually(timeout: .seconds(3)) { b.isLeader }
+            #expect(condition4)
             let took = ContinuousClock.now - released
             #expect(took < .seconds(1), "took \(took)")
             let spec = try await lease(env)["spec"]
@@ -91,18 +95,22 @@ struct LeaderElectionHTTPTests {
                 for await leading in a.changes() { changes.update { $0.append(leading) } }
             }
             let runA = Task { await a.run() }
-            #expect(await eventually { a.isLeader })
+            let condition5 = await eventually { a.isLeader }
+            #expect(condition5)
             try a.fence()
             env.server.faults.failNext(100_000, status: 500, verb: "update", resource: "leases")
             let failing = ContinuousClock.now
-            #expect(await eventually(timeout: .seconds(4)) { !a.isLeader })
+            let condition6 = await eventually(timeout: .seconds(4)) { !a.isLeader }
+            #expect(condition6)
             let took = ContinuousClock.now - failing
             #expect(took < .milliseconds(1000 + 100 + 500), "took \(took)")
             #expect(throws: LeaderElectionError.self) { try a.fence() }
-            #expect(await eventually { changes.value == [false, true, false] })
+            let condition7 = await eventually { changes.value == [false, true, false] }
+            #expect(condition7)
             // When the API server recovers, it leads again.
             env.server.faults.clear()
-            #expect(await eventually(timeout: .seconds(5)) { a.isLeader })
+            let condition8 = await eventually(timeout: .seconds(5)) { a.isLeader }
+            #expect(condition8)
             runA.cancel()
             watcher.cancel()
             await runA.value
@@ -111,9 +119,14 @@ struct LeaderElectionHTTPTests {
 
     @Test func concurrentCandidatesElectExactlyOneLeader() async throws {
         try await HTTPEnvironment.with { env in
-            let electors = (0..<4).map { LeaderElector(api: env.client, config: config("c\($0)")) }
+            // Generous renew deadline: this checks mutual exclusion, not timing, and the whole
+            // suite runs in parallel on two cores (a stalled renew would rightly step down).
+            let electors = (0..<4).map {
+                LeaderElector(api: env.client, config: config("c\($0)", lease: .seconds(8), renew: .seconds(6), retry: .milliseconds(200)))
+            }
             let runs = electors.map { e in Task { await e.run() } }
-            #expect(await eventually { electors.contains { $0.isLeader } })
+            let condition9 = await eventually { electors.contains { $0.isLeader } }
+            #expect(condition9)
             for _ in 0..<10 {
                 #expect(electors.filter(\.isLeader).count == 1)
                 try await Task.sleep(for: .milliseconds(100))
@@ -138,7 +151,8 @@ struct LeaderElectionTimingTests {
             api: server.api,
             config: LeaderElectionConfig(leaseName: "l", leaseNamespace: "default", identity: "a"), clock: clock)
         let run = Task { await a.run() }
-        #expect(await eventually { a.isLeader })
+        let condition10 = await eventually { a.isLeader }
+        #expect(condition10)
         let lease = try await server.api.get(.leases, namespace: "default", name: "l")
         #expect(lease["spec"]["holderIdentity"] == "a")
         #expect(lease["spec"]["leaseDurationSeconds"] == 15)

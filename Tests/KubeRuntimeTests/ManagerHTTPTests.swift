@@ -28,29 +28,36 @@ struct ManagerHTTPTests {
             await ma.addController(name: "cm", for: .configMaps, reconciler: ra, owns: [.secrets])
             await mb.addController(name: "cm", for: .configMaps, reconciler: rb, owns: [.secrets])
             await ma.start()
-            #expect(await eventually { ma.isLeader && ma.isReady })
+            let condition1 = await eventually { ma.isLeader && ma.isReady }
+            #expect(condition1)
             await mb.start()
-            #expect(await eventually { mb.isReady })
+            let condition2 = await eventually { mb.isReady }
+            #expect(condition2)
 
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("x"))
             let key = ObjectKey(namespace: "default", name: "x")
-            #expect(await eventually { ra.probe.calls(key) >= 1 })
+            let condition3 = await eventually { ra.probe.calls(key) >= 1 }
+            #expect(condition3)
             try await Task.sleep(for: .milliseconds(300))
             // The follower's cache is warm, but it does not reconcile.
             #expect(mb.isReady)
             #expect(!mb.isLeader)
             #expect(rb.probe.totalCalls == 0)
-            #expect(await mb.informer(for: .configMaps).store.get(key) != nil)
+            let followerCache = await mb.informer(for: .configMaps).store
+            let followerSaw = await eventually { followerCache.get(key) != nil }
+            #expect(followerSaw)
             #expect(throws: LeaderElectionError.self) { try mb.fence() }
             try ma.fence()
 
             await ma.shutdown(deadline: .seconds(5))
             let stopped = ContinuousClock.now
             #expect(!ma.isLeader)
-            #expect(await eventually(timeout: .seconds(3)) { mb.isLeader })
+            let condition4 = await eventually(timeout: .seconds(3)) { mb.isLeader }
+            #expect(condition4)
             #expect(ContinuousClock.now - stopped < .seconds(1))
             // The new leader reconciles everything once.
-            #expect(await eventually { rb.probe.calls(key) >= 1 })
+            let condition5 = await eventually { rb.probe.calls(key) >= 1 }
+            #expect(condition5)
             await mb.shutdown(deadline: .seconds(5))
         }
     }
@@ -66,12 +73,15 @@ struct ManagerHTTPTests {
                         renewDeadline: .seconds(1), retryPeriod: .milliseconds(100))))
             await m.addController(name: "lose", for: .configMaps, reconciler: r)
             await m.start()
-            #expect(await eventually { m.isLeader && m.isReady })
+            let condition6 = await eventually { m.isLeader && m.isReady }
+            #expect(condition6)
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("before"))
-            #expect(await eventually { r.probe.calls(ObjectKey(namespace: "default", name: "before")) == 1 })
+            let condition7 = await eventually { r.probe.calls(ObjectKey(namespace: "default", name: "before")) == 1 }
+            #expect(condition7)
 
             env.server.faults.failNext(100_000, status: 500, verb: "update", resource: "leases")
-            #expect(await eventually(timeout: .seconds(3)) { !m.isLeader })
+            let condition8 = await eventually(timeout: .seconds(3)) { !m.isLeader }
+            #expect(condition8)
             #expect(throws: LeaderElectionError.self) { try m.fence() }
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("after"))
             try await Task.sleep(for: .milliseconds(300))
@@ -81,8 +91,10 @@ struct ManagerHTTPTests {
 
             // Leading again, it catches up.
             env.server.faults.clear()
-            #expect(await eventually(timeout: .seconds(5)) { m.isLeader })
-            #expect(await eventually { r.probe.calls(ObjectKey(namespace: "default", name: "after")) == 1 })
+            let condition9 = await eventually(timeout: .seconds(5)) { m.isLeader }
+            #expect(condition9)
+            let condition10 = await eventually { r.probe.calls(ObjectKey(namespace: "default", name: "after")) == 1 }
+            #expect(condition10)
             await m.shutdown(deadline: .seconds(2))
         }
     }
@@ -95,7 +107,8 @@ struct ManagerHTTPTests {
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("s1"))
             await m.start()
             let key = ObjectKey(namespace: "default", name: "s1")
-            #expect(await eventually { slow.probe.calls(key) == 1 })
+            let condition11 = await eventually { slow.probe.calls(key) == 1 }
+            #expect(condition11)
             let start = ContinuousClock.now
             await m.shutdown(deadline: .seconds(5))
             // It waited for the reconcile in flight (600 ms) instead of cutting it off.
@@ -122,7 +135,8 @@ struct ManagerHTTPTests {
             let c = await m.addController(name: "stuck", for: .configMaps, reconciler: stuck)
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("z"))
             await m.start()
-            #expect(await eventually { await c.queue.processingCount == 1 })
+            let condition12 = await eventually { await c.queue.processingCount == 1 }
+            #expect(condition12)
             let start = ContinuousClock.now
             await m.shutdown(deadline: .milliseconds(300))
             #expect(ContinuousClock.now - start < .seconds(2))
@@ -141,8 +155,10 @@ struct ManagerHTTPTests {
             _ = try await env.client.create(.configMaps, namespace: "team", configMap("in", namespace: "team"))
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("out"))
             await m.start()
-            #expect(await eventually { m.isReady })
-            #expect(await eventually { r.probe.calls(ObjectKey(namespace: "team", name: "in")) == 1 })
+            let condition13 = await eventually { m.isReady }
+            #expect(condition13)
+            let condition14 = await eventually { r.probe.calls(ObjectKey(namespace: "team", name: "in")) == 1 }
+            #expect(condition14)
             try await Task.sleep(for: .milliseconds(200))
             #expect(r.probe.keys == [ObjectKey(namespace: "team", name: "in")])
             await m.shutdown(deadline: .seconds(2))

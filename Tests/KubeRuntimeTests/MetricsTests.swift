@@ -67,16 +67,24 @@ struct MetricsTests {
             await informer.start()
             let run = Task { await controller.run() }
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("a", labels: ["t": "metrics"]))
-            #expect(await eventually { reconciler.probe.calls(a) == 3 })
+            let condition1 = await eventually { reconciler.probe.calls(a) == 3 }
+            #expect(condition1)
             try await Task.sleep(for: .milliseconds(50))
             let v = metrics.values.value
-            #expect(v["serin_reconcile_total{controller=canary,result=error}"] == 1)
-            #expect(v["serin_reconcile_total{controller=canary,result=requeue}"] == 1)
-            #expect(v["serin_reconcile_total{controller=canary,result=success}"] == 1)
-            #expect(metrics.counts.value["serin_reconcile_duration_seconds{controller=canary}"] == 3)
-            #expect((v["serin_reconcile_duration_seconds{controller=canary}"] ?? -1) >= 0)
-            #expect(v["serin_workqueue_depth{controller=canary}"] == 0)
-            #expect((metrics.counts.value["serin_workqueue_depth{controller=canary}"] ?? 0) > 1)
+            let condition2 = v["serin_reconcile_total{controller=canary,result=error}"] == 1
+            #expect(condition2)
+            let condition3 = v["serin_reconcile_total{controller=canary,result=requeue}"] == 1
+            #expect(condition3)
+            let condition4 = v["serin_reconcile_total{controller=canary,result=success}"] == 1
+            #expect(condition4)
+            let condition5 = metrics.counts.value["serin_reconcile_duration_seconds{controller=canary}"] == 3
+            #expect(condition5)
+            let condition6 = (v["serin_reconcile_duration_seconds{controller=canary}"] ?? -1) >= 0
+            #expect(condition6)
+            let condition7 = v["serin_workqueue_depth{controller=canary}"] == 0
+            #expect(condition7)
+            let condition8 = (metrics.counts.value["serin_workqueue_depth{controller=canary}"] ?? 0) > 1
+            #expect(condition8)
             run.cancel()
             await informer.stop()
             await run.value

@@ -87,7 +87,8 @@ struct WorkQueueTests {
         try? await Task.sleep(for: .milliseconds(20))
         #expect(await q.depth == 0)
         clock.advance(by: .seconds(1))
-        #expect(await eventually { await q.depth == 1 })
+        let condition1 = await eventually { await q.depth == 1 }
+        #expect(condition1)
     }
 
     @Test func earlierDelayedAddWins() async {
@@ -99,7 +100,8 @@ struct WorkQueueTests {
         #expect(await q.delayedCount == 1)
         _ = await clock.waitForSleepers(1)
         clock.advance(by: .seconds(5))
-        #expect(await eventually { await q.depth == 1 })
+        let condition2 = await eventually { await q.depth == 1 }
+        #expect(condition2)
         _ = await q.get()
         await q.done("a")
         clock.advance(by: .seconds(100))
@@ -120,7 +122,8 @@ struct WorkQueueTests {
             try? await Task.sleep(for: .milliseconds(5))
             #expect(await q.depth == 0, "attempt \(attempt) released too early")
             clock.advance(by: .seconds(expected * 0.1 + 0.000001))
-            #expect(await eventually { await q.depth == 1 }, "attempt \(attempt) not released")
+            let condition3 = await eventually { await q.depth == 1 }
+            #expect(condition3, "attempt \(attempt) not released")
             #expect(await q.get() == "k")
             await q.done("k")
         }

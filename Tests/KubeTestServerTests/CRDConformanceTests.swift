@@ -30,8 +30,10 @@ struct CRDConformanceTests {
             #expect(main?["namespaced"] == true)
             #expect(main?["shortNames"] == ["wd"])
             #expect(main?["categories"] == ["all", "gadgets"])
-            #expect(resources.contains { $0["name"] == "widgets/status" })
-            #expect(resources.contains { $0["name"] == "widgets/scale" })
+            let condition1 = resources.contains { $0["name"] == "widgets/status" }
+            #expect(condition1)
+            let condition2 = resources.contains { $0["name"] == "widgets/scale" }
+            #expect(condition2)
         }
     }
 
@@ -99,7 +101,8 @@ struct CRDConformanceTests {
 
             let deployTable = try await h.get("/apis/apps/v1/namespaces/default/deployments", headers: ["Accept": accept]).json
             #expect(deployTable["kind"] == "Table")
-            #expect((deployTable["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue } == ["Name", "Ready", "Up-to-date", "Available", "Age"])
+            let condition3 = (deployTable["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue } == ["Name", "Ready", "Up-to-date", "Available", "Age"]
+            #expect(condition3)
         }
     }
 
@@ -110,7 +113,8 @@ struct CRDConformanceTests {
             #expect(try await h.delete("\(Self.crds)/widgets.example.com").status == 200)
             #expect(try await h.get(Self.widgets).status == 404)
             let groups = try await h.get("/apis").json["groups"].arrayValue ?? []
-            #expect(!groups.contains { $0["name"] == "example.com" })
+            let condition4 = !groups.contains { $0["name"] == "example.com" }
+            #expect(condition4)
             // recreated: the old objects are gone
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)
             #expect(try await h.get("\(Self.widgets)/w1").status == 404)
@@ -127,7 +131,8 @@ struct CRDConformanceTests {
             let crd = try await h.get("\(Self.crds)/widgets.example.com").json
             #expect(crd.deletionTimestamp != nil)
             #expect(crd.finalizers.contains("customresourcecleanup.apiextensions.k8s.io"))
-            #expect((crd["status"]["conditions"].arrayValue ?? []).contains { $0["type"] == "Terminating" && $0["status"] == "True" })
+            let condition5 = (crd["status"]["conditions"].arrayValue ?? []).contains { $0["type"] == "Terminating" && $0["status"] == "True" }
+            #expect(condition5)
             #expect(try await h.get("\(Self.widgets)/held").json.deletionTimestamp != nil)
             #expect(try await h.post(Self.widgets, Fixtures.widget("new")).status == 405)
 

@@ -18,7 +18,8 @@ struct ServerConformanceTests {
             #expect(pods?["shortNames"] == ["po"])
             #expect(pods?["namespaced"] == true)
             #expect(pods?["verbs"].arrayValue?.contains("watch") == true)
-            #expect(resources.first { $0["name"] == "namespaces" }?["namespaced"] == false)
+            let condition1 = resources.first { $0["name"] == "namespaces" }?["namespaced"] == false
+            #expect(condition1)
 
             // kubectl 1.32 asks for aggregated discovery first; plain JSON lists make it fall back.
             let aggregated = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
@@ -29,11 +30,13 @@ struct ServerConformanceTests {
             #expect(names.isSuperset(of: ["apps", "autoscaling", "coordination.k8s.io", "networking.k8s.io", "apiextensions.k8s.io", "events.k8s.io"]))
 
             let apps = try await h.get("/apis/apps/v1").json["resources"].arrayValue ?? []
-            #expect(apps.contains { $0["name"] == "deployments/status" })
+            let condition2 = apps.contains { $0["name"] == "deployments/status" }
+            #expect(condition2)
             let scale = apps.first { $0["name"] == "deployments/scale" }
             #expect(scale?["kind"] == "Scale")
             #expect(scale?["group"] == "autoscaling")
-            #expect(apps.first { $0["name"] == "deployments" }?["shortNames"] == ["deploy"])
+            let condition3 = apps.first { $0["name"] == "deployments" }?["shortNames"] == ["deploy"]
+            #expect(condition3)
             #expect(try await h.get("/apis/nope.example.com/v1").status == 404)
         }
     }
@@ -92,11 +95,14 @@ struct ServerConformanceTests {
             #expect((byRegarding["items"].arrayValue ?? []).compactMap(\.name) == ["e2"])
 
             let table = try await h.get("/api/v1/namespaces/default/events", headers: ["Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"]).json
-            #expect((table["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue } == ["Last Seen", "Type", "Reason", "Object", "Message"])
+            let condition4 = (table["columnDefinitions"].arrayValue ?? []).compactMap { $0["name"].stringValue } == ["Last Seen", "Type", "Reason", "Object", "Message"]
+            #expect(condition4)
             let rows = table["rows"].arrayValue ?? []
             #expect(rows.count == 2)
-            #expect(rows.contains { $0["cells"][3] == "canary/podinfo" && $0["cells"][4] == "Halt" })
-            #expect(rows.allSatisfy { $0["cells"][0] != "<unknown>" })
+            let condition5 = rows.contains { $0["cells"][3] == "canary/podinfo" && $0["cells"][4] == "Halt" }
+            #expect(condition5)
+            let condition6 = rows.allSatisfy { $0["cells"][0] != "<unknown>" }
+            #expect(condition6)
         }
     }
 

@@ -70,7 +70,8 @@ struct VerbConformanceTests {
                 pages += 1
             } while token != nil && pages < 10
             #expect(pages == 3)
-            #expect(seen == (0..<7).map { "cm-\($0)" })
+            let condition1 = seen == (0..<7).map { "cm-\($0)" }
+            #expect(condition1)
             let bad = try await h.get("\(Self.cms)?limit=2&continue=garbage!")
             #expect(bad.status == 400)
         }
@@ -108,10 +109,12 @@ struct VerbConformanceTests {
             let s = try await h.patch(path, smp, type: "application/strategic-merge-patch+json")
             #expect(s.status == 200, "\(s.raw)")
             let containers = s.json["spec"]["template"]["spec"]["containers"].arrayValue ?? []
-            #expect(Set(containers.compactMap { $0["name"].stringValue }) == ["app", "sidecar"])
+            let condition2 = Set(containers.compactMap { $0["name"].stringValue }) == ["app", "sidecar"]
+            #expect(condition2)
             let app = containers.first { $0["name"] == "app" }
             #expect(app?["image"] == "nginx:1.25")
-            #expect(Set((app?["env"].arrayValue ?? []).compactMap { $0["name"].stringValue }) == ["A", "B"])
+            let condition3 = Set((app?["env"].arrayValue ?? []).compactMap { $0["name"].stringValue }) == ["A", "B"]
+            #expect(condition3)
 
             // A merge patch carrying a stale resourceVersion conflicts.
             let stale = try await h.patch(path, ["metadata": ["resourceVersion": "1"], "spec": ["replicas": 1]])

@@ -84,14 +84,17 @@ import Testing
                 #expect("\(error)".contains("[redacted]"))
             }
             let h = try #require(server.requests.first).headers
-            #expect(h.contains { $0.0.lowercased() == "authorization" && $0.1 == "Bearer s3cr3t-token-value" })
-            #expect(h.contains { $0.0 == "X-Scope-OrgID" && $0.1 == "team-a" })
+            let condition1 = h.contains { $0.0.lowercased() == "authorization" && $0.1 == "Bearer s3cr3t-token-value" }
+            #expect(condition1)
+            let condition2 = h.contains { $0.0 == "X-Scope-OrgID" && $0.1 == "team-a" }
+            #expect(condition2)
         }
         try await withServer(["/api/v1/query": Self.json(#"{"status":"success","data":{"resultType":"scalar","result":[1,"1"]}}"#)]) { server, client in
             let url = server.baseURL.replacingOccurrences(of: "http://", with: "http://alice:wonder-pw@")
             _ = try await client.query("up", endpoint: PrometheusEndpoint(address: url))
             let h = try #require(server.requests.first).headers
-            #expect(h.contains { $0.0.lowercased() == "authorization" && $0.1 == "Basic " + Data("alice:wonder-pw".utf8).base64EncodedString() })
+            let condition3 = h.contains { $0.0.lowercased() == "authorization" && $0.1 == "Basic " + Data("alice:wonder-pw".utf8).base64EncodedString() }
+            #expect(condition3)
         }
     }
 

@@ -137,7 +137,8 @@ import Testing
         let m = failing.metricResults?.first { $0.name == "success-rate" }
         #expect(m?.phase == .failed)
         let v = Double(m?.measurements?.first?.value?.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) ?? "")
-        #expect(v.map { abs($0 - 0.9) < 0.02 } == true, "measured \(m?.measurements?.first?.value ?? "-")")
+        let condition1 = v.map { abs($0 - 0.9) < 0.02 } == true
+        #expect(condition1, "measured \(m?.measurements?.first?.value ?? "-")")
         #expect(failing.message?.contains("success-rate") == true)
 
         // The comparison as an AnalysisRun provider.

@@ -223,8 +223,10 @@ import Traffic
                 }
                 return sim.phase == .succeeded
             }
-            #expect(sim.weights.filter { $0 > 0 } == reference.weights.filter { $0 > 0 }, "restart at step \(restartAt)")
-            #expect(sim.events.filter { $0.reason == "Advance" }.count == 10, "restart at step \(restartAt)")
+            let condition1 = sim.weights.filter { $0 > 0 } == reference.weights.filter { $0 > 0 }
+            #expect(condition1, "restart at step \(restartAt)")
+            let condition2 = sim.events.filter { $0.reason == "Advance" }.count == 10
+            #expect(condition2, "restart at step \(restartAt)")
             #expect(sim.checksRun == reference.checksRun, "restart at step \(restartAt)")
         }
     }

@@ -86,7 +86,8 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML) }
         #expect(a.metrics?[0].thresholdRange?.min == 99)
         #expect(a.metrics?[1].thresholdRange?.max == 500)
         #expect(a.webhooks?.count == 2)
-        #expect(a.webhooks?.allSatisfy { $0.effectiveType == .rollout } == true)
+        let condition1 = a.webhooks?.allSatisfy { $0.effectiveType == .rollout } == true
+        #expect(condition1)
         #expect(a.webhooks?[1].timeoutSeconds == 300)
         #expect(a.webhooks?[0].metadata?["cmd"] == "curl -sd 'test' http://user-service-canary/api/health")
         #expect(c.spec.effectiveProgressDeadlineSeconds == 600)
@@ -135,9 +136,12 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML) }
         #expect(elapsed >= 600 && elapsed < 700)
         #expect(sim.checksRun == 10)
         // The seed's two hooks have no type: rollout hooks, called with every analysis interval.
-        #expect(sim.calledHooks.filter { $0 == "integration-tests" }.count == 10)
-        #expect(sim.calledHooks.filter { $0 == "load-test" }.count == 10)
-        #expect(sim.events.contains { $0.message == "Advance podinfo.test canary weight 10 → 15" })
+        let condition2 = sim.calledHooks.filter { $0 == "integration-tests" }.count == 10
+        #expect(condition2)
+        let condition3 = sim.calledHooks.filter { $0 == "load-test" }.count == 10
+        #expect(condition3)
+        let condition4 = sim.events.contains { $0.message == "Advance podinfo.test canary weight 10 → 15" }
+        #expect(condition4)
         #expect(sim.status?.conditions?[type: "Promoted"]?.status == .true)
         #expect(sim.status?.conditions?[type: "Promoted"]?.reason == "Succeeded")
     }
@@ -153,11 +157,13 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML) }
         #expect(sim.phase == .failed)
         #expect(sim.status?.failedChecks == 10)
         #expect(sim.checksRun == 10)
-        #expect(sim.weights.filter { $0 > 0 } == [5])
+        let condition5 = sim.weights.filter { $0 > 0 } == [5]
+        #expect(condition5)
         #expect(sim.cluster.routes == .primaryOnly)
         #expect(sim.cluster.targetDesired == 0)
         #expect(sim.cluster.primaryChecksum == "rev-1")
-        #expect(sim.events.contains { $0.message == "Halt podinfo.test advancement: request-success-rate 97.20 < 99" })
+        let condition6 = sim.events.contains { $0.message == "Halt podinfo.test advancement: request-success-rate 97.20 < 99" }
+        #expect(condition6)
         let rollback = try #require(sim.events.first { $0.reason == "RollingBack" })
         #expect(rollback.type == .warning)
         #expect(rollback.message.contains("failed checks threshold reached 10"))

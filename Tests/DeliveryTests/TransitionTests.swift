@@ -167,7 +167,8 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
                                now: t0.addingTimeInterval(45))
         #expect(d.actions.isEmpty)
         #expect(d.requeueAfter == 15)
-        #expect(d.newStatus == s.with { $0.conditions = d.newStatus.conditions; $0.observedGeneration = 2 })
+        let condition1 = d.newStatus == s.with { $0.conditions = d.newStatus.conditions; $0.observedGeneration = 2 }
+        #expect(condition1)
     }
 
     @Test func aPassingIntervalAdvancesByStepWeight() {
@@ -210,7 +211,8 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(d.newStatus.failedChecks == 2)
         #expect(d.newStatus.canaryWeight == 0)
         #expect(d.actions.prefix(2) == [.setRoutes(.primaryOnly), .scaleTargetToZero])
-        #expect(d.actions.contains { if case .notifyWebhook(let h, let p) = $0 { return h.name == "notify" && p.phase == .failed } else { return false } })
+        let condition2 = d.actions.contains { if case .notifyWebhook(let h, let p) = $0 { return h.name == "notify" && p.phase == .failed } else { return false } }
+        #expect(condition2)
         #expect(d.events.map(\.message) == [
             "Halt podinfo.test advancement: request-duration 731.46 > 500",
             "Rolling back podinfo.test: failed checks threshold reached 2: request-duration 731.46 > 500",
@@ -475,11 +477,13 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         sim.run { $0.phase == .succeeded }
         #expect(sim.phase == .succeeded)
         #expect(sim.weights.filter { $0 > 0 } == [100])  // no traffic until the switch
-        #expect(sim.events.filter { $0.reason == "Advance" }.map(\.message) == [
+        let condition3 = sim.events.filter { $0.reason == "Advance" }.map(\.message) == [
             "Advance podinfo.test canary iteration 1/3", "Advance podinfo.test canary iteration 2/3",
             "Advance podinfo.test canary iteration 3/3",
-        ])
-        #expect(sim.events.contains { $0.message == "Routing all traffic to canary podinfo.test" })
+        ]
+        #expect(condition3)
+        let condition4 = sim.events.contains { $0.message == "Routing all traffic to canary podinfo.test" }
+        #expect(condition4)
         #expect(sim.cluster.routes == .primaryOnly)
         #expect(sim.checksRun == 3)
     }
@@ -513,7 +517,8 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         sim.run { $0.phase == .initialized }
         sim.release("rev-2")
         sim.run { $0.phase == .succeeded }
-        #expect(sim.weights.filter { $0 > 0 } == [1, 5, 25, 60])
+        let condition5 = sim.weights.filter { $0 > 0 } == [1, 5, 25, 60]
+        #expect(condition5)
     }
 }
 

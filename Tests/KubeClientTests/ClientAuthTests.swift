@@ -12,7 +12,8 @@ struct ClientAuthTests {
             let list = try await client.list(.namespaces, namespace: nil)
             #expect(!list.resourceVersion.isEmpty)
             // Items carry kind/apiVersion even though list items come without them.
-            #expect(list.items.allSatisfy { $0["kind"] == "Namespace" && $0["apiVersion"] == "v1" })
+            let condition1 = list.items.allSatisfy { $0["kind"] == "Namespace" && $0["apiVersion"] == "v1" }
+            #expect(condition1)
         }
     }
 

@@ -117,7 +117,8 @@ struct ClientVerbTests {
                 if pages >= 10 { break }
             }
             #expect(pages == 3)
-            #expect(names.sorted() == (0..<7).map { "cm-\($0)" })
+            let condition1 = names.sorted() == (0..<7).map { "cm-\($0)" }
+            #expect(condition1)
             let all = try await client.listAll(.configMaps, namespace: "pages", pageSize: 2)
             #expect(all.items.count == 7)
             #expect(all.continueToken == nil)
@@ -170,7 +171,8 @@ struct ClientVerbTests {
             let e = await #expect(throws: KubeAPIError.self) { try await client.create(.configMaps, namespace: "default", bad) }
             guard case .invalid(let s)? = e else { Issue.record("expected 422 Invalid, got \(String(describing: e))"); return }
             #expect(s.code == 422)
-            #expect(s.causes.contains { $0.field == "metadata.name" })
+            let condition2 = s.causes.contains { $0.field == "metadata.name" }
+            #expect(condition2)
         }
     }
 

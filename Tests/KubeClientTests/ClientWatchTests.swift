@@ -31,7 +31,8 @@ struct ClientWatchTests {
             try await client.delete(.configMaps, namespace: "w", name: "a")
             let events = try await collect(stream, count: 3)
             #expect(events.map(\.type) == [.added, .modified, .deleted])
-            #expect(events.allSatisfy { $0.object.name == "a" })
+            let condition1 = events.allSatisfy { $0.object.name == "a" }
+            #expect(condition1)
             #expect(events[0].object.uid == cm.uid)
             #expect(events[1].object["data"]["k"] == "v")
         }

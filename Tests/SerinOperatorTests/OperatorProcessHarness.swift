@@ -21,7 +21,7 @@ final class OperatorChild: @unchecked Sendable {
         self.logPath = logPath
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
         process.standardError = log

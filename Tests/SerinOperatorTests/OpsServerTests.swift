@@ -22,7 +22,10 @@ import Testing
 
     @Test func healthReadinessAndMetrics() async throws {
         let registry = PrometheusCollectorRegistry()
-        registry.makeCounter(name: "serin_reconcile_total", labels: [("controller", "canary"), ("result", "success")]).increment(by: Int64(3))
+        Counter(
+            label: "serin_reconcile_total", dimensions: [("controller", "canary"), ("result", "success")],
+            factory: PrometheusMetricsFactory(registry: registry)
+        ).increment(by: 3)
         let ready = Mutex(false)
         let server = try await OpsServer.start(
             host: "127.0.0.1", port: 0, registry: registry,

@@ -24,7 +24,7 @@ let package = Package(
     ],
     targets: [
         // JSON value type, resource identities, the API protocol, selectors and patches: no I/O.
-        .target(name: "KubeCore", swiftSettings: swiftSettings),
+        .target(name: "KubeCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(
             name: "KubeClient",
             dependencies: [

@@ -155,7 +155,7 @@ public actor Informer {
         let waiter = Task { await self.awaitSynced() }
         let timer = Task {
             try? await Task.sleep(for: timeout)
-            await self.releaseSyncWaiters()
+            self.releaseSyncWaiters()
         }
         await waiter.value
         timer.cancel()

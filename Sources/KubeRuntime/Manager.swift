@@ -153,7 +153,7 @@ public actor Manager {
         electionTask = Task { await elector.run() }
         leadershipTask = Task {
             for await leading in elector.changes() {
-                await self.setLeading(leading)
+                self.setLeading(leading)
             }
         }
     }
@@ -196,7 +196,6 @@ public actor Manager {
 
         let workers = Array(workerTasks.values)
         workerTasks.removeAll()
-        let clock = options.clock
         let finished = await Self.finishes(within: deadline, clock: options.clock) {
             for t in workers { await t.value }
         }

@@ -67,7 +67,7 @@ public actor WorkQueue<Key: Hashable & Sendable> {
         let clock = self.clock
         let task = Task {
             do { try await clock.sleep(for: delay) } catch { return }
-            await self.fireDelayed(key, token: token)
+            self.fireDelayed(key, token: token)
         }
         delayed[key] = (readyAt, token, task)
     }

@@ -1,6 +1,5 @@
 import Foundation
 import KubeCore
-import Yams
 
 /// Why a Canary document could not be read: the field path and what was wrong there.
 public struct CanaryDecodeError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -31,7 +30,7 @@ extension Canary {
     public init(yaml: String) throws(CanaryDecodeError) {
         let value: JSONValue
         do {
-            value = try Self.jsonValue(fromYAMLObject: Yams.load(yaml: yaml) as Any)
+            value = try JSONValue(yaml: yaml)
         } catch {
             throw CanaryDecodeError(path: "", message: "invalid YAML: \(error)")
         }
@@ -40,22 +39,4 @@ extension Canary {
 
     /// The JSON form of this Canary (what the API server stores).
     public var json: JSONValue { (try? JSONValue(encoding: self)) ?? .null }
-
-    private static func jsonValue(fromYAMLObject any: Any) throws -> JSONValue {
-        switch any {
-        case is NSNull: return .null
-        case let b as Bool: return .bool(b)
-        case let i as Int: return .int(Int64(i))
-        case let d as Double: return .double(d)
-        case let s as String: return .string(s)
-        case let date as Date: return .string(date.formatted(.iso8601))
-        case let a as [Any]: return .array(try a.map(jsonValue(fromYAMLObject:)))
-        case let o as [AnyHashable: Any]:
-            var out: [String: JSONValue] = [:]
-            for (k, v) in o { out["\(k.base)"] = try jsonValue(fromYAMLObject: v) }
-            return .object(out)
-        default:
-            return .string("\(any)")
-        }
-    }
 }

@@ -1,7 +1,6 @@
 import Analysis
 import Foundation
 import KubeCore
-import Yams
 
 /// What the demo applies: Serin's CRDs from `crds/`, a stand-in HTTPRoute CRD (a real cluster
 /// gets it from its Gateway API install), the `podinfo` Deployment, two MetricTemplates and
@@ -45,35 +44,10 @@ enum DemoManifests {
         var out: [JSONValue] = []
         for f in files {
             let text = try String(contentsOfFile: directory + "/" + f, encoding: .utf8)
-            out += try Yams.compose_all(yaml: text).map(json).filter { $0["kind"] == "CustomResourceDefinition" }
+            out += try JSONValue.documents(yaml: text).filter { $0["kind"] == "CustomResourceDefinition" }
         }
         out.append(httpRouteCRD)
         return out
-    }
-
-    /// A YAML node as JSON: plain scalars become booleans, numbers or null as YAML 1.2 core says.
-    static func json(_ node: Node) -> JSONValue {
-        switch node {
-        case .mapping(let m):
-            var o: [String: JSONValue] = [:]
-            for (k, v) in m { o[k.string ?? ""] = json(v) }
-            return .object(o)
-        case .sequence(let s):
-            return .array(s.map(json))
-        case .scalar(let s):
-            guard s.style == .plain else { return .string(s.string) }
-            switch s.string {
-            case "true", "True", "TRUE": return .bool(true)
-            case "false", "False", "FALSE": return .bool(false)
-            case "null", "Null", "NULL", "~", "": return .null
-            default: break
-            }
-            if let i = Int64(s.string) { return .int(i) }
-            if let d = Double(s.string), s.string.contains(where: { $0.isNumber }) { return .double(d) }
-            return .string(s.string)
-        case .alias:
-            return .null
-        }
     }
 
     /// Gateway API's HTTPRoute, reduced to what the test API server needs to serve it.

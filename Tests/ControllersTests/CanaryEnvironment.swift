@@ -8,32 +8,11 @@ import Logging
 import SerinAPI
 import Synchronization
 import Testing
-import Yams
 
 /// YAML manifests as JSON values (every document of a stream).
 enum Manifest {
     static func documents(_ text: String) throws -> [JSONValue] {
-        try Yams.compose_all(yaml: text).map(convert)
-    }
-
-    static func convert(_ node: Node) -> JSONValue {
-        switch node {
-        case .mapping(let m):
-            var o: [String: JSONValue] = [:]
-            for (k, v) in m { o[k.string ?? ""] = convert(v) }
-            return .object(o)
-        case .sequence(let s):
-            return .array(s.map(convert))
-        case .scalar(let s):
-            if s.style != .plain { return .string(s.string) }
-            if let b = Bool.construct(from: s) { return .bool(b) }
-            if let i = Int64(s.string) { return .int(i) }
-            if ["null", "Null", "NULL", "~", ""].contains(s.string) { return .null }
-            if let d = Double.construct(from: s) { return .double(d) }
-            return .string(s.string)
-        case .alias(let a):
-            return .string(a.anchor.rawValue)
-        }
+        try JSONValue.documents(yaml: text)
     }
 
     /// The repository root (this file is Tests/ControllersTests/CanaryEnvironment.swift).

@@ -213,7 +213,7 @@ let richDeploymentJSON = #"""
         #expect(d[path: ["spec", "paused"]] == false)
         #expect(d[path: ["metadata", "annotations", "note"]] == "ünïcödé \"quoted\" \\ back\nslash \u{2028} ✓ 🚀")
         let numbers = d["topLevelUnknown"]
-        #expect(numbers == [1000, 250, -17, 0, 1.7976931348623157e308, 5e-324, 123456789012345678, .int(Int64.min)])
+        #expect(numbers == [1000, 250, -17, 0, .double(.greatestFiniteMagnitude), .double(.leastNonzeroMagnitude), 123456789012345678, .int(Int64.min)])
         #expect(numbers[6] == .int(123_456_789_012_345_678))
     }
 }
@@ -261,7 +261,7 @@ let richDeploymentJSON = #"""
         #expect(JSONValue.int(Int64.min).serialized() == "-9223372036854775808")
         #expect(JSONValue.double(0.5).serialized() == "0.5")
         #expect(JSONValue.double(100).serialized() == "100")
-        for d in [1e-7, 1.7976931348623157e308, 5e-324, 123456.789, -2.5e-10, 1e21] {
+        for d in [1e-7, .greatestFiniteMagnitude, .leastNonzeroMagnitude, 123456.789, -2.5e-10, 1e21] {
             let back = try JSONValue(parsing: JSONValue.double(d).serialized())
             #expect(back.doubleValue == d, "\(d) → \(JSONValue.double(d).serialized())")
         }

@@ -1,0 +1,41 @@
+import Yams
+
+/// YAML manifests as JSON values, the way kubectl turns them into request bodies: mappings
+/// become objects, unquoted scalars become booleans, numbers or null, quoted ones strings.
+extension JSONValue {
+    /// The first document of `yaml` (`.null` for an empty stream).
+    public init(yaml: String) throws {
+        guard let node = try Yams.compose(yaml: yaml) else { self = .null; return }
+        self.init(yamlNode: node)
+    }
+
+    /// Every document of a `---`-separated stream.
+    public static func documents(yaml: String) throws -> [JSONValue] {
+        try Yams.compose_all(yaml: yaml).map(JSONValue.init(yamlNode:))
+    }
+
+    public init(yamlNode node: Node) {
+        switch node {
+        case .mapping(let m):
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m { o[k.string ?? ""] = JSONValue(yamlNode: v) }
+            self = .object(o)
+        case .sequence(let s):
+            self = .array(s.map(JSONValue.init(yamlNode:)))
+        case .scalar(let s):
+            self = Self.scalar(s)
+        case .alias(let a):
+            // Yams resolves aliases while composing; one left over has nothing to read but its name.
+            self = .string(a.anchor.rawValue)
+        }
+    }
+
+    static func scalar(_ s: Node.Scalar) -> JSONValue {
+        guard s.style == .plain else { return .string(s.string) }
+        if ["null", "Null", "NULL", "~", ""].contains(s.string) { return .null }
+        if let b = Bool.construct(from: s) { return .bool(b) }
+        if let i = Int64(s.string) { return .int(i) }
+        if let d = Double.construct(from: s), d.isFinite { return .double(d) }
+        return .string(s.string)
+    }
+}

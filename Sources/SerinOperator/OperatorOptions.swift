@@ -18,8 +18,9 @@ public struct OperatorOptions: Sendable, Hashable {
     public var healthAddress = ":8081"
     public var logLevel = "info"
     public var logFormat = "json"
-    /// Default router when a Canary names none.
-    public var provider = "kubernetes"
+    /// Default router when a Canary names none: istio, as Flagger's `-mesh-provider`
+    /// default, so a Flagger manifest without `spec.provider` means the same here.
+    public var provider = "istio"
     /// Default Prometheus address for builtin metrics.
     public var metricsServer = "http://prometheus.monitoring:9090"
     /// Deadline for in-flight reconciles on SIGTERM.

@@ -26,7 +26,7 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Address of /healthz and /readyz (HOST:PORT).") var healthAddress: String?
     @Option(help: "trace, debug, info, warning, error.") var logLevel: String?
     @Option(help: "json or text.") var logFormat: String?
-    @Option(help: "Default router when a Canary names none (kubernetes, gatewayapi, istio).") var provider: String?
+    @Option(help: "Default router when a Canary names none: istio (as Flagger), gatewayapi or kubernetes.") var provider: String?
     @Option(help: "Default Prometheus address for builtin metrics.") var metricsServer: String?
     @Option(help: "Seconds to let in-flight reconciles finish on SIGTERM.") var shutdownGrace: Double?
     @Option(help: "Identity in the Lease (default: $POD_NAME, else hostname_pid).") var identity: String?

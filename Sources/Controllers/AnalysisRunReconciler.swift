@@ -88,7 +88,8 @@ public struct AnalysisRunReconciler: Reconciler {
         let creds = credentials
         let decision = await runner.reconcile(
             spec: spec, status: base, now: now, secret: { secrets[$0] }, credentials: { creds[$0.name] ?? .none })
-        let newStatus = decision.status
+        // Values read from Secrets stay out of status (a query as sent may contain one).
+        let newStatus = Self.redacted(decision.status, secrets: Array(secrets.values))
 
         if newStatus != run.status {
             do {
@@ -157,6 +158,27 @@ public struct AnalysisRunReconciler: Reconciler {
         } catch let e as KubeAPIError where e.isNotFound {
             return nil
         }
+    }
+
+    /// `status` with every Secret-sourced value in measurement messages and metadata masked.
+    static func redacted(_ status: AnalysisRunStatus, secrets: [String]) -> AnalysisRunStatus {
+        let values = secrets.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
+        guard !values.isEmpty else { return status }
+        func mask(_ text: String) -> String {
+            values.reduce(text) { $0.replacingOccurrences(of: $1, with: "*****") }
+        }
+        var st = status
+        st.message = st.message.map(mask)
+        for i in (st.metricResults ?? []).indices {
+            st.metricResults![i].message = st.metricResults![i].message.map(mask)
+            for j in (st.metricResults![i].measurements ?? []).indices {
+                var m = st.metricResults![i].measurements![j]
+                m.message = m.message.map(mask)
+                m.metadata = m.metadata?.mapValues(mask)
+                st.metricResults![i].measurements![j] = m
+            }
+        }
+        return st
     }
 
     static func authenticationSecret(_ metric: AnalysisMetric) -> String? {

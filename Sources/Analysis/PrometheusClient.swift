@@ -168,6 +168,9 @@ public final class PrometheusClient: Sendable {
         var c = HTTPClient.Configuration()
         c.tlsConfiguration = tls
         c.timeout = .init(connect: .seconds(10), read: .seconds(120))
+        // A Prometheus that is down is reported at once ("connection refused"), not retried
+        // until the query's timeout holds up the canary's reconcile.
+        c.connectionPool.retryConnectionEstablishment = false
         c.redirectConfiguration = .disallow
         c.decompression = .enabled(limit: .ratio(50))
         return c

@@ -17,6 +17,16 @@ public struct WebhookCaller: Sendable {
         self.retryDelay = retryDelay
     }
 
+    /// One client for all hooks. A host that cannot be reached fails the call at once instead
+    /// of being retried until the hook's timeout (AsyncHTTPClient's default), which for a
+    /// `timeout: 5m` load-test hook would hold the canary's reconcile for five minutes.
+    static let client: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.connectionPool.retryConnectionEstablishment = false
+        config.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+    }()
+
     public func call(_ hook: CanaryWebhook, payload: WebhookPayload) async -> WebhookResult {
         let body: [UInt8]
         do {
@@ -47,7 +57,7 @@ public struct WebhookCaller: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body))
         let seconds = hook.timeoutSeconds
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
+            let response = try await Self.client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
             let code = Int(response.status.code)
             let text = (try? await response.body.collect(upTo: Self.maxBodyBytes)).map { String(buffer: $0) } ?? ""
             if (200..<300).contains(code) { return WebhookResult(passed: true, statusCode: code, message: "") }

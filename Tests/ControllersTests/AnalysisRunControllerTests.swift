@@ -147,4 +147,27 @@ struct AnalysisRunControllerTests {
             #expect(event)
         }
     }
+
+    @Test("a missing authentication Secret is the measurement's error, named, and nothing is queried")
+    func missingCredentials() async throws {
+        try await AnalysisRunEnvironment.with { env in
+            await env.startOperator()
+            var spec = try env.seedRunSpec(count: 2)
+            spec.metrics = [spec.metrics[0]]
+            spec.metrics[0].consecutiveErrorLimit = 0
+            spec.metrics[0].provider.prometheus?.authentication =
+                PrometheusAuthentication(secretRef: MetricProviderSecretRef(name: "prometheus-token"))
+            try await env.createRun("no-credentials", spec)
+            let errored = await env.waitPhase("no-credentials", "Error")
+            #expect(errored)
+            let status = await env.run("no-credentials")["status"]
+            let measurement = status["metricResults"][0]["measurements"][0]
+            #expect(measurement["phase"] == "Error")
+            let text = measurement["message"].stringValue ?? ""
+            #expect(text.contains("Secret microservices/prometheus-token"), "\(text)")
+            let runMessage = status["message"].stringValue ?? ""
+            #expect(runMessage.contains("prometheus-token"), "\(runMessage)")
+            #expect(env.prometheus.queries.isEmpty)
+        }
+    }
 }

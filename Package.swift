@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime",
+                "KubeCore", "KubeClient", "KubeRuntime", "Analysis",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -14,6 +14,8 @@ public struct CanaryControllerConfig: Sendable {
     /// Prometheus for builtin metrics and templates without an address (`--metrics-server`).
     public var metricsServer: String?
     public var builtinQueryOptions: [MeshProvider: BuiltinQueryOptions] = [:]
+    /// Which family of builtin queries to run (`--metrics-provider`); nil: the Canary's router.
+    public var metricsProvider: String?
     public var workers = 4
     /// How soon to look again while waiting for replicas (the decision core's poll).
     public var pollSeconds = 5.0
@@ -27,6 +29,9 @@ public struct CanaryControllerConfig: Sendable {
     public init(options: OperatorOptions) {
         defaultProvider = options.provider
         metricsServer = options.metricsServer.isEmpty ? nil : options.metricsServer
+        metricsProvider = options.metricsProvider
+        // Validated at startup (OperatorOptions.validate), so a parse error cannot reach here.
+        builtinQueryOptions = (try? BuiltinQueryOptions.parseFlag(options.builtinMetricLabels)) ?? [:]
         workers = options.workers
     }
 }

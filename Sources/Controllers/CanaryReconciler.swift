@@ -207,7 +207,8 @@ public struct CanaryReconciler: Reconciler {
                 case .callWebhook(let hook, let payload):
                     group.addTask { .hook(hook.name, await self.webhooks.call(hook, payload: payload)) }
                 case .runMetricChecks(let list):
-                    group.addTask { .metrics(await self.metrics.run(list, canary: o.canary, provider: provider)) }
+                    let metricsProvider = self.config.metricsProvider ?? provider
+                    group.addTask { .metrics(await self.metrics.run(list, canary: o.canary, provider: metricsProvider)) }
                 default:
                     continue
                 }

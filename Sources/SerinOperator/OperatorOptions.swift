@@ -1,3 +1,5 @@
+import Analysis
+
 /// Everything `serin operator` can be told, from flags or `SERIN_*` environment variables.
 public struct OperatorOptions: Sendable, Hashable {
     public var kubeconfig: String?
@@ -21,6 +23,12 @@ public struct OperatorOptions: Sendable, Hashable {
     /// Default router when a Canary names none: istio, as Flagger's `-mesh-provider`
     /// default, so a Flagger manifest without `spec.provider` means the same here.
     public var provider = "istio"
+    /// Builtin query family for every Canary (istio, linkerd, nginx, gatewayapi, kubernetes);
+    /// nil uses the Canary's router. `kubernetes` reads application-exported
+    /// `http_requests_total` / `http_request_duration_seconds`.
+    public var metricsProvider: String?
+    /// Label names of the builtin queries per provider, e.g. `kubernetes:status=status_code,service=app`.
+    public var builtinMetricLabels = ""
     /// Default Prometheus address for builtin metrics.
     public var metricsServer = "http://prometheus.monitoring:9090"
     /// Deadline for in-flight reconciles on SIGTERM.
@@ -62,6 +70,14 @@ public struct OperatorOptions: Sendable, Hashable {
         }
         if !["json", "text"].contains(logFormat) {
             errs.append(.init(field: "--log-format", value: logFormat, fix: "use json or text"))
+        }
+        if let p = metricsProvider, MeshProvider(rawValue: p) == nil, MeshProvider(flaggerName: p) == nil {
+            errs.append(.init(field: "--metrics-provider", value: p,
+                              fix: "use one of \(MeshProvider.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        do { _ = try BuiltinQueryOptions.parseFlag(builtinMetricLabels) } catch {
+            errs.append(.init(field: "--builtin-metric-labels", value: builtinMetricLabels,
+                              fix: "\(error); e.g. kubernetes:status=status_code,service=app"))
         }
         for (flag, addr) in [("--metrics-address", metricsAddress), ("--health-address", healthAddress)] {
             if (try? Self.hostPort(addr)) == nil { errs.append(.init(field: flag, value: addr, fix: "use HOST:PORT, e.g. :8080")) }

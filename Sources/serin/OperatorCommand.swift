@@ -28,6 +28,10 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "json or text.") var logFormat: String?
     @Option(help: "Default router when a Canary names none: istio (as Flagger), gatewayapi or kubernetes.") var provider: String?
     @Option(help: "Default Prometheus address for builtin metrics.") var metricsServer: String?
+    @Option(help: "Builtin query family for every Canary (istio, linkerd, nginx, gatewayapi, kubernetes); default: the Canary's router.")
+    var metricsProvider: String?
+    @Option(help: "Label names of builtin queries, e.g. kubernetes:status=status_code,service=app;istio:namespace=destination_workload_namespace")
+    var builtinMetricLabels: String?
     @Option(help: "Seconds to let in-flight reconciles finish on SIGTERM.") var shutdownGrace: Double?
     @Option(help: "Identity in the Lease (default: $POD_NAME, else hostname_pid).") var identity: String?
 
@@ -58,6 +62,8 @@ struct OperatorCommand: AsyncParsableCommand {
         o.logFormat = pick(logFormat, "LOG_FORMAT") { $0 } ?? o.logFormat
         o.provider = pick(provider, "PROVIDER") { $0 } ?? o.provider
         o.metricsServer = pick(metricsServer, "METRICS_SERVER") { $0 } ?? o.metricsServer
+        o.metricsProvider = pick(metricsProvider, "METRICS_PROVIDER") { $0 }
+        o.builtinMetricLabels = pick(builtinMetricLabels, "BUILTIN_METRIC_LABELS") { $0 } ?? o.builtinMetricLabels
         o.shutdownGraceSeconds = pick(shutdownGrace, "SHUTDOWN_GRACE") { Double($0) } ?? o.shutdownGraceSeconds
         o.identity = pick(identity, "IDENTITY") { $0 } ?? env["POD_NAME"]
         let problems = o.validate()

@@ -28,3 +28,18 @@ import Testing
         #expect(throws: OptionsError.self) { try OperatorOptions.hostPort(":99999") }
     }
 }
+
+@Suite struct MetricsFlagsTests {
+    @Test func metricsProviderAndLabelsAreChecked() {
+        var o = OperatorOptions()
+        o.metricsProvider = "kubernetes"
+        o.builtinMetricLabels = "kubernetes:status=status_code,service=app"
+        #expect(o.validate().isEmpty)
+        o.metricsProvider = "consul"
+        o.builtinMetricLabels = "mesh9:status=code"
+        let errors = o.validate()
+        #expect(errors.map(\.field) == ["--metrics-provider", "--builtin-metric-labels"])
+        #expect(errors.first?.fix.contains("kubernetes") == true)
+        #expect(errors.last?.fix.contains("unknown provider \"mesh9\"") == true)
+    }
+}

@@ -6,6 +6,6 @@ public enum SerinControllers {
     public static func register(on manager: Manager, options: OperatorOptions) async {
         await CanaryController.register(on: manager, config: CanaryControllerConfig(options: options))
         await AnalysisRunController.register(on: manager, config: AnalysisRunControllerConfig(options: options))
-        // The Rollout and AnalysisRun controllers register here as they land.
+        // The Rollout controller registers here when it lands.
     }
 }

@@ -113,7 +113,8 @@ private final class RouteHandler: ChannelInboundHandler {
                 let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
                 let elapsed = Double((NIODeadline.now() - started).nanoseconds) / 1e9
                 onSent?(request, response, elapsed)
-                if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+                let channel = context.channel
+                if !keepAlive { done.whenComplete { _ in channel.close(promise: nil) } }
             }
             if response.delaySeconds > 0 {
                 let delay = TimeAmount.nanoseconds(Int64(response.delaySeconds * 1e9))

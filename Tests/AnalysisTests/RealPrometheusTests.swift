@@ -223,7 +223,7 @@ final class PrometheusProcess: @unchecked Sendable {
         try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
         let port = try await freePort()
         let log = dir.appendingPathComponent("prometheus.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         let me = ProcessInfo.processInfo.processIdentifier

@@ -21,7 +21,7 @@ struct DemoRunTests {
         let binary = repoRoot.appendingPathComponent(".build/debug/serin").path
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build serin first (swift build)")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("demo-test-\(UUID().uuidString).txt")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out) }
         let handle = try FileHandle(forWritingTo: out)
         let p = Process()

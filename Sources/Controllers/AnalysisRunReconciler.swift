@@ -18,6 +18,8 @@ public struct AnalysisRunReconciler: Reconciler {
     let config: AnalysisRunControllerConfig
     let runner: AnalysisRunner
 
+    var writer: ObjectWriter { ObjectWriter(api: api, fence: fence) }
+
     init(api: any KubeAPI, runs: ObjectStore, clock: any RuntimeClock, events: EventRecorder,
          fence: @escaping @Sendable () throws -> Void, config: AnalysisRunControllerConfig) {
         self.api = api
@@ -189,37 +191,18 @@ public struct AnalysisRunReconciler: Reconciler {
     // MARK: - Status
 
     func writeStatus(_ json: JSONValue, _ status: AnalysisRunStatus) async throws {
-        var obj = json
-        obj["status"] = try JSONValue(encoding: status)
-        try fence()
-        let written = try await api.updateStatus(.analysisRuns, namespace: json.namespace, obj)
-        await waitForCache(ObjectKey(json), leaving: json.resourceVersion, written: written.resourceVersion)
-    }
-
-    /// Waits (bounded, in real time) until the cache holds the status just written, so the
-    /// next step of this run starts from it and does not measure again.
-    func waitForCache(_ key: ObjectKey, leaving old: String?, written: String?) async {
-        let deadline = ContinuousClock.now + config.cacheCatchUp
-        while ContinuousClock.now < deadline {
-            guard let cached = runs.get(key) else { return }
-            let rv = cached.resourceVersion
-            if rv == written || rv != old { return }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
+        try await writer.writeStatus(
+            .analysisRuns, json, status: JSONValue(encoding: status), cache: runs, catchUp: config.cacheCatchUp)
     }
 
     /// A run whose JSON does not decode cannot be measured: it ends in Error with the reason.
     func finishUndecodable(_ json: JSONValue, message: String, log: Logger) async -> ReconcileResult {
-        var obj = json
         var status = json["status"].objectValue.map(JSONValue.object) ?? [:]
         status["phase"] = .string(AnalysisPhase.error.rawValue)
         status["message"] = .string(message)
         if status["startedAt"] == .null { status["startedAt"] = .string(CanaryMetricEvaluator.rfc3339(clock.now())) }
-        obj["status"] = status
         do {
-            try fence()
-            let written = try await api.updateStatus(.analysisRuns, namespace: json.namespace, obj)
-            await waitForCache(ObjectKey(json), leaving: json.resourceVersion, written: written.resourceVersion)
+            try await writer.writeStatus(.analysisRuns, json, status: status, cache: runs, catchUp: config.cacheCatchUp)
         } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
             return .requeue(after: .zero)
         } catch {

@@ -229,23 +229,8 @@ public struct CanaryReconciler: Reconciler {
     // MARK: - Status
 
     func writeStatus(_ json: JSONValue, _ status: CanaryStatus) async throws {
-        var obj = json
-        obj["status"] = try JSONValue(encoding: status)
-        try fence()
-        let written = try await api.updateStatus(.canaries, namespace: json.namespace, obj)
-        await waitForCache(ObjectKey(json), leaving: json.resourceVersion, written: written.resourceVersion)
-    }
-
-    /// Waits (bounded, in real time) until the cache holds the status just written, so the
-    /// next reconcile of this Canary decides from it and not from the state before.
-    func waitForCache(_ key: ObjectKey, leaving old: String?, written: String?) async {
-        let deadline = ContinuousClock.now + config.cacheCatchUp
-        while ContinuousClock.now < deadline {
-            guard let cached = caches.canaries.get(key) else { return }
-            let rv = cached.resourceVersion
-            if rv == written || rv != old { return }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
+        try await writer.writeStatus(
+            .canaries, json, status: JSONValue(encoding: status), cache: caches.canaries, catchUp: config.cacheCatchUp)
     }
 
     /// A Canary whose JSON does not decode: the field path and a fix, as a condition and an Event.
@@ -269,12 +254,8 @@ public struct CanaryReconciler: Reconciler {
         status["conditions"] = (try? JSONValue(encoding: conditions)) ?? .null
         status["message"] = .string(message)
         status["observedGeneration"] = json.generation.map { .int(Int64($0)) } ?? .null
-        var obj = json
-        obj["status"] = status
         do {
-            try fence()
-            let written = try await api.updateStatus(.canaries, namespace: json.namespace, obj)
-            await waitForCache(ObjectKey(json), leaving: json.resourceVersion, written: written.resourceVersion)
+            try await writer.writeStatus(.canaries, json, status: status, cache: caches.canaries, catchUp: config.cacheCatchUp)
         } catch {
             log.warning("could not write status", metadata: ["error": "\(error)"])
         }

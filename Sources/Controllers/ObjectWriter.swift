@@ -1,4 +1,5 @@
 import KubeCore
+import KubeRuntime
 
 /// Idempotent writes: create when absent, update (carrying `resourceVersion`) only when the
 /// content differs, so that a reconcile that changes nothing writes nothing. Every write is
@@ -67,5 +68,24 @@ struct ObjectWriter: Sendable {
     static func isOwned(_ obj: JSONValue, by uid: String?) -> Bool {
         guard let uid else { return false }
         return obj.ownerReferences.contains { $0["uid"].stringValue == uid }
+    }
+
+    /// Replaces the status through the status subresource, then waits (bounded, in real time)
+    /// until `cache` holds what was written, so the next reconcile starts from it and does not
+    /// act twice on the state before.
+    func writeStatus(
+        _ resource: ResourceType, _ json: JSONValue, status: JSONValue, cache: ObjectStore, catchUp: Duration
+    ) async throws {
+        var obj = json
+        obj["status"] = status
+        try fence()
+        let written = try await api.updateStatus(resource, namespace: json.namespace, obj)
+        let key = ObjectKey(json)
+        let deadline = ContinuousClock.now + catchUp
+        while ContinuousClock.now < deadline {
+            guard let cached = cache.get(key) else { return }
+            if cached.resourceVersion == written.resourceVersion || cached.resourceVersion != json.resourceVersion { return }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
     }
 }

@@ -68,15 +68,7 @@ final class AnalysisRunEnvironment: Sendable {
     }
 
     static func start() async throws -> AnalysisRunEnvironment {
-        var options = TestAPIServer.Options()
-        options.simulateWorkloads = false
-        options.bookmarkInterval = .milliseconds(200)
-        let server = try await TestAPIServer.start(options)
-        let config = KubeConfig(server: server.url, certificateAuthorityPEM: Array(server.caCertificatePEM.utf8),
-                                credentials: .bearerToken(server.token))
-        var clientOptions = KubeClient.Options()
-        clientOptions.qps = 0
-        let client = try KubeClient(config: config, options: clientOptions)
+        let (server, client) = try await TestServerConnection.start()
         let env = AnalysisRunEnvironment(server: server, client: client, clock: ManualClock(),
                                          prometheus: try await FakePrometheus.start())
         for file in ["analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"] {

@@ -61,15 +61,7 @@ final class CanaryEnvironment: Sendable {
     }
 
     static func start() async throws -> CanaryEnvironment {
-        var options = TestAPIServer.Options()
-        options.simulateWorkloads = false
-        options.bookmarkInterval = .milliseconds(200)
-        let server = try await TestAPIServer.start(options)
-        let config = KubeConfig(server: server.url, certificateAuthorityPEM: Array(server.caCertificatePEM.utf8),
-                                credentials: .bearerToken(server.token))
-        var clientOptions = KubeClient.Options()
-        clientOptions.qps = 0
-        let client = try KubeClient(config: config, options: clientOptions)
+        let (server, client) = try await TestServerConnection.start()
         let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(30))
         simulator.start()
         let env = CanaryEnvironment(

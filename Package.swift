@@ -113,11 +113,42 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The SRE's command line: get, status, promote, abort, retry, pause, resume, undo, lint, simulate.
+        .target(
+            name: "SerinCLI",
+            dependencies: [
+                "KubeCore", "KubeClient", "SerinAPI", "Analysis", "Traffic", "Delivery",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `serin tester`: webhook receiver for Canary webhooks (bash, cmd, load tests, gates).
+        .target(
+            name: "SerinTester",
+            dependencies: [
+                "KubeCore", "Analysis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `serin bench`: footprint, reaction, analysis-at-scale, idle, cold-start and CPU figures.
+        .target(
+            name: "SerinBench",
+            dependencies: [
+                "KubeCore", "KubeClient", "KubeTestServer", "SerinAPI", "SerinTestApp",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "serin",
             dependencies: [
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "Controllers", "Analysis", "SerinAPI",
-                "SerinTestApp", "Traffic", "Delivery", "SerinOperator",
+                "SerinTestApp", "Traffic", "Delivery", "SerinOperator", "SerinCLI", "SerinTester", "SerinBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -165,6 +196,31 @@ let package = Package(
         ),
         .testTarget(
             name: "AnalysisTests", dependencies: ["KubeCore", "Analysis", "SerinAPI", "SerinTestApp"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SerinCLITests",
+            dependencies: ["KubeCore", "KubeClient", "KubeTestServer", "SerinAPI", "SerinCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SerinTesterTests",
+            dependencies: ["KubeCore", "SerinTester", "SerinTestApp"],
+            swiftSettings: swiftSettings
+        ),
+        // Install artefacts: CRDs against the Swift types, manifests and RBAC against the code.
+        .testTarget(
+            name: "InstallTests",
+            dependencies: ["KubeCore", "KubeTestServer", "SerinAPI", "Traffic"],
+            swiftSettings: swiftSettings
+        ),
+        // Crash, API-server, Prometheus, failover, bad-input and shutdown faults, bounded in time.
+        .testTarget(
+            name: "FaultToleranceTests",
+            dependencies: [
+                "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
+                "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -19,6 +19,13 @@ extension DecisionRound {
             wait("suspend", "\(name) is suspended: no action is taken and traffic stays as it is", reason: "Suspended")
             return
         }
+        // The annotation is the GitOps-safe twin of spec.suspend (`serin pause` writes it).
+        if o.annotations[CanaryAnnotations.paused] == "true" {
+            ensureRouting = false
+            wait("suspend", "\(name) is paused by the \(CanaryAnnotations.paused) annotation: no action is taken and traffic stays as it is; remove it (serin resume) to continue",
+                 reason: "Paused")
+            return
+        }
         if s.waitingFor == "suspend" { clearWait() }
 
         guard o.target != nil, let checksum = o.releaseChecksum else {

@@ -108,10 +108,12 @@ public struct CanaryStatus: Codable, Sendable, Hashable {
 /// `kubectl annotate canary x serin.dev/promote=$(date +%s) --overwrite`.
 public enum CanaryAnnotations {
     /// Skip the rest of the analysis and promote now.
-    public static let promote = "serin.dev/promote"
+    public static let promote = ManualControlAnnotations.promote
     /// Roll back now.
-    public static let abort = "serin.dev/abort"
+    public static let abort = ManualControlAnnotations.abort
     /// Start the failed release again from weight 0.
-    public static let retry = "serin.dev/retry"
+    public static let retry = ManualControlAnnotations.retry
+    /// `"true"` holds the canary where it is, like `spec.suspend` (a state, not a trigger).
+    public static let paused = ManualControlAnnotations.paused
     public static let all = [promote, abort, retry]
 }

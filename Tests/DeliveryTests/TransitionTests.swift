@@ -371,6 +371,24 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(d.events.map(\.reason) == ["Suspended"])
     }
 
+    @Test func thePausedAnnotationHoldsLikeSuspendAndRemovingItResumes() {
+        let s = status(.progressing, weight: 20, applied: "rev-2", lastStep: t0)
+        let paused = world(target: ready3, checksum: "rev-2", routes: RouteWeights(primary: 80, canary: 20),
+                           annotations: [CanaryAnnotations.paused: "true"])
+        let d = decider.decide(spec: canarySpec(), status: s, observed: paused, now: t0.addingTimeInterval(600))
+        #expect(d.actions.isEmpty)
+        #expect(d.newStatus.canaryWeight == 20)
+        #expect(d.events.map(\.reason) == ["Paused"])
+        #expect(d.newStatus.message?.contains("serin resume") == true)
+        let resumed = decider.decide(spec: canarySpec(), status: d.newStatus,
+                                     observed: world(target: ready3, checksum: "rev-2", routes: RouteWeights(primary: 80, canary: 20)),
+                                     now: t0.addingTimeInterval(600))
+        // Resumed: the overdue step asks for its checks at once (the first of its two rounds).
+        let asksForChecks = resumed.actions.contains { if case .runMetricChecks = $0 { true } else { false } }
+        #expect(asksForChecks)
+        #expect(resumed.events.isEmpty)
+    }
+
     @Test func anInvalidSpecIsReportedOnce() {
         let spec = canarySpec(CanaryAnalysis(maxWeight: 20, stepWeight: 30))
         let d = decider.decide(spec: spec, status: status(.initialized), observed: world(checksum: "rev-2"), now: t0)

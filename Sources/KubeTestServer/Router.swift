@@ -25,6 +25,7 @@ struct Router: Sendable {
         do {
             guard let target = try resolve(req.path) else { return error(APIErrors.pathNotFound(req.path)) }
             let verb = Self.verb(req, target)
+            core.audit.record(req, target, verb: verb)
             let decision = core.faults.decide(verb: verb, resource: target.resource.type.plural)
             if let d = decision.delay { try? await Task.sleep(for: d) }
             if let code = decision.failStatus {

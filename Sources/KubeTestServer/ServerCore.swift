@@ -8,6 +8,7 @@ final class ServerCore: Sendable {
     let token: String
     let store: ObjectStore
     let faults: FaultInjector
+    let audit = RequestAudit()
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
     init(options: TestAPIServer.Options, token: String) {

@@ -23,6 +23,8 @@ public struct CanaryControllerConfig: Sendable {
     public var webhookRetryDelay: Duration = .seconds(1)
     /// Real time a reconcile waits for its own status write to reach the cache (read-your-writes).
     public var cacheCatchUp: Duration = .seconds(2)
+    /// Notifications to AlertProviders (`analysis.alerts`): POST timeout, metrics backend.
+    public var alerts = AlertOptions()
 
     public init() {}
 

@@ -139,6 +139,7 @@ public struct CanaryReconciler: Reconciler {
             log.info("\(e.reason): \(e.message)")
         }
         notifyEventHooks(decision.events, canary: canary, checksum: o.world.releaseChecksum ?? "")
+        notifyAlerts(decision.events, canary: canary, status: decision.newStatus)
 
         guard let after = decision.requeueAfter else { return .done }
         return .requeue(after: .milliseconds(Int64(max(0, after) * 1000)))

@@ -1,0 +1,244 @@
+import AsyncHTTPClient
+import Foundation
+import KubeCore
+import KubeRuntime
+import Logging
+import Metrics
+import NIOCore
+import SerinAPI
+
+/// Sends notifications to the AlertProviders a resource names, off the reconcile's path.
+///
+/// `dispatch` returns at once: providers are read, and messages posted, in a task of their
+/// own, each POST bounded by `options.timeout`. A provider that is missing, misconfigured,
+/// answers non-2xx or hangs is logged and counted (`serin_alerts_total{result="failed"}`)
+/// and never holds up a promotion or a rollback. Webhook addresses are never logged: for
+/// Slack and Discord the URL is the credential.
+public struct AlertNotifier: Sendable {
+    let api: any KubeAPI
+    /// The Secrets informer's cache, when there is one; the API otherwise.
+    let secrets: ObjectStore?
+    let options: AlertOptions
+
+    public init(api: any KubeAPI, secrets: ObjectStore? = nil, options: AlertOptions = AlertOptions()) {
+        self.api = api
+        self.secrets = secrets
+        self.options = options
+    }
+
+    /// What happened to one message at one provider.
+    public struct Delivery: Sendable, Hashable {
+        /// `namespace/name` of the AlertProvider.
+        public var provider: String
+        public var reason: String
+        public var sent: Bool
+        /// Why it failed (no address in it).
+        public var error: String?
+    }
+
+    /// A provider ready to post to.
+    struct Target: Sendable {
+        var id: String
+        var type: AlertProviderType
+        var address: String
+        var proxy: String?
+        var channel: String?
+        var username: String
+        /// Lowest severity sent: the stricter of the alert entry's and the provider's filter.
+        var minimum: AlertSeverity
+    }
+
+    /// Fire and forget: returns before anything is read or sent.
+    public func dispatch(_ messages: [AlertMessage], alerts: [CanaryAlert], logger: Logger) {
+        guard !messages.isEmpty, !alerts.isEmpty else { return }
+        Task { _ = await deliver(messages, alerts: alerts, logger: logger) }
+    }
+
+    /// Reads the providers and sends each message each provider's filter lets through; every
+    /// provider in parallel, messages to one provider in order.
+    public func deliver(_ messages: [AlertMessage], alerts: [CanaryAlert], logger: Logger) async -> [Delivery] {
+        guard let first = messages.first else { return [] }
+        return await withTaskGroup(of: [Delivery].self) { group in
+            for alert in alerts {
+                let wanted = messages.filter { $0.severity >= alert.effectiveSeverity }
+                guard !wanted.isEmpty else { continue }
+                group.addTask {
+                    let ns = alert.providerRef.namespace ?? first.namespace
+                    let id = "\(ns)/\(alert.providerRef.name)"
+                    let target: Target
+                    do {
+                        target = try await resolve(alert, namespace: ns, id: id)
+                    } catch {
+                        return wanted.map { m in
+                            failed(id, m, reason: (error as? ResolveError)?.text ?? "\(error)", logger: logger)
+                        }
+                    }
+                    var out: [Delivery] = []
+                    for m in wanted where m.severity >= target.minimum {
+                        out.append(await send(m, to: target, logger: logger))
+                    }
+                    return out
+                }
+            }
+            var all: [Delivery] = []
+            for await d in group { all += d }
+            return all
+        }
+    }
+
+    // MARK: - Providers
+
+    struct ResolveError: Error { var text: String }
+
+    func resolve(_ alert: CanaryAlert, namespace ns: String, id: String) async throws(ResolveError) -> Target {
+        let json: JSONValue
+        do {
+            json = try await api.get(.alertProviders, namespace: ns, name: alert.providerRef.name)
+        } catch let e as KubeAPIError where e.isNotFound {
+            throw ResolveError(text: "AlertProvider \(id) not found")
+        } catch {
+            throw ResolveError(text: "could not read AlertProvider \(id): \(AlertHTTP.short("\(error)"))")
+        }
+        let provider: AlertProvider
+        do {
+            provider = try AlertProvider(json: json)
+        } catch {
+            throw ResolveError(text: "AlertProvider \(id) does not decode: \(error)")
+        }
+        let spec = provider.spec
+        if let problem = spec.validate().first {
+            throw ResolveError(text: "AlertProvider \(id) is invalid: \(problem)")
+        }
+        guard let type = spec.providerType else { throw ResolveError(text: "AlertProvider \(id): unknown type") }
+        var address = spec.address ?? ""
+        var proxy = spec.proxy
+        if let ref = spec.secretRef {
+            let data = try await secretData(namespace: ns, name: ref.name, provider: id)
+            guard let a = data["address"], !a.isEmpty else {
+                throw ResolveError(text: "Secret \(ns)/\(ref.name) of AlertProvider \(id) has no key address")
+            }
+            address = a
+            if let p = data["proxy"], !p.isEmpty { proxy = p }
+        }
+        guard AlertProviderSpec.isHTTPURL(address) else {
+            throw ResolveError(text: "the address of AlertProvider \(id) is not an http(s) URL")
+        }
+        return Target(id: id, type: type, address: address, proxy: proxy, channel: spec.channel,
+                      username: spec.effectiveUsername, minimum: max(alert.effectiveSeverity, spec.effectiveSeverity))
+    }
+
+    /// The Secret's `data`, decoded (values trimmed: `echo url | base64` adds a newline).
+    func secretData(namespace: String, name: String, provider: String) async throws(ResolveError) -> [String: String] {
+        var secret = secrets?.get(namespace: namespace, name: name)
+        if secret == nil {
+            do {
+                secret = try await api.get(.secrets, namespace: namespace, name: name)
+            } catch let e as KubeAPIError where e.isNotFound {
+                throw ResolveError(text: "Secret \(namespace)/\(name) of AlertProvider \(provider) not found")
+            } catch {
+                throw ResolveError(text: "could not read Secret \(namespace)/\(name): \(AlertHTTP.short("\(error)"))")
+            }
+        }
+        var out: [String: String] = [:]
+        for (k, v) in secret?["data"].objectValue ?? [:] {
+            guard let b64 = v.stringValue, let d = Data(base64Encoded: b64) else { continue }
+            out[k] = String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        for (k, v) in secret?["stringData"].objectValue ?? [:] where out[k] == nil {
+            out[k] = v.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return out
+    }
+
+    // MARK: - Sending
+
+    func send(_ m: AlertMessage, to t: Target, logger: Logger) async -> Delivery {
+        let body = AlertPayload.body(t.type, m, channel: t.channel, username: t.username)
+        let bytes = body.serializedBytes()
+        let outcome = await AlertHTTP.post(bytes, to: t.address, proxy: t.proxy, timeout: options.timeout)
+        switch outcome {
+        case .success:
+            count(t.id, "sent")
+            logger.debug("alert sent", metadata: ["provider": "\(t.id)", "reason": "\(m.reason)"])
+            return Delivery(provider: t.id, reason: m.reason, sent: true)
+        case .failure(let why):
+            // Scrub the address in case a transport error quoted it.
+            var text = why.replacingOccurrences(of: t.address, with: "<address>")
+            if let p = t.proxy { text = text.replacingOccurrences(of: p, with: "<proxy>") }
+            return failed(t.id, m, reason: text, type: t.type, logger: logger)
+        }
+    }
+
+    func failed(_ id: String, _ m: AlertMessage, reason: String, type: AlertProviderType? = nil,
+                logger: Logger) -> Delivery {
+        count(id, "failed")
+        var meta: Logger.Metadata = ["provider": "\(id)", "reason": "\(m.reason)", "error": "\(reason)",
+                                     "severity": "\(m.severity.rawValue)"]
+        if let type { meta["type"] = "\(type.rawValue)" }
+        logger.warning("alert delivery failed", metadata: meta)
+        return Delivery(provider: id, reason: m.reason, sent: false, error: reason)
+    }
+
+    func count(_ provider: String, _ result: String) {
+        let dims = [("provider", provider), ("result", result)]
+        if let f = options.metricsFactory {
+            Counter(label: "serin_alerts_total", dimensions: dims, factory: f).increment()
+        } else {
+            Counter(label: "serin_alerts_total", dimensions: dims).increment()
+        }
+    }
+}
+
+/// The POST itself: one shared client (as WebhookCaller), or a short-lived one through a proxy.
+enum AlertHTTP {
+    enum Outcome: Sendable { case success, failure(String) }
+
+    static let client: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.connectionPool.retryConnectionEstablishment = false
+        config.timeout.connect = .seconds(5)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+    }()
+
+    static func post(_ body: [UInt8], to address: String, proxy: String?, timeout: Duration) async -> Outcome {
+        var request = HTTPClientRequest(url: address)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "serin-alerts")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                                            + timeout.components.attoseconds / 1_000_000_000)
+        var owned: HTTPClient?
+        if let proxy, let url = URL(string: proxy), let host = url.host {
+            var config = HTTPClient.Configuration()
+            config.connectionPool.retryConnectionEstablishment = false
+            config.timeout.connect = .seconds(5)
+            config.proxy = .server(host: host, port: url.port ?? 80)
+            owned = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+        }
+        let http = owned ?? client
+        let outcome: Outcome
+        do {
+            let response = try await http.execute(request, timeout: amount)
+            let code = Int(response.status.code)
+            let text = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
+            if (200..<300).contains(code) {
+                outcome = .success
+            } else {
+                let snippet = short(text.trimmingCharacters(in: .whitespacesAndNewlines), 160)
+                outcome = .failure(snippet.isEmpty ? "HTTP \(code)" : "HTTP \(code): \(snippet)")
+            }
+        } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
+            let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            outcome = .failure("timeout after \(GoDurationText.format(seconds))")
+        } catch {
+            outcome = .failure(WebhookCaller.describe(error))
+        }
+        try? await owned?.shutdown()
+        return outcome
+    }
+
+    static func short(_ text: String, _ limit: Int = 200) -> String {
+        text.count > limit ? String(text.prefix(limit)) + "…" : text
+    }
+}

@@ -70,6 +70,68 @@ struct WebhookAndDeletionTests {
         }
     }
 
+    @Test("pre-rollout, confirm-traffic-increase, confirm-promotion and post-rollout gates, in Flagger's order")
+    func progressGates() async throws {
+        try await CanaryEnvironment.with { env in
+            let increase = Mutex(false), promote = Mutex(false)
+            env.hooks.script { req in
+                switch req.path {
+                case "/increase": return increase.withLock { $0 } ? (200, "ok") : (403, "hold")
+                case "/promote": return promote.withLock { $0 } ? (200, "ok") : (403, "hold")
+                default: return (200, "{}")
+                }
+            }
+            try await env.createDeployment("web", image: "web:1")
+            await env.startOperator(provider: "istio")
+            let url = { (path: String) in JSONValue.string(env.hooks.baseURL + path) }
+            _ = try await env.client.create(.canaries, namespace: env.namespace, Self.canary(env, hooks: [
+                ["name": "smoke", "type": "pre-rollout", "url": url("/pre"), "timeout": "5s"],
+                ["name": "load", "type": "rollout", "url": url("/rollout"), "timeout": "5s"],
+                ["name": "step-gate", "type": "confirm-traffic-increase", "url": url("/increase")],
+                ["name": "release-gate", "type": "confirm-promotion", "url": url("/promote")],
+                ["name": "notify", "type": "post-rollout", "url": url("/post")],
+            ]))
+            #expect(await env.waitPhase("web", "Initialized"))
+            try await env.setImage("web", "web:2")
+
+            // As in Flagger, every increase (the first one too) asks the gate first.
+            #expect(await env.waitPhase("web", "Progressing"))
+            for _ in 0..<10 {
+                env.clock.advance(by: .seconds(60))
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let held = await env.status("web")
+            #expect(held["canaryWeight"] == 0)
+            #expect(held["phase"] == "Progressing")
+            #expect((held["message"].stringValue ?? "").contains("step-gate"))
+            let asked = env.hooks.requests.filter { $0.path == "/increase" }.count
+            #expect(asked >= 2)
+
+            increase.withLock { $0 = true }
+            #expect(await env.waitWeight("web", 20))
+            // At maxWeight the promotion gate holds the canary in WaitingPromotion with traffic as it is.
+            #expect(await env.waitPhase("web", "WaitingPromotion"))
+            for _ in 0..<5 {
+                env.clock.advance(by: .seconds(60))
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(await env.phase("web") == "WaitingPromotion")
+            #expect(await env.status("web")["canaryWeight"] == 20)
+            #expect(env.hooks.requests.filter { $0.path == "/post" }.isEmpty)
+
+            promote.withLock { $0 = true }
+            #expect(await env.waitPhase("web", "Succeeded"))
+            let paths = env.hooks.requests.map(\.path)
+            let firstPre = try #require(paths.firstIndex(of: "/pre"))
+            let firstRollout = try #require(paths.firstIndex(of: "/rollout"))
+            #expect(firstPre < firstRollout)
+            #expect(paths.filter { $0 == "/pre" }.count == 1)
+            let post = try JSONValue(parsing: try #require(env.hooks.requests.last { $0.path == "/post" }).body)
+            #expect(paths.filter { $0 == "/post" }.count == 1)
+            #expect(post["phase"] == "Succeeded" || post["phase"] == "Finalising")
+        }
+    }
+
     @Test("a rollback webhook answering 2xx rolls the canary back")
     func rollbackHook() async throws {
         try await CanaryEnvironment.with { env in

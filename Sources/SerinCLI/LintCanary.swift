@@ -1,0 +1,98 @@
+import Analysis
+import KubeCore
+import SerinAPI
+
+extension DocumentCheck {
+    /// The operator's CanarySpec.validate, then each metric through AnalysisValidation (queries,
+    /// templates found in the same lint run, percentile, judge settings).
+    mutating func canary(defaultProvider: String, templates: [String: MetricTemplate]) {
+        let canary: Canary
+        do {
+            canary = try Canary(json: doc.json)
+        } catch {
+            let path = error.path.isEmpty ? "spec" : error.path
+            add(path, error.message, "give \(path) the type the Canary schema expects (kubectl explain canary.\(path))")
+            return
+        }
+        let problems = canary.spec.validate(defaultProvider: defaultProvider)
+        for p in problems { add(p.path, p.message, p.fix) }
+        let provider = MeshProvider(flaggerName: canary.spec.effectiveProvider(default: defaultProvider)) ?? .kubernetes
+        for (i, metric) in (canary.spec.analysis?.metrics ?? []).enumerated() {
+            let path = "spec.analysis.metrics[\(i)]"
+            // One message per field: the spec check already explained this metric.
+            if problems.contains(where: { $0.path.hasPrefix(path) }) { continue }
+            let template = metric.templateRef.flatMap { ref in templates["\(ref.namespace ?? doc.namespace ?? "")/\(ref.name)"] }
+            for text in AnalysisValidation.validate(metric, provider: provider, template: template) {
+                let message = Self.dropMetricPrefix(text, name: metric.name)
+                add(path, message, Self.metricFix(message))
+            }
+        }
+    }
+
+    static func dropMetricPrefix(_ text: String, name: String) -> String {
+        let prefix = "metric \"\(name)\": "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    static func metricFix(_ message: String) -> String {
+        if message.contains("percentile") { return "set percentile between 0 and 1, e.g. 0.95" }
+        if message.contains("confidence") { return "set confidence between 0 and 1, e.g. 0.95" }
+        if message.contains("allowedIncrease") { return "set allowedIncrease to 0 or more (0.1 allows 10%)" }
+        if message.contains("duration") { return "write the metric's interval as a duration such as 1m" }
+        if message.contains("provider type") { return "use a MetricTemplate with provider.type: prometheus" }
+        if message.contains("template variable") || message.contains("argument") {
+            return "use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }} or {{ variables.X }} with X in templateVariables"
+        }
+        return "check the metric's query, templateRef and templateVariables"
+    }
+
+    /// The provider and the query's variables, through the same rendering the operator uses.
+    mutating func metricTemplate() {
+        let template: MetricTemplate
+        do {
+            template = try doc.json.decode(as: MetricTemplate.self)
+        } catch {
+            let text = (error as? DecodingError)?.fieldMessage ?? "\(error)"
+            let (path, message) = Self.splitFieldMessage(text)
+            add(path, message, "give \(path) the type the MetricTemplate schema expects (kubectl explain metrictemplate.\(path))")
+            return
+        }
+        if let a = template.spec.provider.address, !(a.hasPrefix("http://") || a.hasPrefix("https://")) {
+            add("spec.provider.address", "\"\(a)\" is not an http(s) URL", "write the Prometheus base URL, e.g. http://prometheus.monitoring:9090")
+        }
+        if template.spec.query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            add("spec.query", "is empty", "write the PromQL query, e.g. sum(rate(http_requests_total{namespace=\"{{ namespace }}\"}[{{ interval }}]))")
+            return
+        }
+        // `{{ variables.X }}` come from the Canary that uses the template: treat every one as set.
+        var values = ["name": "n", "namespace": "ns", "target": "t", "service": "s", "interval": "1m"]
+        var variables: [String: String] = [:]
+        for _ in 0..<100 {
+            do {
+                _ = try QueryTemplate.render(template.spec.query, values: values)
+                break
+            } catch {
+                guard error.name.hasPrefix("variables.") else { break }
+                values[error.name] = "v"
+                variables[String(error.name.dropFirst("variables.".count))] = "v"
+            }
+        }
+        let name = doc.name.isEmpty ? "template" : doc.name
+        let probe = CanaryMetric(name: name, templateRef: TemplateRef(name: name), templateVariables: variables)
+        for text in AnalysisValidation.validate(probe, template: template) {
+            let message = Self.dropMetricPrefix(text, name: name)
+            if message.contains("provider type") {
+                add("spec.provider.type", message, "set spec.provider.type: prometheus (the provider Serin runs)")
+            } else {
+                add("spec.query", message, Self.metricFix(message))
+            }
+        }
+    }
+
+    /// `spec.x.y: expected Int` → (`spec.x.y`, `expected Int`).
+    static func splitFieldMessage(_ text: String) -> (String, String) {
+        guard let colon = text.range(of: ": ") else { return ("spec", text) }
+        let path = String(text[..<colon.lowerBound])
+        return (path.isEmpty ? "spec" : path, String(text[colon.upperBound...]))
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import KubeCore
+import SerinAPI
+
+/// `serin simulate FILE`: the schedule a Canary or Rollout will follow, offline.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Show the schedule a Canary or Rollout will follow: weights over time, the shortest time to promotion and to rollback.",
+        discussion: """
+            A Canary is played through the operator's own decision core on a simulated clock: once with every \
+            check passing, once with every check failing, once with pods that never become ready. Webhook gates \
+            open at once. A Rollout's steps are laid out with pause and analysis durations (analysis templates \
+            are read from the same file).
+            """)
+
+    @Argument(help: "A manifest file with Canaries and/or Rollouts (and the AnalysisTemplates they use).") var file: String
+    @Option(help: "The operator's --provider, for Canaries that name none.") var provider = "istio"
+    @Option(help: "Seconds new pods take to become ready.") var readySeconds: Double = 0
+
+    func validate() throws {
+        guard readySeconds >= 0 else { throw ValidationError("--ready-seconds must not be negative") }
+    }
+
+    func run() throws {
+        let sources = try LintCommand.read([file])
+        let text = try Self.render(sources, provider: provider, readySeconds: readySeconds)
+        CLIOutput.current.write(text)
+    }
+
+    static func render(_ sources: [(file: String, text: String)], provider: String, readySeconds: Double) throws -> String {
+        var docs: [JSONValue] = []
+        for s in sources {
+            do {
+                docs += try JSONValue.documents(yaml: s.text).filter { !$0.isNull }
+            } catch {
+                throw CLIError("\(s.file): not valid YAML: \(error)")
+            }
+        }
+        var templates: [String: AnalysisTemplateSpec] = [:]
+        for d in docs where ["AnalysisTemplate", "ClusterAnalysisTemplate"].contains(d["kind"].stringValue ?? "") {
+            guard let name = d["metadata"]["name"].stringValue, let spec = try? d["spec"].decode(as: AnalysisTemplateSpec.self) else { continue }
+            templates[d["kind"].stringValue == "ClusterAnalysisTemplate" ? "cluster/\(name)" : name] = spec
+        }
+        var parts: [String] = []
+        for d in docs {
+            switch d["kind"].stringValue {
+            case "Canary":
+                let canary: Canary
+                do {
+                    canary = try Canary(json: d)
+                } catch {
+                    throw CLIError("\(d["metadata"]["name"].stringValue ?? "Canary"): \(error) (serin lint explains)")
+                }
+                let problems = canary.spec.validate(defaultProvider: provider)
+                if !problems.isEmpty {
+                    throw CLIError("Canary \(canary.name) is invalid, the operator would not run it:\n  "
+                        + problems.map(\.description).joined(separator: "\n  "))
+                }
+                parts.append(SimulationReport.canary(canary, provider: provider, readySeconds: readySeconds))
+            case "Rollout":
+                parts.append(SimulationReport.rollout(d, templates: templates, readySeconds: readySeconds))
+            default:
+                continue
+            }
+        }
+        guard !parts.isEmpty else { throw CLIError("no Canary or Rollout in \(sources.map(\.file).joined(separator: ", "))") }
+        return parts.joined(separator: "\n")
+    }
+}
+
+/// Text of a simulation.
+enum SimulationReport {
+    static func canary(_ canary: Canary, provider: String, readySeconds: Double) -> String {
+        let sim = CanarySimulation(spec: canary.spec, name: canary.name, namespace: canary.namespace.isEmpty ? "default" : canary.namespace,
+                                   defaultProvider: provider, readySeconds: readySeconds)
+        let a = canary.spec.effectiveAnalysis
+        var out = "Canary \(canary.namespace.isEmpty ? "" : canary.namespace + "/")\(canary.name) (provider \(canary.spec.provider ?? provider))\n"
+        out += "Plan: \(CanaryView.plan(a))\n"
+        out += "Assumes: new pods ready \(HumanDuration.offset(readySeconds)) after scaling (--ready-seconds); webhook gates open at once.\n"
+
+        let healthy = sim.run(.healthy)
+        out += "\nWhen every check passes:\n" + table(healthy.rows)
+        if !healthy.weights.isEmpty {
+            out += "Canary weights: \(healthy.weights.map(String.init).joined(separator: ", "))\n"
+        }
+        if healthy.finalPhase == .succeeded, let t = healthy.seconds {
+            out += "Shortest time to promotion: \(HumanDuration.offset(t))\n"
+        } else {
+            out += "It does not reach Succeeded on its own (ends \(healthy.finalPhase?.rawValue ?? "unknown")).\n"
+        }
+
+        if !(a.metrics ?? []).isEmpty || !a.webhooks(of: .rollout).isEmpty, canary.spec.skipAnalysis != true {
+            let failing = sim.run(.failingChecks)
+            out += "\nWhen every check fails:\n" + table(failing.rows)
+            if failing.finalPhase == .failed, let t = failing.seconds {
+                var line = "Shortest time to rollback: \(HumanDuration.offset(t))"
+                if let first = failing.firstFailureSeconds {
+                    line += " (the first check fails at \(HumanDuration.offset(first)); failed check \(failing.failedChecks) of"
+                        + " threshold \(a.effectiveThreshold), one per \(GoDuration.format(a.intervalSeconds)),"
+                        + " rolls it back \(HumanDuration.offset(t - first)) later)"
+                }
+                out += line + "\n"
+            } else {
+                out += "It is not rolled back on its own (ends \(failing.finalPhase?.rawValue ?? "unknown")).\n"
+            }
+        } else {
+            out += "\nNo metric or rollout webhook can fail a check: only the progress deadline, a rollback webhook or `serin abort` roll it back.\n"
+        }
+
+        let stuck = sim.run(.neverReady)
+        if stuck.finalPhase == .failed, let t = stuck.seconds {
+            out += "\nWhen the new pods never become ready: rolled back after \(HumanDuration.offset(t)) "
+                + "(progressDeadlineSeconds \(canary.spec.effectiveProgressDeadlineSeconds)).\n"
+        }
+        return out
+    }
+
+    /// Consecutive rows that only repeat (the same halt every interval) fold into one with a
+    /// time range and a count.
+    static func table(_ rows: [CanarySimulation.Row]) -> String {
+        var folded: [(row: CanarySimulation.Row, until: Double, times: Int)] = []
+        for r in rows {
+            if let last = folded.last, last.row.note == r.note, last.row.route == r.route, last.row.phase == r.phase, !r.note.isEmpty {
+                folded[folded.count - 1].until = r.seconds
+                folded[folded.count - 1].times += 1
+            } else {
+                folded.append((r, r.seconds, 1))
+            }
+        }
+        var t = TextTable(["TIME", "PHASE", "CANARY", "PRIMARY", "WHAT HAPPENS"])
+        for (r, until, times) in folded {
+            let time = times > 1 ? "\(HumanDuration.offset(r.seconds))-\(HumanDuration.offset(until))" : HumanDuration.offset(r.seconds)
+            let note = times > 1 ? "\(r.note) (\(times) times)" : r.note
+            var canary = "\(r.route.canary)%"
+            if r.route.abMatch { canary = "matching requests" }
+            if let m = r.route.mirror { canary += " (+\(m)% mirrored)" }
+            t.add([time, r.phase.rawValue, canary, "\(r.route.primary)%", note])
+        }
+        return t.render(indent: "  ")
+    }
+
+    static func rollout(_ o: JSONValue, templates: [String: AnalysisTemplateSpec], readySeconds: Double) -> String {
+        let name = o["metadata"]["name"].stringValue ?? "?"
+        let ns = o["metadata"]["namespace"].stringValue.map { $0 + "/" } ?? ""
+        let schedule = RolloutSchedule(rollout: o, templates: templates, readySeconds: readySeconds)
+        let kind = o["spec"]["strategy"]["blueGreen"] != .null ? "blue-green" : "canary"
+        var out = "Rollout \(ns)\(name) (\(kind))\n"
+        out += "Assumes: new pods ready \(HumanDuration.offset(readySeconds)) after scaling (--ready-seconds); every analysis passes.\n\n"
+        var t = TextTable(["TIME", "STEP", "TRAFFIC", "WHAT HAPPENS"])
+        for r in schedule.rows { t.add([HumanDuration.offset(r.seconds), r.step, r.traffic, r.note]) }
+        out += t.render(indent: "  ")
+        for u in schedule.unknowns { out += "note: \(u)\n" }
+        if let p = schedule.promotion {
+            out += "Shortest time to promotion: \(HumanDuration.offset(p))"
+            out += schedule.manualGates > 0 ? " plus \(schedule.manualGates) manual promotion\(schedule.manualGates == 1 ? "" : "s")\n" : "\n"
+        } else {
+            out += "Shortest time to promotion: unknown (a step has no end of its own or an analysis template is missing)\n"
+        }
+        if let r = schedule.rollback {
+            out += "Shortest time to rollback: \(HumanDuration.offset(r.seconds)) (\(r.cause))\n"
+        } else {
+            out += "Nothing rolls it back automatically: no analysis (use `serin abort`).\n"
+        }
+        return out
+    }
+}

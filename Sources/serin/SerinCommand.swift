@@ -27,6 +27,7 @@ struct SerinCommand: AsyncParsableCommand {
         DevClusterCommand.self,
         DemoCommand.self,
         BenchCommand.self,
+        TesterCommand.self,
     ] + SerinCLI.commands
 }
 

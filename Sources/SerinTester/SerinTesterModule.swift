@@ -1,2 +1,0 @@
-/// Namespace for the SerinTester module; its commands and types live in the other files here.
-public enum SerinTesterModule {}

@@ -1,2 +1,0 @@
-/// Namespace for the SerinBench module; its commands and types live in the other files here.
-public enum SerinBenchModule {}

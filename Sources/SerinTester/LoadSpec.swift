@@ -18,6 +18,7 @@ public struct LoadSpec: Sendable, Hashable {
 
     public struct ParseError: Error, Sendable, Hashable, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public init(url: String, duration: Double, rate: Double, concurrency: Int, requestTimeout: Double = 20) {

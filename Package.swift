@@ -221,6 +221,8 @@ let package = Package(
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
                 "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
             ],
+            // Malformed manifests the bad-input test reads from disk (not resources: never bundled).
+            exclude: ["Corpus"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

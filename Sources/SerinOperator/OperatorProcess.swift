@@ -39,12 +39,14 @@ public struct OperatorProcess: Sendable {
     /// Runs until `untilSignal` returns, then shuts down gracefully. Returns the exit code.
     public func run(untilSignal: @escaping @Sendable () async -> Void) async throws -> Int32 {
         let config = try KubeConfig.resolve(kubeconfigPath: options.kubeconfig, context: options.context)
+        let identity = options.identity ?? LeaderElectionConfig.defaultIdentity()
         var clientOptions = KubeClient.Options()
         clientOptions.qps = options.qps
         clientOptions.burst = options.burst
+        // The identity in the User-Agent tells the replicas apart in the API server's audit log.
+        clientOptions.userAgent = "serin/\(SerinVersion.current) (\(identity))"
         let client = try KubeClient(config: config, options: clientOptions, logger: logger)
 
-        let identity = options.identity ?? LeaderElectionConfig.defaultIdentity()
         let election = options.leaderElect
             ? LeaderElectionConfig(
                 leaseName: options.leaseName, leaseNamespace: Self.leaseNamespace(options, config: config),

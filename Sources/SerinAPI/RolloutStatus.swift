@@ -106,6 +106,9 @@ public struct RolloutStatus: Codable, Sendable, Hashable {
     public var controllerPause: Bool?
     /// Hash of the pod template being rolled out.
     public var currentPodHash: String?
+    /// Serin: the computed hash of `spec.template` as written; it differs from `currentPodHash`
+    /// after an undo to a ReplicaSet whose stored template carries API server defaults.
+    public var specTemplateHash: String?
     /// Hash of the canary steps the step index refers to.
     public var currentStepHash: String?
     public var currentStepIndex: Int?
@@ -144,7 +147,7 @@ public struct RolloutStatus: Codable, Sendable, Hashable {
     public var restartRequestedAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case phase, message, abort, abortedAt, pauseConditions, controllerPause, currentPodHash, currentStepHash,
+        case phase, message, abort, abortedAt, pauseConditions, controllerPause, currentPodHash, specTemplateHash, currentStepHash,
             currentStepIndex, stableRS, replicas, updatedReplicas, readyReplicas, availableReplicas
         case hpaReplicas = "HPAReplicas"
         case selector, observedGeneration, restartedAt, promoteFull, collisionCount, canary, blueGreen, conditions,

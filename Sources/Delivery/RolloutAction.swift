@@ -1,0 +1,103 @@
+import KubeCore
+import SerinAPI
+
+/// Which analysis of a Rollout an AnalysisRun carries out.
+public enum RolloutAnalysisKind: String, Sendable, Hashable {
+    case step = "Step"
+    case background = "Background"
+    case prePromotion = "PrePromotion"
+    case postPromotion = "PostPromotion"
+}
+
+/// An AnalysisRun to create from the Rollout's templates and args.
+public struct RolloutAnalysisRequest: Sendable, Hashable {
+    public var name: String
+    public var kind: RolloutAnalysisKind
+    public var analysis: RolloutAnalysis
+    /// For `podTemplateHashValue: Latest` and `Stable`.
+    public var latestHash: String
+    public var stableHash: String?
+    public var stepIndex: Int?
+
+    public init(name: String, kind: RolloutAnalysisKind, analysis: RolloutAnalysis, latestHash: String,
+                stableHash: String?, stepIndex: Int? = nil) {
+        self.name = name
+        self.kind = kind
+        self.analysis = analysis
+        self.latestHash = latestHash
+        self.stableHash = stableHash
+        self.stepIndex = stepIndex
+    }
+}
+
+/// What the router should carry: the canary's share and the managed routes in force.
+public struct RolloutTraffic: Sendable, Hashable, CustomStringConvertible {
+    /// Percentage of requests to `canaryService` (the rest to `stableService`).
+    public var canaryWeight: Int
+    /// Header routes in force (each sends matching requests to the canary).
+    public var headerRoutes: [RolloutSetHeaderRoute]
+    /// Mirror routes in force.
+    public var mirrorRoutes: [RolloutSetMirrorRoute]
+    /// Every managed route name (those not in force are removed).
+    public var managedRoutes: [String]
+
+    public init(canaryWeight: Int, headerRoutes: [RolloutSetHeaderRoute] = [], mirrorRoutes: [RolloutSetMirrorRoute] = [],
+                managedRoutes: [String] = []) {
+        self.canaryWeight = canaryWeight
+        self.headerRoutes = headerRoutes
+        self.mirrorRoutes = mirrorRoutes
+        self.managedRoutes = managedRoutes
+    }
+
+    public var description: String {
+        var t = "canary \(canaryWeight)%"
+        if !headerRoutes.isEmpty { t += ", header routes \(headerRoutes.map(\.name).joined(separator: ","))" }
+        if !mirrorRoutes.isEmpty { t += ", mirror routes \(mirrorRoutes.map(\.name).joined(separator: ","))" }
+        return t
+    }
+}
+
+/// What the controller must do for a Rollout. Every effect is idempotent: carrying out the same
+/// action twice leaves the cluster as once.
+public enum RolloutAction: Sendable, Hashable {
+    /// Create this ReplicaSet (the controller adds the owner reference); AlreadyExists is success.
+    case createReplicaSet(JSONValue)
+    case scaleReplicaSet(name: String, replicas: Int)
+    /// Set (or, for nil, remove) annotations on a ReplicaSet.
+    case annotateReplicaSet(name: String, annotations: [String: String?])
+    case deleteReplicaSet(name: String)
+    /// Point a Service's selector at a pod-template hash (one update).
+    case setServiceSelector(service: String, podHash: String)
+    /// Write the router's weights and managed routes (canary strategy with trafficRouting).
+    case setTraffic(RolloutTraffic)
+    case createAnalysisRun(RolloutAnalysisRequest)
+    /// Set `spec.terminate` on a run still measuring.
+    case terminateAnalysisRun(name: String)
+    case deleteAnalysisRun(name: String)
+    /// Scale the workloadRef Deployment.
+    case scaleWorkload(name: String, replicas: Int)
+    /// Undo: write this pod template into the Rollout's `spec.template`.
+    case setPodTemplate(JSONValue)
+    /// Delete up to `count` of the Rollout's pods created before `before` (RFC 3339).
+    case restartPods(before: String, count: Int)
+}
+
+/// A Kubernetes Event to record on the Rollout.
+public typealias RolloutEvent = CanaryEvent
+
+/// The outcome of one Rollout decision: carry out `actions` in order (stop at the first
+/// failure), then write `newStatus`, record `events`, and look again after `requeueAfter`
+/// seconds (nil: wait for a watch event).
+public struct RolloutDecision: Sendable, Hashable {
+    public var newStatus: RolloutStatus
+    public var actions: [RolloutAction]
+    public var events: [RolloutEvent]
+    public var requeueAfter: Double?
+
+    public init(newStatus: RolloutStatus, actions: [RolloutAction], events: [RolloutEvent], requeueAfter: Double?) {
+        self.newStatus = newStatus
+        self.actions = actions
+        self.events = events
+        self.requeueAfter = requeueAfter
+    }
+}

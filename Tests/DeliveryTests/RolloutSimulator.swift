@@ -1,0 +1,217 @@
+import Foundation
+import KubeCore
+import SerinAPI
+@testable import Delivery
+
+/// A small cluster for the Rollout decision core: it carries out actions the way the
+/// controller and the Kubernetes controllers would (ReplicaSets get their pods available one
+/// tick after a scale, AnalysisRuns end as the test scripts), keeps the status between
+/// decisions, and records what a user would watch: phases, selectors, weights.
+struct RolloutSim {
+    var spec: RolloutSpec
+    var status = RolloutStatus()
+    var annotations: [String: String] = [:]
+    var generation = 1
+    var now = Date(timeIntervalSince1970: 1_800_000_000)
+    var decider = RolloutDecider(pollSeconds: 5)
+
+    var replicaSets: [String: RolloutReplicaSetState] = [:]
+    /// Template each ReplicaSet was created with (what the API server stores, with a default added).
+    var services: [String: String?]
+    var runs: [String: RolloutRunState] = [:]
+    /// How runs end: by kind, the phase they reach when first looked at after creation.
+    var runOutcome: @Sendable (RolloutAnalysisRequest) -> AnalysisPhase = { _ in .successful }
+    var createdRuns: [RolloutAnalysisRequest] = []
+    var terminated: [String] = []
+    var weight: Int?
+    var traffic: [RolloutTraffic] = []
+    var events: [RolloutEvent] = []
+    var actionLog: [RolloutAction] = []
+    /// Pods do not become available (a broken version) for ReplicaSets of these hashes.
+    var neverReady: Set<String> = []
+    var podsToRestart: Int? = nil
+    var lastDecision: RolloutDecision?
+    /// Violations of the invariants checked on every decision.
+    var violations: [String] = []
+
+    init(spec: RolloutSpec, services: [String] = []) {
+        self.spec = spec
+        self.services = Dictionary(uniqueKeysWithValues: services.map { ($0, String?.none) })
+    }
+
+    static let name = "web"
+    static let namespace = "apps"
+
+    static func template(image: String) -> JSONValue {
+        ["metadata": ["labels": ["app": "web"]], "spec": ["containers": [["name": "web", "image": .string(image)]]]]
+    }
+
+    static func blueGreen(replicas: Int = 5, auto: Bool = false, pre: Bool = true, post: Bool = true,
+                          previewReplicaCount: Int? = nil, autoPromotionSeconds: Int? = nil) -> RolloutSpec {
+        var b = RolloutBlueGreenStrategy(activeService: "web-active", previewService: "web-preview")
+        b.autoPromotionEnabled = auto
+        b.autoPromotionSeconds = autoPromotionSeconds
+        b.previewReplicaCount = previewReplicaCount
+        if pre { b.prePromotionAnalysis = .template("rate", args: ["service-name": "web-preview"]) }
+        if post { b.postPromotionAnalysis = .template("rate", args: ["service-name": "web-active"]) }
+        return RolloutSpec(replicas: replicas, selector: ["matchLabels": ["app": "web"]], template: template(image: "web:1"),
+                           strategy: RolloutStrategy(blueGreen: b))
+    }
+
+    static func canary(replicas: Int = 10, steps: [RolloutCanaryStep], routed: Bool = false) -> RolloutSpec {
+        var c = RolloutCanaryStrategy(canaryService: "web-canary", stableService: "web-stable", steps: steps)
+        if routed {
+            c.trafficRouting = RolloutTrafficRouting(
+                istio: RolloutIstioRouting(virtualService: RolloutIstioVirtualService(name: "web")))
+        }
+        return RolloutSpec(replicas: replicas, selector: ["matchLabels": ["app": "web"]], template: template(image: "web:1"),
+                           strategy: RolloutStrategy(canary: c))
+    }
+
+    var world: RolloutWorld {
+        RolloutWorld(
+            name: Self.name, namespace: Self.namespace, generation: generation, annotations: annotations,
+            template: spec.template, replicaSets: Array(replicaSets.values),
+            services: Dictionary(uniqueKeysWithValues: services.map { ($0.key, RolloutServiceState(name: $0.key, selectorHash: $0.value)) }),
+            runs: runs, podsToRestart: podsToRestart)
+    }
+
+    func rs(_ hash: String?) -> RolloutReplicaSetState? { replicaSets.values.first { $0.podHash == hash } }
+    func selector(_ service: String) -> String? { services[service] ?? nil }
+
+    /// One decision, carried out.
+    @discardableResult
+    mutating func step() -> RolloutDecision {
+        let d = decider.decide(spec: spec, status: status, world: world, now: now)
+        check(d)
+        for a in d.actions { apply(a) }
+        status = d.newStatus
+        events += d.events
+        lastDecision = d
+        return d
+    }
+
+    /// The kubelet and the analysis controller catch up.
+    mutating func settle() {
+        for (k, var rs) in replicaSets {
+            rs.observed = true
+            rs.statusReplicas = rs.replicas
+            let ready = neverReady.contains(rs.podHash) ? 0 : rs.replicas
+            rs.readyReplicas = ready
+            rs.availableReplicas = ready
+            replicaSets[k] = rs
+        }
+        for (k, var r) in runs where r.phase == .pending {
+            r.phase = .running
+            runs[k] = r
+        }
+    }
+
+    /// Decide, let the cluster catch up, move the clock `dt` seconds; `n` times.
+    mutating func run(_ n: Int = 1, dt: Double = 1) {
+        for _ in 0..<n {
+            step()
+            settle()
+            now = now.addingTimeInterval(dt)
+        }
+    }
+
+    /// Ends every running run with its scripted outcome.
+    mutating func finishRuns() {
+        for (k, var r) in runs where r.phase?.isCompleted != true && !r.terminating {
+            let req = createdRuns.last { $0.name == k }
+            r.phase = req.map(runOutcome) ?? .successful
+            r.message = r.phase == .failed ? "success-rate 0.9 (result[0] >= 0.95 is false)" : nil
+            runs[k] = r
+        }
+    }
+
+    mutating func annotate(_ key: String, _ value: String) { annotations[key] = value }
+
+    mutating func setImage(_ image: String) {
+        spec.template = Self.template(image: image)
+        generation += 1
+    }
+
+    mutating func apply(_ a: RolloutAction) {
+        actionLog.append(a)
+        switch a {
+        case .createReplicaSet(let obj):
+            let name = obj.name ?? ""
+            guard replicaSets[name] == nil else { return }
+            var template = obj[path: ["spec", "template"]]
+            // The API server defaults pod fields.
+            template[path: ["spec", "restartPolicy"]] = "Always"
+            replicaSets[name] = RolloutReplicaSetState(
+                name: name, podHash: obj[path: ["metadata", "labels", RolloutLabels.podTemplateHash]].stringValue ?? "",
+                revision: Int(obj[path: ["metadata", "annotations", RolloutLabels.revision]].stringValue ?? "") ?? 0,
+                replicas: obj[path: ["spec", "replicas"]].intValue ?? 0, statusReplicas: 0, readyReplicas: 0,
+                availableReplicas: 0, observed: false, template: template)
+        case .scaleReplicaSet(let name, let n):
+            replicaSets[name]?.replicas = n
+            replicaSets[name]?.observed = false
+        case .annotateReplicaSet(let name, let ann):
+            for (k, v) in ann {
+                switch k {
+                case RolloutLabels.revision: replicaSets[name]?.revision = Int(v ?? "") ?? 0
+                case RolloutLabels.scaleDownDeadline: replicaSets[name]?.scaleDownDeadline = v
+                case RolloutLabels.wasStable: replicaSets[name]?.wasStable = v == "true"
+                default: break
+                }
+            }
+        case .deleteReplicaSet(let name):
+            replicaSets[name] = nil
+        case .setServiceSelector(let svc, let hash):
+            services[svc] = hash
+        case .setTraffic(let t):
+            weight = t.canaryWeight
+            traffic.append(t)
+        case .createAnalysisRun(let req):
+            createdRuns.append(req)
+            if runs[req.name] == nil {
+                runs[req.name] = RolloutRunState(name: req.name, phase: .pending, created: RolloutTime.format(now))
+            }
+        case .terminateAnalysisRun(let name):
+            terminated.append(name)
+            if runs[name]?.phase?.isCompleted != true { runs[name]?.phase = .successful }
+            runs[name]?.terminating = true
+        case .deleteAnalysisRun(let name):
+            runs[name] = nil
+        case .scaleWorkload:
+            break
+        case .setPodTemplate(let t):
+            spec.template = t
+            generation += 1
+        case .restartPods(_, let count):
+            podsToRestart = max(0, (podsToRestart ?? 0) - count)
+        }
+    }
+
+    /// Invariants that hold after every decision.
+    mutating func check(_ d: RolloutDecision) {
+        let w = world
+        for a in d.actions {
+            // The active Service only ever points at a ReplicaSet whose pods are all available.
+            if case .setServiceSelector(let svc, let hash) = a, let b = spec.strategy.blueGreen, svc == b.activeService {
+                let r = spec.effectiveReplicas
+                guard let rs = w.replicaSet(hash: hash), r == 0 || rs.isFullyAvailable(at: r) || rs.available >= r else {
+                    violations.append("active Service switched to \(hash), which is not fully available")
+                    continue
+                }
+            }
+            if case .setTraffic(let t) = a, !(0...100).contains(t.canaryWeight) {
+                violations.append("weight \(t.canaryWeight) outside 0...100")
+            }
+        }
+        if d.newStatus.abort == true, let st = d.newStatus.canary?.weights, spec.strategy.canary?.trafficRouting != nil,
+            st.canary.weight != 0, spec.strategy.canary?.dynamicStableScale != true {
+            violations.append("aborted but the canary still has weight \(st.canary.weight)")
+        }
+    }
+
+    var phase: RolloutPhase? { status.phase }
+    var stableHash: String? { status.stableRS }
+
+    /// Total pods wanted of the ReplicaSets with `hash`.
+    func replicas(_ hash: String?) -> Int { rs(hash)?.replicas ?? 0 }
+}

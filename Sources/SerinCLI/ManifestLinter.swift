@@ -34,14 +34,14 @@ struct ManifestLinter {
         report.files = sources.count
         var documents: [Document] = []
         for source in sources {
-            do {
-                let values = try JSONValue.documents(yaml: source.text)
-                for (i, v) in values.enumerated() where !v.isNull {
-                    documents.append(Document(file: source.file, index: i + 1, json: v))
-                }
-            } catch {
+            let parsed = ManifestDocuments(source.text)
+            for (i, v) in parsed.documents.enumerated() where !v.isNull {
+                documents.append(Document(file: source.file, index: i + 1, json: v))
+            }
+            if let error = parsed.error {
+                let after = parsed.documents.isEmpty ? "" : " (after document \(parsed.documents.count))"
                 report.findings.append(LintFinding(file: source.file, document: 0, subject: "", path: "",
-                                                   message: "not valid YAML: \(error)",
+                                                   message: "not valid YAML\(after): \(error)",
                                                    fix: "fix the YAML syntax at the line and column shown"))
             }
         }

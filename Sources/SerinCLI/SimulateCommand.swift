@@ -32,11 +32,9 @@ struct SimulateCommand: ParsableCommand {
     static func render(_ sources: [(file: String, text: String)], provider: String, readySeconds: Double) throws -> String {
         var docs: [JSONValue] = []
         for s in sources {
-            do {
-                docs += try JSONValue.documents(yaml: s.text).filter { !$0.isNull }
-            } catch {
-                throw CLIError("\(s.file): not valid YAML: \(error)")
-            }
+            let parsed = ManifestDocuments(s.text)
+            if let error = parsed.error { throw CLIError("\(s.file): not valid YAML: \(error) (serin lint explains)") }
+            docs += parsed.documents.filter { !$0.isNull }
         }
         var templates: [String: AnalysisTemplateSpec] = [:]
         for d in docs where ["AnalysisTemplate", "ClusterAnalysisTemplate"].contains(d["kind"].stringValue ?? "") {

@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+@Suite struct LintCommandTests {
+    /// Writes files into a fresh directory and returns their paths.
+    func files(_ contents: [String: String]) throws -> (dir: String, paths: [String]) {
+        let dir = NSTemporaryDirectory() + "serin-lint-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var paths: [String] = []
+        for (name, text) in contents.sorted(by: { $0.key < $1.key }) {
+            let p = dir + "/" + name
+            try text.write(toFile: p, atomically: true, encoding: .utf8)
+            paths.append(p)
+        }
+        return (dir, paths)
+    }
+
+    @Test func theExamplesLintClean() async throws {
+        let dir = repoRoot.appendingPathComponent("examples").path
+        let r = await runCLI(["lint", dir])
+        #expect(r.code == 0)
+        #expect(r.output.contains("seed-canary.yaml: document 1, Canary microservices/user-service-canary: ok"))
+        #expect(r.output.contains("seed-analysistemplate.yaml: document 1, AnalysisTemplate microservices/order-service-analysis: ok"))
+        #expect(r.output.contains("seed-rollout-bluegreen.yaml: document 1, Rollout microservices/order-service-rollout: ok"))
+        #expect(r.output.hasSuffix("3 files, 3 documents: 0 errors\n"))
+    }
+
+    @Test func canaryErrorsNameFileDocumentFieldAndFix() async throws {
+        let bad = try seedCanaryYAML().replacingOccurrences(of: "stepWeight: 5", with: "stepWeight: 60")
+        let (dir, paths) = try files(["release.yaml": """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: user-service}
+            ---
+            \(bad)
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("\(paths[0]): document 2, Canary microservices/user-service-canary: error: spec.analysis.stepWeight: 60 is greater than maxWeight 50\n    fix: make stepWeight less than or equal to maxWeight"))
+        #expect(r.output.hasSuffix("1 file, 2 documents (1 not Serin's, skipped): 1 error\n"))
+    }
+
+    @Test func typeErrorsAndForeignAPIVersions() async throws {
+        let flagger = try seedCanaryYAML()
+            .replacingOccurrences(of: "serin.dev/v1alpha1", with: "flagger.app/v1beta1")
+            .replacingOccurrences(of: "threshold: 10", with: "threshold: ten")
+        let (dir, paths) = try files(["flagger.yaml": flagger])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: apiVersion: flagger.app/v1beta1 is Flagger's API\n    fix: change apiVersion to serin.dev/v1alpha1; the fields stay the same"))
+        #expect(r.output.contains("error: spec.analysis.threshold: expected Int"))
+        #expect(r.output.contains("2 errors"))
+    }
+
+    @Test func conditionParseErrorsShowThePosition() async throws {
+        let template = try repoFile("examples/seed-analysistemplate.yaml")
+            .replacingOccurrences(of: "successCondition: result[0] >= 0.95", with: "successCondition: result[0] >= ")
+            .replacingOccurrences(of: "{service=\"{{args.service-name}}\",status", with: "{service=\"{{args.servce-name}}\",status")
+        let (dir, paths) = try files(["t.yaml": template])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        // YAML drops the trailing space: the expression is `result[0] >=` and ends at position 13.
+        let expected = "document 1, AnalysisTemplate microservices/order-service-analysis: error: spec.metrics[0].successCondition: "
+            + "metric \"success-rate\": unexpected end of expression at position 13\n"
+            + "      result[0] >=\n"
+            + String(repeating: " ", count: 6 + 12) + "^\n"
+            + "    fix: write a condition over result, e.g. result[0] >= 0.95"
+        #expect(r.output.contains(expected))
+        #expect(r.output.contains("error: spec.args: metric \"success-rate\": uses {{args.servce-name}} but the template declares no argument \"servce-name\""))
+    }
+
+    @Test func metricTemplatesAndRunsAreChecked() async throws {
+        let (dir, paths) = try files(["m.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: MetricTemplate
+            metadata: {name: latency, namespace: test}
+            spec:
+              provider: {type: datadog, address: prometheus:9090}
+              query: histogram_quantile(0.99, rate(x{ns="{{ namespace }}", t="{{ variables.tier }}", w="{{ windw }}"}[1m]))
+            ---
+            apiVersion: serin.dev/v1alpha1
+            kind: AnalysisRun
+            metadata: {name: run-1, namespace: test}
+            spec:
+              metrics:
+              - name: errors
+                interval: 1x
+                successCondition: result[0] < 0.01
+                provider: {prometheus: {query: up}}
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(!r.output.contains(": ok"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: MetricTemplate latency: provider type \"datadog\" is not supported (prometheus)"))
+        #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
+        // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
+        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: datadog", with: "type: prometheus")
+        try fixed.write(toFile: paths[0], atomically: true, encoding: .utf8)
+        let again = await runCLI(["lint", "-q", paths[0]])
+        #expect(again.output.contains("error: spec.query: unknown template variable \"windw\""))
+        #expect(!again.output.contains("variables.tier"))
+    }
+
+    @Test func canaryMetricUsesATemplateFromTheSameRun() async throws {
+        let (dir, paths) = try files(["c.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: MetricTemplate
+            metadata: {name: latency, namespace: test}
+            spec:
+              provider: {type: prometheus, address: "http://prometheus:9090"}
+              query: rate(x{t="{{ variables.tier }}"}[{{ interval }}])
+            ---
+            apiVersion: serin.dev/v1alpha1
+            kind: Canary
+            metadata: {name: podinfo, namespace: test}
+            spec:
+              provider: gatewayapi
+              targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+              service: {port: 9898, gatewayRefs: [{name: public}]}
+              analysis:
+                interval: 30s
+                stepWeight: 10
+                maxWeight: 50
+                metrics:
+                - name: latency
+                  templateRef: {name: latency}
+                  thresholdRange: {max: 500}
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("document 2, Canary test/podinfo: error: spec.analysis.metrics[0]: unknown template variable \"variables.tier\""))
+        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8)
+            .replacingOccurrences(of: "thresholdRange: {max: 500}", with: "thresholdRange: {max: 500}\n      templateVariables: {tier: web}")
+        try fixed.write(toFile: paths[0], atomically: true, encoding: .utf8)
+        let again = await runCLI(["lint", paths[0]])
+        #expect(again.code == 0)
+        #expect(again.output.contains("document 2, Canary test/podinfo: ok"))
+    }
+
+    @Test func invalidYAMLAndMissingFiles() async throws {
+        let (dir, paths) = try files(["broken.yaml": "kind: Canary\nmetadata: {name: x\nspec: [\n"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("\(paths[0]): error: not valid YAML"))
+        let missing = await runCLI(["lint", dir + "/nope.yaml"])
+        #expect(missing.code == 1)
+        #expect(missing.errors.contains("nope.yaml: no such file"))
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+@Suite struct SimulateCommandTests {
+    func write(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "serin-sim-\(UUID().uuidString).yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The rows of the table that follows `heading` (its indented lines).
+    func section(_ output: String, after heading: String) -> [String] {
+        guard let start = output.range(of: heading + "\n") else { return [] }
+        var rows: [String] = []
+        for line in output[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
+            guard line.hasPrefix("  ") else { break }
+            rows.append(String(line))
+        }
+        return rows
+    }
+
+    @Test func seedCanaryFollowsItsWeightPlan() async throws {
+        let path = repoRoot.appendingPathComponent("examples/seed-canary.yaml").path
+        let r = await runCLI(["simulate", path])
+        #expect(r.code == 0)
+        let out = r.output
+        #expect(out.hasPrefix("Canary microservices/user-service-canary (provider istio)\n"))
+        #expect(out.contains("Plan: canary: +5% every 1m up to 50%, rollback after 10 failed checks"))
+        #expect(out.contains("Canary weights: 5, 10, 15, 20, 25, 30, 35, 40, 45, 50\n"))
+        // One step per interval: weight 10 one minute after weight 5, 50 nine minutes after.
+        let rows = section(out, after: "When every check passes:")
+        let five = rows.first { $0.contains("weight 0 → 5") } ?? ""
+        let ten = rows.first { $0.contains("weight 5 → 10") } ?? ""
+        let fifty = rows.first { $0.contains("weight 45 → 50") } ?? ""
+        #expect(five.hasPrefix("  5s "))
+        #expect(ten.hasPrefix("  1m5s "))
+        #expect(fifty.hasPrefix("  9m5s ") && fifty.contains("50%      50%"))
+        let succeeded = rows.last ?? ""
+        #expect(succeeded.contains("Succeeded") && succeeded.contains("0%       100%"))
+        #expect(out.contains("Shortest time to promotion: 10m15s\n"))
+        // Rollback: ten failed checks one interval apart after the first.
+        #expect(out.contains("Shortest time to rollback: 10m5s (the first check fails at 1m5s; failed check 10 of threshold 10, one per 1m, rolls it back 9m later)"))
+        let failing = section(out, after: "When every check fails:")
+        let folded = failing.contains { $0.hasPrefix("  1m5s-9m5s ") && $0.hasSuffix("(9 times)") }
+        #expect(folded)
+        #expect(failing.last?.contains("Failed") == true && failing.last?.contains("0%       100%") == true)
+        #expect(out.contains("When the new pods never become ready: rolled back after 10m (progressDeadlineSeconds 600)."))
+    }
+
+    @Test func blueGreenCanaryKeepsTrafficOnThePrimaryThenSwitches() async throws {
+        let path = try write("""
+            apiVersion: serin.dev/v1alpha1
+            kind: Canary
+            metadata: {name: podinfo, namespace: test}
+            spec:
+              provider: kubernetes
+              targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+              service: {port: 9898}
+              analysis:
+                interval: 30s
+                threshold: 2
+                iterations: 10
+                metrics:
+                - name: request-success-rate
+                  thresholdRange: {min: 99}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = await runCLI(["simulate", path, "--ready-seconds", "20"])
+        #expect(r.code == 0)
+        let rows = section(r.output, after: "When every check passes:")
+        let analysing = rows.filter { $0.contains("canary iteration") }
+        #expect(analysing.count == 10)
+        let allOnPrimary = analysing.allSatisfy { $0.contains("Progressing   0%       100%") }
+        #expect(allOnPrimary)
+        #expect(analysing.first?.hasPrefix("  20s ") == true)
+        #expect(analysing.last?.hasPrefix("  4m50s ") == true && analysing.last?.contains("iteration 10/10") == true)
+        #expect(r.output.contains("Canary weights: 100\n"))
+        #expect(r.output.contains("Shortest time to promotion: 5m45s"))
+        #expect(r.output.contains("Shortest time to rollback: 1m20s (the first check fails at 50s; failed check 2 of threshold 2, one per 30s, rolls it back 30s later)"))
+    }
+
+    @Test func blueGreenRolloutWithItsAnalysisTemplate() async throws {
+        let text = try repoFile("examples/seed-rollout-bluegreen.yaml") + "\n---\n" + repoFile("examples/seed-analysistemplate.yaml")
+        let path = try write(text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = await runCLI(["simulate", path, "--ready-seconds", "30"])
+        #expect(r.code == 0)
+        let out = r.output
+        #expect(out.hasPrefix("Rollout microservices/order-service-rollout (blue-green)\n"))
+        #expect(out.contains("  30s     pre-promotion analysis    active: old   passes after 4m, can fail after 0s"))
+        #expect(out.contains("  4m30s   pause                     active: old   waits for `serin promote` (counted as at once)"))
+        #expect(out.contains("  4m30s   switch                    active: new   order-service-active selects the new ReplicaSet"))
+        #expect(out.contains("  9m      -                         active: new   old ReplicaSet scaled down (scaleDownDelaySeconds 30)"))
+        #expect(out.contains("Shortest time to promotion: 8m30s plus 1 manual promotion"))
+        #expect(out.contains("Shortest time to rollback: 30s (pre-promotion analysis fails its first measurement)"))
+    }
+
+    @Test func canaryStepsRolloutAndAMissingTemplate() async throws {
+        let path = try write("""
+            apiVersion: serin.dev/v1alpha1
+            kind: Rollout
+            metadata: {name: web}
+            spec:
+              strategy:
+                canary:
+                  steps:
+                  - setWeight: 20
+                  - pause: {duration: 2m}
+                  - analysis: {templates: [{templateName: quick}]}
+                  - setWeight: 60
+                  - pause: {}
+                  - analysis: {templates: [{templateName: elsewhere}]}
+            ---
+            apiVersion: serin.dev/v1alpha1
+            kind: AnalysisTemplate
+            metadata: {name: quick}
+            spec:
+              metrics:
+              - name: ok
+                interval: 30s
+                initialDelay: 10s
+                count: 3
+                failureLimit: 1
+                successCondition: result[0] > 0
+                provider: {prometheus: {query: up}}
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = await runCLI(["simulate", path])
+        #expect(r.code == 0)
+        let out = r.output
+        let lines = out.split(separator: "\n").map(String.init)
+        let first = lines.first { $0.contains("1. setWeight 20%") } ?? ""
+        let analysis = lines.first { $0.contains("3. analysis quick") } ?? ""
+        let sixty = lines.first { $0.contains("4. setWeight 60%") } ?? ""
+        #expect(columns(first) == ["0s", "1. setWeight 20%", "20%", "canary gets 20% of traffic"])
+        #expect(columns(analysis) == ["2m", "3. analysis quick", "20%", "passes after 1m10s, can fail after 40s"])
+        #expect(columns(sixty).first == "3m10s")
+        #expect(out.contains("note: analysis template elsewhere is not in the file: its duration is unknown"))
+        #expect(out.contains("Shortest time to promotion: unknown"))
+        #expect(out.contains("Shortest time to rollback: 2m40s (analysis at step 3 fails its first measurement)"))
+    }
+
+    @Test func anInvalidCanaryIsRefused() async throws {
+        let bad = try repoFile("examples/seed-canary.yaml").replacingOccurrences(of: "stepWeight: 5", with: "stepWeight: 80")
+        let path = try write(bad)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = await runCLI(["simulate", path])
+        #expect(r.code == 1)
+        #expect(r.errors.contains("Canary user-service-canary is invalid, the operator would not run it"))
+        #expect(r.errors.contains("spec.analysis.stepWeight: 80 is greater than maxWeight 50"))
+    }
+}

@@ -31,3 +31,24 @@ public enum ReconcileContext {
     /// The id of the reconcile in progress (also in the logger's metadata).
     @TaskLocal public static var reconcileID: String? = nil
 }
+
+extension ReconcileResult {
+    /// Requeue after `seconds` of a timer kept in status. NaN or negative means now; more than a
+    /// year (an absurd interval in a user's spec) means a year: no spec value can trap the
+    /// conversion to `Duration` and take the operator down.
+    public static func requeue(afterSeconds seconds: Double) -> ReconcileResult {
+        .requeue(after: .clampedSeconds(seconds))
+    }
+}
+
+extension Duration {
+    /// A year: longer than any timer a reconcile needs, far inside `Duration`'s range.
+    public static let longestTimer: Duration = .seconds(365 * 24 * 3600)
+
+    /// `seconds` as a Duration, clamped to 0…`limit` (NaN is 0): safe for values read from a spec.
+    public static func clampedSeconds(_ seconds: Double, limit: Duration = .longestTimer) -> Duration {
+        guard seconds > 0 else { return .zero }
+        guard seconds < limit.seconds else { return limit }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+}

@@ -1,6 +1,7 @@
 import Analysis
 import Foundation
 import KubeCore
+import KubeRuntime
 import SerinAPI
 import Testing
 
@@ -215,5 +216,26 @@ struct FuzzTests {
             }
         }
         #expect(parsed > 0)
+    }
+}
+
+/// Timers read from a spec (an interval of 10^17 hours) must not trap on the way to a requeue.
+@Suite("Fault tolerance: timer values")
+struct TimerValueTests {
+    @Test("clampedSeconds maps any Double into 0…a year")
+    func clamped() {
+        let year = Duration.longestTimer
+        #expect(Duration.clampedSeconds(.nan) == .zero)
+        #expect(Duration.clampedSeconds(-5) == .zero)
+        #expect(Duration.clampedSeconds(.infinity) == year)
+        #expect(Duration.clampedSeconds(3.6e20) == year)
+        #expect(Duration.clampedSeconds(1e300) == year)
+        #expect(Duration.clampedSeconds(10) == .seconds(10))
+        #expect(Duration.clampedSeconds(0.0001) == .milliseconds(1))
+        if case .requeue(let d) = ReconcileResult.requeue(afterSeconds: 99_999_999_999_999_999 * 3600) {
+            #expect(d == year)
+        } else {
+            Issue.record("not a requeue")
+        }
     }
 }

@@ -249,8 +249,12 @@ public final class Tester: Sendable {
             "canary": "\(call.canary)", "command": "\(command)", "result": "\(outcome.describe(timeout: timeout))",
             "seconds": "\((outcome.seconds * 1000).rounded() / 1000)",
         ]
-        if logOutput || !outcome.succeeded {
+        if logOutput {
             meta["output"] = "\(outcome.text)\(outcome.truncated ? "…(truncated)" : "")"
+        } else if !outcome.succeeded {
+            // The end of the output is where a failure usually says why.
+            let text = outcome.text
+            meta["output"] = "\(text.count > 4096 ? "…" + String(text.suffix(4096)) : text)"
         }
         if outcome.succeeded {
             logger.info("\(kind) command finished", metadata: meta)

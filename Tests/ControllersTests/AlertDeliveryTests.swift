@@ -206,7 +206,12 @@ struct AlertDeliveryTests {
                 #expect(rig.count("stuck", "sent") == 0)
                 #expect(await env.deployment(Self.name)?[path: ["spec", "replicas"]].intValue == 0)
 
-                let paged = await eventually(timeout: .seconds(5)) { Self.reasons(rig.bodies("/pager")).contains("Failed") }
+                // Each provider is posted to on its own: wait for all three to have the end.
+                let paged = await eventually(timeout: .seconds(5)) {
+                    Self.reasons(rig.bodies("/pager")).contains("Failed")
+                        && Self.reasons(rig.bodies("/generic-warn")).contains("Failed")
+                        && rig.receiver.requests.contains { $0.path.hasPrefix("/slack/") && $0.body.contains("Canary failed!") }
+                }
                 #expect(paged)
                 #expect(Self.reasons(rig.bodies("/pager")) == ["RollingBack", "Failed"])
                 #expect(Self.severities(rig.bodies("/pager")) == ["error"])

@@ -7,7 +7,7 @@ import Testing
 struct TesterServerTests {
     @Test("the server answers webhooks and gates over HTTP on 127.0.0.1")
     func overHTTP() async throws {
-        let server = try await TesterServer.start(options: TesterOptions(host: "127.0.0.1", port: 0, timeout: 10))
+        let server = try await TesterServer.start(options: TesterOptions(host: "127.0.0.1", port: 0, timeout: 10, logger: quietLogger))
         do {
             let health = try await http("GET", server.baseURL + "/healthz")
             #expect(health.0 == 200)
@@ -33,7 +33,7 @@ struct TesterServerTests {
     @Test("the seed canary's hey command runs as a bounded background load against the test app")
     func loadRun() async throws {
         let app = try await TestApp.start(service: "user-service")
-        let server = try await TesterServer.start(options: TesterOptions(host: "127.0.0.1", port: 0, timeout: 60))
+        let server = try await TesterServer.start(options: TesterOptions(host: "127.0.0.1", port: 0, timeout: 60, logger: quietLogger))
         do {
             // The seed's shape (type bash, hey -z … -q … -c …), one second long.
             let cmd = "hey -z 1s -q 10 -c 2 \(app.baseURL)/api/users"

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Logging
 import SerinTester
 
 /// A webhook body as Serin sends it.
@@ -22,8 +23,14 @@ func gate(_ tester: Tester, _ path: String, name: String = "podinfo", namespace:
     await tester.handle(TesterRequest(method: "POST", path: path, body: webhookBody(name: name, namespace: namespace, [:])))
 }
 
+/// Tests keep the tester's logs out of their output (set SERIN_TEST_LOG to see them).
+let quietLogger: Logger = {
+    if ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil { return Logger(label: "serin.tester") }
+    return Logger(label: "serin.tester", factory: { _ in SwiftLogNoOpLogHandler() })
+}()
+
 func makeTester(timeout: Double = 30, outputCap: Int = 64 << 10, maxTasks: Int = 8) -> Tester {
-    Tester(options: TesterOptions(timeout: timeout, outputCap: outputCap, maxTasks: maxTasks))
+    Tester(options: TesterOptions(timeout: timeout, outputCap: outputCap, maxTasks: maxTasks, logger: quietLogger))
 }
 
 /// Polls `condition` until it holds or `timeout` (real time) passes.

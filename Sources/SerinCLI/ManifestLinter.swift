@@ -51,6 +51,13 @@ struct ManifestLinter {
             return ("\(d.namespace ?? "")/\(d.name)", t)
         }
         let templateIndex = Dictionary(templates, uniquingKeysWith: { a, _ in a })
+        let analysisTemplates = Set(documents.compactMap { d -> String? in
+            switch d.kind {
+            case "AnalysisTemplate": return d.name
+            case "ClusterAnalysisTemplate": return "cluster/\(d.name)"
+            default: return nil
+            }
+        })
 
         for doc in documents {
             report.documents += 1
@@ -74,7 +81,7 @@ struct ManifestLinter {
             }
             if apiVersion != Self.apiVersion {
                 if let origin = Self.foreignGroups[group] {
-                    check.add("apiVersion", "\(apiVersion) is \(origin)'s API", "change apiVersion to \(Self.apiVersion); the fields stay the same")
+                    check.add("apiVersion", "\(apiVersion) is the \(origin) API", "change apiVersion to \(Self.apiVersion); the fields stay the same")
                 } else {
                     check.add("apiVersion", "\(apiVersion) is not served", "use apiVersion: \(Self.apiVersion)")
                 }
@@ -91,7 +98,7 @@ struct ManifestLinter {
                 }
                 check.analysis(run: false)
             case "AnalysisRun": check.analysis(run: true)
-            case "Rollout": check.rollout()
+            case "Rollout": check.rollout(templates: analysisTemplates)
             default: break
             }
             if check.findings.isEmpty {

@@ -166,8 +166,9 @@ struct CLITestCluster: Sendable {
 func seedCanaryYAML() throws -> String { try repoFile("examples/seed-canary.yaml") }
 func seedRolloutYAML() throws -> String { try repoFile("examples/seed-rollout-bluegreen.yaml") }
 
-/// A Canary status mid-release: weight 15 (step 3 of 10), one failed check, a failing latency metric.
-let progressingStatus: JSONValue = [
+/// A Canary status mid-release: weight 15 (step 3 of 10), one failed check, a failing latency metric;
+/// it changed phase 130 s ago and was checked 20 s ago (computed at each use).
+var progressingStatus: JSONValue { [
     "phase": "Progressing", "canaryWeight": 15, "failedChecks": 1, "iterations": 0,
     "lastTransitionTime": .string(Date().addingTimeInterval(-130).formatted(Date.ISO8601FormatStyle())),
     "message": "Halted after 1 of 10 failed checks: request-duration 612 > 500",
@@ -179,7 +180,7 @@ let progressingStatus: JSONValue = [
     ],
     "conditions": [["type": "Promoted", "status": "Unknown", "reason": "Progressing", "message": "Canary analysis in progress",
                     "lastTransitionTime": .string(Date().addingTimeInterval(-130).formatted(Date.ISO8601FormatStyle()))]],
-]
+] }
 
 /// The value of a `Label:   value` line of `serin status`, nil when there is none.
 func field(_ output: String, _ label: String) -> String? {

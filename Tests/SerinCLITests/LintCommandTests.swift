@@ -49,7 +49,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", paths[0]])
         #expect(r.code == 1)
-        #expect(r.output.contains("error: apiVersion: flagger.app/v1beta1 is Flagger's API\n    fix: change apiVersion to serin.dev/v1alpha1; the fields stay the same"))
+        #expect(r.output.contains("error: apiVersion: flagger.app/v1beta1 is the Flagger API\n    fix: change apiVersion to serin.dev/v1alpha1; the fields stay the same"))
         #expect(r.output.contains("error: spec.analysis.threshold: expected Int"))
         #expect(r.output.contains("2 errors"))
     }
@@ -141,6 +141,35 @@ import Testing
         let again = await runCLI(["lint", paths[0]])
         #expect(again.code == 0)
         #expect(again.output.contains("document 2, Canary test/podinfo: ok"))
+    }
+
+    @Test func rolloutsGetTheOperatorsRolloutValidation() async throws {
+        let (dir, paths) = try files(["ro.yaml": """
+            apiVersion: argoproj.io/v1alpha1
+            kind: Rollout
+            metadata: {name: web, namespace: apps}
+            spec:
+              replicas: 3
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: web:1}]}
+              strategy:
+                canary:
+                  steps:
+                  - setWeight: 150
+                  - pause: {duration: 1x}
+                  - analysis: {templates: [{templateName: rate}]}
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        let subject = "\(paths[0]): document 1, Rollout apps/web"
+        #expect(r.output.contains("\(subject): error: apiVersion: argoproj.io/v1alpha1 is the Argo Rollouts API"))
+        #expect(r.output.contains("\(subject): error: spec.strategy.canary.steps[0].setWeight: 150 is outside 0..100\n    fix: "))
+        #expect(r.output.contains("\(subject): error: spec.strategy.canary.steps[1].pause.duration: \"1x\" is not a duration"))
+        #expect(r.output.contains("\(subject): warning: spec.strategy.canary.steps[2].analysis.templates[0].templateName: AnalysisTemplate rate is not among the linted files"))
+        #expect(r.output.hasSuffix("1 file, 1 document: 3 errors, 1 warning\n"))
     }
 
     @Test func invalidYAMLAndMissingFiles() async throws {

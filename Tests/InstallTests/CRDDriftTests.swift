@@ -7,7 +7,7 @@ import Testing
 /// silently lost, and a field the schema accepts but Swift does not model is lost on Serin's
 /// next write of that object.
 enum DriftSubject: String, CaseIterable, Sendable, CustomStringConvertible {
-    case canaries, metrictemplates, analysistemplates, clusteranalysistemplates, analysisruns
+    case canaries, metrictemplates, analysistemplates, clusteranalysistemplates, analysisruns, rollouts, alertproviders
 
     var description: String { rawValue }
 
@@ -43,6 +43,8 @@ enum DriftSubject: String, CaseIterable, Sendable, CustomStringConvertible {
         case .metrictemplates: return try CRDDrift.problems(MetricTemplate.self, plural: rawValue)
         case .analysistemplates, .clusteranalysistemplates: return try CRDDrift.problems(AnalysisTemplate.self, plural: rawValue)
         case .analysisruns: return try CRDDrift.problems(AnalysisRun.self, plural: rawValue)
+        case .rollouts: return try CRDDrift.problems(Rollout.self, plural: rawValue)
+        case .alertproviders: return try CRDDrift.problems(AlertProvider.self, plural: rawValue)
         }
     }
 }
@@ -108,15 +110,19 @@ enum CRDDrift {
                 }
             }
         }
-        // The least document the API server returns must decode too (it always sets
-        // apiVersion and kind).
-        var minimal = SchemaDocument.make(schema, maximal: false)
-        minimal["apiVersion"] = "serin.dev/v1alpha1"
-        minimal["kind"] = .string(try kind(plural: plural))
-        do {
-            _ = try minimal.decode(as: T.self)
-        } catch let e as DecodingError {
-            out.append("a document with only the CRD's required fields does not decode (Swift requires more than the schema): \(e.fieldMessage)")
+        // The least documents the API server accepts must decode too: only the required
+        // fields, and every nested object with only its required fields (the server always
+        // sets apiVersion, kind and metadata).
+        for shape in [SchemaDocument.Shape.minimal, .skeleton] {
+            var least = SchemaDocument.make(schema, shape: shape)
+            least["apiVersion"] = "serin.dev/v1alpha1"
+            least["kind"] = .string(try kind(plural: plural))
+            least["metadata"] = ["name": "x", "namespace": "x"]
+            do {
+                _ = try least.decode(as: T.self)
+            } catch let e as DecodingError {
+                out.append("a document with only the fields the CRD requires does not decode (Swift requires more than the schema): \(e.fieldMessage)")
+            }
         }
         var seen: Set<String> = []
         return out.filter { seen.insert($0).inserted }

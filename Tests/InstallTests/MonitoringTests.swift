@@ -170,17 +170,17 @@ struct MonitoringTests {
       - interval: 1m
         input_series:
           - series: 'serin_canary_weight{namespace="shop", name="stuck"}'
-            values: '20x45'
+            values: '0 0 0 0 0 20x45'
           - series: 'serin_canary_status{namespace="shop", name="stuck"}'
-            values: '0x45'
+            values: '0x50'
           - series: 'serin_canary_weight{namespace="shop", name="moving"}'
-            values: '0+1x45'
+            values: '0+1x50'
           - series: 'serin_canary_status{namespace="shop", name="moving"}'
-            values: '0x45'
+            values: '0x50'
         alert_rule_test:
           - eval_time: 20m
             alertname: SerinCanaryStuck
-          - eval_time: 40m
+          - eval_time: 45m
             alertname: SerinCanaryStuck
             exp_alerts:
               - exp_labels: {severity: warning, namespace: shop, name: stuck}

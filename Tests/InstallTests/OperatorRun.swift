@@ -99,6 +99,8 @@ actor OperatorRun {
             for (name, expr) in try Monitoring.expressions() {
                 queries[name] = (try? await prom.query(expr)) ?? ["status": "error", "error": "no answer"]
             }
+            // After the queries: a deleted Canary's series go away with it.
+            try await World.deleteCanaries(api, child: child)
             child.terminate()
             let code = await child.waitForExit(timeout: .seconds(15))
             #expect(code == 0, "serin operator exited \(code.map(String.init) ?? "late"):\n\(child.log.suffix(2000))")
@@ -190,14 +192,15 @@ enum World {
                     "analysis": ["interval": "10s", "threshold": 2, "stepWeight": 50, "maxWeight": 50],
                 ],
             ],
-            // Rolled back: Gateway API; its metric's Prometheus does not answer.
+            // Rolled back: Gateway API; its metric fails three times (the same Halt Warning twice:
+            // aggregated into one Event by a patch). Reverted when deleted.
             [
                 "apiVersion": "serin.dev/v1alpha1", "kind": "Canary", "metadata": ["name": "checkout"],
                 "spec": [
-                    "provider": "gatewayapi",
+                    "provider": "gatewayapi", "revertOnDeletion": true,
                     "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout"],
                     "service": ["port": 80, "targetPort": 8080, "gatewayRefs": [["name": "public", "namespace": "gateways"]]],
-                    "analysis": ["interval": "10s", "threshold": 1, "stepWeight": 20, "maxWeight": 60,
+                    "analysis": ["interval": "10s", "threshold": 3, "stepWeight": 20, "maxWeight": 60,
                                  "metrics": [["name": "latency", "templateRef": ["name": "latency"], "interval": "1m",
                                               "thresholdRange": ["max": 500]]]],
                 ],
@@ -255,7 +258,13 @@ enum World {
         let afterInit = await phases()
         #expect(initialized, "canaries not Initialized (\(afterInit)):\n\(child.log.suffix(3000))")
 
-        // A release of each; the ConfigMap change rides along with cart's.
+        // A release of each. Cart's also changes its ConfigMap and Secret (their copies are
+        // updated on promotion), its HPA (copied again) and its routing policy (DestinationRules).
+        _ = try await api.patch(.configMaps, namespace: ns, name: "app-config", type: .merge, ["data": ["MODE": "slow"]])
+        _ = try await api.patch(.secrets, namespace: ns, name: "app-secret", type: .merge, ["data": ["TOKEN": "c2VjcmV0Mg=="]])
+        _ = try await api.patch(.horizontalPodAutoscalers, namespace: ns, name: "cart", type: .merge, ["spec": ["maxReplicas": 6]])
+        _ = try await api.patch(.canaries, namespace: ns, name: "cart", type: .merge,
+                                ["spec": ["service": ["trafficPolicy": ["tls": ["mode": "ISTIO_MUTUAL"]]]]])
         try await setImage(api, "cart", "cart:2")
         try await setImage(api, "checkout", "checkout:2")
         let finished = await eventually(timeout: .seconds(90), every: .milliseconds(200)) { await both("Succeeded", "Failed") }
@@ -268,16 +277,18 @@ enum World {
         let runPhase = await phase(api, .analysisRuns, "checkout-run") ?? "-"
         #expect(runDone, "AnalysisRun not finished: \(runPhase)")
 
-        // Deletion with revertOnDeletion: the finalizer comes off after the routes are removed.
-        try await api.delete(.canaries, namespace: ns, name: "cart")
-        let gone = await eventually(timeout: .seconds(30)) {
-            (try? await api.get(.canaries, namespace: ns, name: "cart")) == nil
+        return ["canaries": afterRelease, "checkout-run": runPhase]
+    }
+
+    /// Deletion with revertOnDeletion: the finalizer comes off after the routes are removed.
+    static func deleteCanaries(_ api: any KubeAPI, child: OperatorChild) async throws {
+        for name in ["cart", "checkout"] {
+            try await api.delete(.canaries, namespace: ns, name: name)
+            let gone = await eventually(timeout: .seconds(30)) {
+                (try? await api.get(.canaries, namespace: ns, name: name)) == nil
+            }
+            #expect(gone, "Canary \(name) still present after deletion:\n\(child.log.suffix(2000))")
         }
-        #expect(gone, "Canary cart still present after deletion:\n\(child.log.suffix(2000))")
-        return [
-            "cart": await canary("cart") ?? "deleted", "checkout": await canary("checkout") ?? "-",
-            "checkout-run": await phase(api, .analysisRuns, "checkout-run") ?? "-",
-        ]
     }
 }
 

@@ -130,31 +130,46 @@ enum SchemaCheck {
     }
 }
 
-/// Documents made from a schema: every declared property (maximal) or only the required ones
-/// (minimal), so the Swift types can be tested against what the API server accepts.
+/// Documents made from a schema, so the Swift types can be tested against what the API
+/// server accepts: every declared property (maximal), only the required ones (minimal), or
+/// every object and array but only the required scalars (skeleton: each nested object at its
+/// least).
 enum SchemaDocument {
+    enum Shape { case maximal, minimal, skeleton }
+
     /// `variant` picks the enum value (`variant % count`), so a few documents cover every value.
     static func make(_ schema: Schema, maximal: Bool, variant: Int = 0) -> JSONValue {
+        make(schema, shape: maximal ? .maximal : .minimal, variant: variant)
+    }
+
+    static func make(_ schema: Schema, shape: Shape, variant: Int = 0) -> JSONValue {
         if !schema.enumValues.isEmpty { return schema.enumValues[variant % schema.enumValues.count] }
         if schema.isIntOrString { return .int(value(schema)) }
         switch schema.type {
         case "object":
             var o: [String: JSONValue] = [:]
-            for (k, p) in schema.properties where maximal || schema.required.contains(k) {
-                o[k] = make(Schema(p), maximal: maximal, variant: variant)
+            for (k, p) in schema.properties {
+                let child = Schema(p)
+                let include: Bool
+                switch shape {
+                case .maximal: include = true
+                case .minimal: include = schema.required.contains(k)
+                case .skeleton: include = schema.required.contains(k) || child.type == "object" || child.type == "array"
+                }
+                if include { o[k] = make(child, shape: shape, variant: variant) }
             }
-            if maximal, schema.properties.isEmpty {
+            if shape != .minimal, schema.properties.isEmpty {
                 if let a = schema.additionalProperties {
-                    o["key"] = make(a, maximal: maximal, variant: variant)
-                } else if schema.preservesUnknownFields {
+                    o["key"] = make(a, shape: shape, variant: variant)
+                } else if schema.preservesUnknownFields, shape == .maximal {
                     // A field Serin does not model: it must survive a decode and encode.
                     o["userField"] = ["kept": true]
                 }
             }
             return .object(o)
         case "array":
-            guard maximal, let items = schema.items else { return [] }
-            return [make(items, maximal: maximal, variant: variant)]
+            guard shape != .minimal, let items = schema.items else { return [] }
+            return [make(items, shape: shape, variant: variant)]
         case "string": return "x"
         case "integer": return .int(value(schema))
         case "number": return .double(1.5)

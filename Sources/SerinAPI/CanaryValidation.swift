@@ -197,5 +197,10 @@ extension CanarySpec {
             }
             if let r = h.retries, r < 0 { add("\(p).retries", "\(r) is negative", "set 0 or more retries") }
         }
+        for (i, alert) in (a.alerts ?? []).enumerated() {
+            for problem in alert.validate(path: "analysis.alerts[\(i)]") {
+                add(problem.path, problem.message, problem.fix)
+            }
+        }
     }
 }

@@ -194,6 +194,14 @@ import SerinAPI
         #expect(paths(s) == ["spec.analysis.webhooks[1].name"])
     }
 
+    @Test func alertEntriesAreValidatedWithTheCanary() {
+        var a = CanaryAnalysis(stepWeight: 10)
+        a.alerts = [CanaryAlert(name: "on-call", severity: "critical", providerRef: CrossNamespaceRef(name: ""))]
+        let problems = spec(a).validate()
+        #expect(problems.map(\.path) == ["spec.analysis.alerts[0].providerRef.name", "spec.analysis.alerts[0].severity"])
+        #expect(problems[1].description == "spec.analysis.alerts[0].severity: \"critical\" is not a severity; use info, warn or error")
+    }
+
     @Test func weightPlans() {
         #expect(CanaryAnalysis(maxWeight: 30, stepWeight: 20).weightPlan == [20, 30])
         #expect(CanaryAnalysis(stepWeights: [1, 10, 60]).weightPlan == [1, 10, 60])

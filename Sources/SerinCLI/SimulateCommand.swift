@@ -9,10 +9,10 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Show the schedule a Canary or Rollout will follow: weights over time, the shortest time to promotion and to rollback.",
         discussion: """
-            A Canary is played through the operator's own decision core on a simulated clock: once with every \
-            check passing, once with every check failing, once with pods that never become ready. Webhook gates \
-            open at once. A Rollout's steps are laid out with pause and analysis durations (analysis templates \
-            are read from the same file).
+            Canaries and Rollouts are played through the operator's own decision cores on a simulated clock: \
+            once with every check or analysis passing, once with every one failing (and, for a Canary, once with \
+            pods that never become ready). Webhook gates open at once; a pause that waits for a person is promoted \
+            at once. Analyses take the time their templates (read from the same file) say.
             """)
 
     @Argument(help: "A manifest file with Canaries and/or Rollouts (and the AnalysisTemplates they use).") var file: String
@@ -58,7 +58,12 @@ struct SimulateCommand: ParsableCommand {
                 }
                 parts.append(SimulationReport.canary(canary, provider: provider, readySeconds: readySeconds))
             case "Rollout":
-                parts.append(SimulationReport.rollout(d, templates: templates, readySeconds: readySeconds))
+                let problems = Rollout.problems(in: d)
+                guard problems.isEmpty, let rollout = try? Rollout(json: d) else {
+                    throw CLIError("Rollout \(d["metadata"]["name"].stringValue ?? "") is invalid, the operator would not run it:\n  "
+                        + problems.map(\.description).joined(separator: "\n  "))
+                }
+                parts.append(SimulationReport.rollout(rollout, templates: templates, readySeconds: readySeconds))
             default:
                 continue
             }
@@ -139,28 +144,47 @@ enum SimulationReport {
         return t.render(indent: "  ")
     }
 
-    static func rollout(_ o: JSONValue, templates: [String: AnalysisTemplateSpec], readySeconds: Double) -> String {
-        let name = o["metadata"]["name"].stringValue ?? "?"
-        let ns = o["metadata"]["namespace"].stringValue.map { $0 + "/" } ?? ""
-        let schedule = RolloutSchedule(rollout: o, templates: templates, readySeconds: readySeconds)
-        let kind = o["spec"]["strategy"]["blueGreen"] != .null ? "blue-green" : "canary"
-        var out = "Rollout \(ns)\(name) (\(kind))\n"
-        out += "Assumes: new pods ready \(HumanDuration.offset(readySeconds)) after scaling (--ready-seconds); every analysis passes.\n\n"
-        var t = TextTable(["TIME", "STEP", "TRAFFIC", "WHAT HAPPENS"])
-        for r in schedule.rows { t.add([HumanDuration.offset(r.seconds), r.step, r.traffic, r.note]) }
-        out += t.render(indent: "  ")
-        for u in schedule.unknowns { out += "note: \(u)\n" }
-        if let p = schedule.promotion {
-            out += "Shortest time to promotion: \(HumanDuration.offset(p))"
-            out += schedule.manualGates > 0 ? " plus \(schedule.manualGates) manual promotion\(schedule.manualGates == 1 ? "" : "s")\n" : "\n"
-        } else {
-            out += "Shortest time to promotion: unknown (a step has no end of its own or an analysis template is missing)\n"
+    static func rollout(_ rollout: Rollout, templates: [String: AnalysisTemplateSpec], readySeconds: Double) -> String {
+        let sim = RolloutSimulation(rollout: rollout, templates: templates, readySeconds: readySeconds)
+        let kind = rollout.spec.strategy.blueGreen != nil ? "blue-green" : "canary"
+        let ns = rollout.namespace.isEmpty ? "" : rollout.namespace + "/"
+        var out = "Rollout \(ns)\(rollout.name) (\(kind))\n"
+        out += "Assumes: new pods ready \(HumanDuration.offset(readySeconds)) after scaling (--ready-seconds); "
+            + "analyses take the time their templates say; a pause that waits for a person is promoted at once.\n"
+        let missing = sim.missingTemplates()
+        if !missing.isEmpty {
+            out += "note: analysis template\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) not in the file: taken to pass at once\n"
         }
-        if let r = schedule.rollback {
-            out += "Shortest time to rollback: \(HumanDuration.offset(r.seconds)) (\(r.cause))\n"
+
+        let healthy = sim.run(.healthy)
+        out += "\nWhen every analysis passes:\n" + rolloutTable(healthy.rows)
+        if let t = healthy.seconds, !healthy.aborted {
+            out += "Shortest time to promotion: \(HumanDuration.offset(t))"
+            let m = healthy.manualPromotions
+            out += m > 0 ? " (with \(m) manual promotion\(m == 1 ? "" : "s") counted as at once)\n" : "\n"
         } else {
-            out += "Nothing rolls it back automatically: no analysis (use `serin abort`).\n"
+            out += "It is not promoted on its own: \(healthy.stuck ?? "it never becomes stable")\n"
+        }
+
+        let s = rollout.spec.strategy
+        let analysed = !(s.canary?.steps ?? []).allSatisfy { $0.analysis == nil } || s.canary?.analysis != nil
+            || s.blueGreen?.prePromotionAnalysis != nil || s.blueGreen?.postPromotionAnalysis != nil
+        guard analysed else {
+            return out + "\nNothing rolls it back automatically: no analysis (use `serin abort`).\n"
+        }
+        let failing = sim.run(.failingAnalysis)
+        out += "\nWhen every analysis fails at its first chance:\n" + rolloutTable(failing.rows)
+        if failing.aborted, let t = failing.seconds {
+            out += "Shortest time to rollback: \(HumanDuration.offset(t))\n"
+        } else {
+            out += "It is not rolled back on its own: \(failing.stuck ?? "no analysis fails it")\n"
         }
         return out
+    }
+
+    static func rolloutTable(_ rows: [RolloutSimulation.Row]) -> String {
+        var t = TextTable(["TIME", "PHASE", "STEP", "TRAFFIC", "WHAT HAPPENS"])
+        for r in rows { t.add([HumanDuration.offset(r.seconds), r.phase, r.step, r.traffic, r.note]) }
+        return t.render(indent: "  ")
     }
 }

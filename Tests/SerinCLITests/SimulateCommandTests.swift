@@ -87,22 +87,43 @@ import Testing
         #expect(r.code == 0)
         let out = r.output
         #expect(out.hasPrefix("Rollout microservices/order-service-rollout (blue-green)\n"))
-        #expect(out.contains("  30s     pre-promotion analysis    active: old   passes after 4m, can fail after 0s"))
-        #expect(out.contains("  4m30s   pause                     active: old   waits for `serin promote` (counted as at once)"))
-        #expect(out.contains("  4m30s   switch                    active: new   order-service-active selects the new ReplicaSet"))
-        #expect(out.contains("  9m      -                         active: new   old ReplicaSet scaled down (scaleDownDelaySeconds 30)"))
-        #expect(out.contains("Shortest time to promotion: 8m30s plus 1 manual promotion"))
-        #expect(out.contains("Shortest time to rollback: 30s (pre-promotion analysis fails its first measurement)"))
+        let passing = section(out, after: "When every analysis passes:").map(columns)
+        // Preview first; pre-promotion analysis once the preview's pods are ready; five samples a
+        // minute apart; the manual promote; the switch; post-promotion analysis; old pods 30 s later.
+        let pre = passing.first { $0.last?.hasPrefix("Created pre-promotion AnalysisRun") == true }
+        #expect(pre?.first == "30s" && pre?[3] == "active: old, preview: new")
+        let paused = passing.first { $0.last?.contains("is paused before the switch until promoted") == true }
+        #expect(paused?.first == "4m30s" && paused?[1] == "Paused")
+        let switched = passing.first { $0.last?.hasPrefix("Switched selector for service 'order-service-active'") == true }
+        #expect(switched?.first == "4m30s" && switched?[3] == "active: new")
+        let done = passing.first { $0.last?.hasPrefix("Rollout completed update to revision 2") == true }
+        #expect(done?.first == "8m30s" && done?[1] == "Healthy")
+        let scaledDown = passing.last ?? []
+        #expect(scaledDown.first == "9m" && scaledDown.last?.hasSuffix("(revision 1) from 5 to 0") == true)
+        #expect(out.contains("Shortest time to promotion: 8m30s (with 1 manual promotion counted as at once)"))
+        // A failing pre-promotion analysis aborts at its first measurement; active never moved.
+        let failing = section(out, after: "When every analysis fails at its first chance:").map(columns)
+        let aborted = failing.first { $0.last?.hasPrefix("Rollout aborted update to revision 2") == true }
+        #expect(aborted?.first == "30s" && aborted?[1] == "Degraded" && aborted?[3] == "active: old")
+        #expect(out.contains("Shortest time to rollback: 30s\n"))
     }
 
-    @Test func canaryStepsRolloutAndAMissingTemplate() async throws {
+    @Test func canaryStepsRolloutThroughTheDecider() async throws {
         let path = try write("""
             apiVersion: serin.dev/v1alpha1
             kind: Rollout
             metadata: {name: web}
             spec:
+              replicas: 4
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: web:1}]}
               strategy:
                 canary:
+                  canaryService: web-canary
+                  stableService: web-stable
+                  trafficRouting: {istio: {virtualService: {name: web}}}
                   steps:
                   - setWeight: 20
                   - pause: {duration: 2m}
@@ -128,16 +149,23 @@ import Testing
         let r = await runCLI(["simulate", path])
         #expect(r.code == 0)
         let out = r.output
-        let lines = out.split(separator: "\n").map(String.init)
-        let first = lines.first { $0.contains("1. setWeight 20%") } ?? ""
-        let analysis = lines.first { $0.contains("3. analysis quick") } ?? ""
-        let sixty = lines.first { $0.contains("4. setWeight 60%") } ?? ""
-        #expect(columns(first) == ["0s", "1. setWeight 20%", "20%", "canary gets 20% of traffic"])
-        #expect(columns(analysis) == ["2m", "3. analysis quick", "20%", "passes after 1m10s, can fail after 40s"])
-        #expect(columns(sixty).first == "3m10s")
-        #expect(out.contains("note: analysis template elsewhere is not in the file: its duration is unknown"))
-        #expect(out.contains("Shortest time to promotion: unknown"))
-        #expect(out.contains("Shortest time to rollback: 2m40s (analysis at step 3 fails its first measurement)"))
+        #expect(out.contains("note: analysis template elsewhere not in the file: taken to pass at once"))
+        let rows = section(out, after: "When every analysis passes:").map(columns)
+        // setWeight 20 at once; the 2m pause; the analysis (10s delay + 2 × 30s = 1m10s); setWeight 60.
+        let twenty = rows.first { $0.last == "Rollout step 1/6 completed (setWeight: 20)" }
+        #expect(twenty?.first == "0s" && twenty?[3] == "20%")
+        let analysis = rows.first { $0.last?.hasPrefix("Created step AnalysisRun") == true }
+        #expect(analysis?.first == "2m")
+        let sixty = rows.first { $0.last == "Rollout step 4/6 completed (setWeight: 60)" }
+        #expect(sixty?.first == "3m10s" && sixty?[3] == "60%")
+        let person = rows.first { $0.last == "serin promote (a person; counted as at once)" }
+        #expect(person?.first == "3m10s")
+        #expect(out.contains("Shortest time to promotion: 3m10s (with 1 manual promotion counted as at once)"))
+        // Failing: the analysis fails after failureLimit 1 + 1 measurements: 10s + 30s after it starts.
+        let failing = section(out, after: "When every analysis fails at its first chance:").map(columns)
+        let aborted = failing.first { $0.last?.hasPrefix("Rollout aborted update to revision 2") == true }
+        #expect(aborted?.first == "2m40s" && aborted?[3] == "0%")
+        #expect(out.contains("Shortest time to rollback: 2m40s\n"))
     }
 
     @Test func anInvalidCanaryIsRefused() async throws {

@@ -11,6 +11,8 @@ import Testing
 struct CrashRestartTests {
     static let good = ["alpha", "bravo", "charlie", "delta"]
     static let bad = "echo"
+    /// Reconciles not held up by the client-side rate limit, so short lives still get work done.
+    static let fastClient = ["--kube-api-qps", "500", "--kube-api-burst", "1000"]
 
     @Test("every canary ends in its uninterrupted phase, step by step, across ≥ 20 kills", .timeLimit(.minutes(3)))
     func killedAtRandomMoments() async throws {
@@ -39,7 +41,7 @@ struct CrashRestartTests {
         }
         let spawned = SpawnCounter()
         killer.start(lifetime: 0.6...2.0, targetPhases: ["Initializing", "Progressing", "Promoting", "Finalising"],
-                     spawn: { try cluster.startOperator(identity: "op-crash", log: "op-crash-\(spawned.next())") },
+                     spawn: { try cluster.startOperator(identity: "op-crash", log: "op-crash-\(spawned.next())", extra: Self.fastClient) },
                      phases: currentPhases)
 
         @Sendable func allIn(_ wanted: Set<String>) -> Bool { currentPhases().values.allSatisfy { wanted.contains($0) } }
@@ -53,11 +55,11 @@ struct CrashRestartTests {
         // Keep killing until 20 kills have happened, even when the canaries finished early.
         _ = await eventually(timeout: .seconds(40), every: .milliseconds(100)) { killer.kills.count >= 20 }
         await killer.stop()
-        #expect(done, "canaries did not finish: \(currentPhases())")
+        #expect(done, "canaries did not finish: \(currentPhases()); killer: \(killer.stage), spawn errors \(killer.spawnErrors)")
 
         // A last, uninterrupted operator changes nothing: the finished canaries stay as they are.
         let before = canaries.versions.count
-        let last = try cluster.startOperator(identity: "op-crash", log: "op-crash-last")
+        let last = try cluster.startOperator(identity: "op-crash", log: "op-crash-last", extra: Self.fastClient)
         try await Task.sleep(for: .seconds(2))
         #expect(canaries.versions.count == before, "a restart after the end rewrote status: \(canaries.versions.suffix(3).map(\.projection))")
         last.terminate()
@@ -77,11 +79,13 @@ struct CrashRestartTests {
         for n in all {
             let vs = canaries.versions(of: n)
             let failing = n == Self.bad
-            let phases = CanaryView.phases(vs)
+            // Initializing is only written when the primary is not ready yet at the first status write
+            // (a kill can delay that write past the primary's readiness): it may be absent, never elsewhere.
+            let phases = CanaryView.phases(vs).drop { $0 == "Initializing" }
             let expectedPhases = failing
-                ? ["Initializing", "Initialized", "Progressing", "Failed"]
-                : ["Initializing", "Initialized", "Progressing", "Promoting", "Finalising", "Succeeded"]
-            #expect(phases == expectedPhases, "\(n) phases")
+                ? ["Initialized", "Progressing", "Failed"]
+                : ["Initialized", "Progressing", "Promoting", "Finalising", "Succeeded"]
+            #expect(Array(phases) == expectedPhases, "\(n) phases \(CanaryView.phases(vs))")
             // Weights move only forward by the plan; back to 0 only at the end (promotion done, or rollback).
             #expect(CanaryView.weights(vs) == (failing ? [0, 25, 0] : [0, 25, 50, 0]), "\(n) status weights")
             #expect(CanaryView.failedChecks(vs) == (failing ? [0, 1, 2] : [0]), "\(n) failedChecks")

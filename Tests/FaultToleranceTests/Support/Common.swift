@@ -72,7 +72,10 @@ enum Install {
     }
 
     static func all(_ api: any KubeAPI, namespaces: [String]) async throws {
-        var crds = try ["canaries.yaml", "metrictemplates.yaml", "analysistemplates.yaml", "analysisruns.yaml"].map(crd)
+        var files = ["canaries.yaml", "metrictemplates.yaml", "analysistemplates.yaml", "analysisruns.yaml"]
+        // Served once the Rollout controller exists (it watches them).
+        if FileManager.default.fileExists(atPath: repoRoot.appendingPathComponent("crds/rollouts.yaml").path) { files.append("rollouts.yaml") }
+        var crds = try files.map(crd)
         crds.append(routerCRD(group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute"))
         crds.append(routerCRD(group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService"))
         crds.append(routerCRD(group: "networking.istio.io", version: "v1beta1", plural: "destinationrules", kind: "DestinationRule"))

@@ -19,6 +19,9 @@ final class Killer: Sendable {
         var stop = false
         var targeted: Set<String> = []
         var current: OperatorChild?
+        var spawnErrors: [String] = []
+        /// Where the loop is, for a diagnosis when the test times out.
+        var stage = "idle"
     }
 
     private let state: Mutex<State>
@@ -29,6 +32,9 @@ final class Killer: Sendable {
     var kills: [Kill] { state.withLock { $0.kills } }
     /// How each killed process ended (`signal 9` unless it died on its own).
     var endings: [String] { state.withLock { $0.endings } }
+    /// Processes that could not be started (retried after a pause).
+    var spawnErrors: [String] { state.withLock { $0.spawnErrors } }
+    var stage: String { state.withLock { $0.stage } }
 
     /// `spawn` starts one operator process; `phases` reads the canaries' current phases.
     func start(lifetime: ClosedRange<Double>, targetPhases: Set<String>,
@@ -36,8 +42,19 @@ final class Killer: Sendable {
                phases: @escaping @Sendable () -> [String: String]) {
         let t = Task {
             while !state.withLock({ $0.stop }) {
-                guard let child = try? spawn() else { return }
-                state.withLock { $0.current = child }
+                let child: OperatorChild
+                state.withLock { $0.stage = "spawning #\($0.kills.count + 1) at \(TestTime.now)" }
+                do {
+                    child = try spawn()
+                } catch {
+                    state.withLock { $0.spawnErrors.append("\(error)") }
+                    try? await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
+                state.withLock {
+                    $0.current = child
+                    $0.stage = "running #\($0.kills.count + 1) pid \(child.pid) since \(TestTime.now)"
+                }
                 let life = state.withLock { s in Double.random(in: lifetime, using: &s.rng) }
                 let born = ContinuousClock.now
                 var seenAtStart = phases()
@@ -62,6 +79,7 @@ final class Killer: Sendable {
                 if stopping, !child.isRunning { break }
                 let snapshot = phases()
                 child.kill9()
+                state.withLock { $0.stage = "killed pid \(child.pid) at \(TestTime.now), waiting for its exit" }
                 let kill = Kill(time: TestTime.now, uptime: (ContinuousClock.now - born).seconds, phases: snapshot)
                 _ = await child.waitForExit(timeout: .seconds(5))
                 state.withLock { s in

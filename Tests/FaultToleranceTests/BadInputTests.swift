@@ -98,6 +98,12 @@ struct BadInputTests {
                 }
                 if let m = status["message"].stringValue, status["phase"] == .null { return .silent("status.message \(m)") }
                 return nil
+            case "Rollout":
+                let status = ((try? await api.get(.rollouts, namespace: ns, name: e.name)) ?? .null)["status"]
+                for c in status["conditions"].arrayValue ?? [] where c["type"] == "InvalidSpec" && c["status"] == "True" {
+                    return .reported("\(c["reason"].stringValue ?? ""): \(c["message"].stringValue ?? "")")
+                }
+                return nil
             case "AnalysisTemplate":
                 let run = try? await api.get(.analysisRuns, namespace: ns, name: "run-" + e.name)
                 let phase = run?["status"]["phase"].stringValue ?? ""

@@ -6,6 +6,6 @@ public enum SerinControllers {
     public static func register(on manager: Manager, options: OperatorOptions) async {
         await CanaryController.register(on: manager, config: CanaryControllerConfig(options: options))
         await AnalysisRunController.register(on: manager, config: AnalysisRunControllerConfig(options: options))
-        // The Rollout controller registers here when it lands.
+        await RolloutController.register(on: manager, config: RolloutControllerConfig(options: options))
     }
 }

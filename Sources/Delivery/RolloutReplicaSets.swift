@@ -89,7 +89,7 @@ public enum RolloutReplicaSets {
             "metadata": [
                 "name": .string(name(rollout: rollout, hash: hash)), "namespace": .string(namespace),
                 "labels": labels,
-                "annotations": [.init(stringLiteral: RolloutLabels.revision): .string(String(revision))],
+                "annotations": [RolloutLabels.revision: .string(String(revision))],
             ],
             "spec": ["replicas": .int(Int64(replicas)), "selector": sel, "template": t],
         ]

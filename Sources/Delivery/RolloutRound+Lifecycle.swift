@@ -297,7 +297,12 @@ extension RolloutRound {
 
         var conditions = s.conditions ?? []
         let gen = w.generation
+        // An unchanged condition keeps its times, so a reconcile that changes nothing writes nothing.
         func set(_ type: String, _ status: Condition.Status, _ reason: String, _ message: String, update: String? = nil) {
+            if let c = conditions[type: type], c.status == status, c.reason == reason, c.message == message,
+                c.observedGeneration == gen, update == nil || c.lastUpdateTime == update {
+                return
+            }
             conditions.set(Condition(type: type, status: status, reason: reason, message: message,
                                      lastTransitionTime: nowText, lastUpdateTime: update ?? nowText, observedGeneration: gen))
         }
@@ -316,7 +321,12 @@ extension RolloutRound {
         let moved = s.currentStepIndex != old.currentStepIndex || s.availableReplicas != old.availableReplicas
             || s.updatedReplicas != old.updatedReplicas || s.stableRS != old.stableRS
             || s.currentPodHash != old.currentPodHash
-        if !waitingForPods || moved || paused || aborted || complete { s.lastProgressTime = nowText }
+        // Set when a wait for pods begins or something moved; absent when not waiting.
+        if !waitingForPods || paused || aborted || complete {
+            s.lastProgressTime = nil
+        } else if moved || s.lastProgressTime == nil {
+            s.lastProgressTime = nowText
+        }
         if waitingForPods, !deadlineExceeded, let since = elapsed(since: s.lastProgressTime) {
             wake(after: Double(spec.effectiveProgressDeadlineSeconds) - since + 1)
         }

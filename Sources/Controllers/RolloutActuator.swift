@@ -1,0 +1,132 @@
+import Delivery
+import Foundation
+import KubeCore
+import KubeRuntime
+import Logging
+import SerinAPI
+import Traffic
+
+/// Carries out the decision core's actions for one Rollout. Every action is idempotent: an
+/// object that already exists, a scale already made, a selector already set are successes.
+struct RolloutActuator {
+    let writer: ObjectWriter
+    let api: any KubeAPI
+    let logger: Logger
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Carries out `action`; returns the Rollout as written when the action updated it (undo),
+    /// so the status write that follows carries its new resourceVersion.
+    @discardableResult
+    func perform(_ action: RolloutAction, _ o: RolloutObservation) async throws -> JSONValue? {
+        let ns = o.namespace
+        switch action {
+        case .createReplicaSet(let rs):
+            var obj = rs
+            obj[path: ["metadata", "ownerReferences"]] = [o.ownerReference]
+            try writer.fence()
+            do {
+                _ = try await api.create(.replicaSets, namespace: ns, obj)
+            } catch let e as KubeAPIError where e.isAlreadyExists {
+                // Created by an earlier attempt whose status write was lost.
+            }
+
+        case .scaleReplicaSet(let name, let replicas):
+            try await writer.mergePatch(.replicaSets, namespace: ns, name: name, ["spec": ["replicas": .int(Int64(replicas))]])
+
+        case .annotateReplicaSet(let name, let annotations):
+            let patch: JSONValue = ["metadata": ["annotations": .object(annotations.mapValues { $0.map(JSONValue.string) ?? .null })]]
+            try await writer.mergePatch(.replicaSets, namespace: ns, name: name, patch)
+
+        case .deleteReplicaSet(let name):
+            try await writer.delete(.replicaSets, namespace: ns, name: name)
+
+        case .setServiceSelector(let service, let hash):
+            // One update carrying resourceVersion: the selector changes at once, every other field kept.
+            guard var svc = try await writer.get(.services, namespace: ns, name: service) else {
+                throw Failure(description: "Service \(service) not found in \(ns)")
+            }
+            svc[path: ["spec", "selector", RolloutLabels.podTemplateHash]] = .string(hash)
+            svc[path: ["metadata", "annotations", RolloutLabels.managedBy]] = .string(o.rollout.name)
+            try writer.fence()
+            _ = try await api.update(.services, namespace: ns, svc)
+
+        case .setTraffic(let traffic):
+            try await setTraffic(traffic, o)
+
+        case .createAnalysisRun(let req):
+            let (run, failure) = try await RolloutAnalysisRuns.build(req, rollout: o.json, ownerReference: o.ownerReference, api: api)
+            try writer.fence()
+            let created: JSONValue
+            do {
+                created = try await api.create(.analysisRuns, namespace: ns, run)
+            } catch let e as KubeAPIError where e.isAlreadyExists {
+                return nil
+            }
+            if let failure {
+                // The run cannot measure: it ends in Error at once, with the reason.
+                var failed = created
+                failed["status"] = ["phase": "Error", "message": .string(failure),
+                                    "startedAt": .string(RolloutTime.format(Date()))]
+                _ = try await api.updateStatus(.analysisRuns, namespace: ns, failed)
+            }
+
+        case .terminateAnalysisRun(let name):
+            do {
+                try await writer.mergePatch(.analysisRuns, namespace: ns, name: name, ["spec": ["terminate": true]])
+            } catch let e as KubeAPIError where e.isNotFound {}
+
+        case .deleteAnalysisRun(let name):
+            try await writer.delete(.analysisRuns, namespace: ns, name: name)
+
+        case .scaleWorkload(let name, let replicas):
+            try await writer.mergePatch(.deployments, namespace: ns, name: name, ["spec": ["replicas": .int(Int64(replicas))]])
+
+        case .setPodTemplate(let template):
+            // Undo, as `kubectl argo rollouts undo` does: the old template goes into the spec.
+            var obj = o.json
+            obj[path: ["spec", "template"]] = template
+            try writer.fence()
+            return try await api.update(.rollouts, namespace: ns, obj)
+
+        case .restartPods(let before, let count):
+            guard let at = RolloutTime.parse(before) else { return nil }
+            let pods = try await RolloutObserver.pods(before: at, rollout: o.rollout, replicaSets: o.world.replicaSets, api: api)
+            for p in pods.prefix(count) {
+                try await writer.delete(.pods, namespace: ns, name: p.name ?? "")
+            }
+        }
+        return nil
+    }
+
+    /// Writes the weights (and managed routes) into every router object of the Rollout.
+    func setTraffic(_ t: RolloutTraffic, _ o: RolloutObservation) async throws {
+        guard let c = o.rollout.spec.strategy.canary, let routing = c.trafficRouting,
+            let stableService = c.stableService, let canaryService = c.canaryService else { return }
+        let ns = o.namespace
+        for vs in routing.istioVirtualServices {
+            let names = CanaryNames(rollout: o.rollout.name, namespace: ns, route: vs.name,
+                                    stableService: stableService, canaryService: canaryService)
+            guard let existing = try await writer.get(.virtualServices, namespace: ns, name: vs.name) else {
+                throw Failure(description: "VirtualService \(vs.name) not found in \(ns)")
+            }
+            let desired = try IstioRouter.rolloutRoute(
+                existing, names: names, routes: vs.routes ?? [], canaryWeight: t.canaryWeight,
+                headerRoutes: t.headerRoutes, mirrorRoutes: t.mirrorRoutes, managedRoutes: t.managedRoutes)
+            try await writer.apply(.virtualServices, desired, existing: existing)
+        }
+        let routeNamespace = routing.gatewayNamespace ?? ns
+        for name in routing.gatewayHTTPRoutes {
+            let names = CanaryNames(rollout: o.rollout.name, namespace: routeNamespace, route: name,
+                                    stableService: stableService, canaryService: canaryService)
+            guard let existing = try await writer.get(.httpRoutes, namespace: routeNamespace, name: name) else {
+                throw Failure(description: "HTTPRoute \(name) not found in \(routeNamespace)")
+            }
+            let desired = try GatewayAPIRouter.rolloutRoute(existing, names: names, canaryWeight: t.canaryWeight,
+                                                            headerRoutes: t.headerRoutes)
+            try await writer.apply(.httpRoutes, desired, existing: existing)
+        }
+    }
+}

@@ -1,0 +1,279 @@
+import Controllers
+import Foundation
+import KubeClient
+import KubeCore
+import KubeRuntime
+import KubeTestServer
+import Logging
+import SerinAPI
+import Synchronization
+import Testing
+
+/// A test API server with the Rollout and analysis CRDs (from crds/) and the router stand-ins,
+/// the workload simulator (ReplicaSets get ready pods), a fake Prometheus over real HTTP, and
+/// a Manager running the Rollout and AnalysisRun controllers on a ManualClock the test moves.
+final class RolloutEnvironment: Sendable {
+    let server: TestAPIServer
+    let client: KubeClient
+    let simulator: WorkloadSimulator
+    let clock: ManualClock
+    let prometheus: FakePrometheus
+    let namespace = "microservices"
+    private let running = Mutex<Manager?>(nil)
+
+    private init(server: TestAPIServer, client: KubeClient, simulator: WorkloadSimulator, clock: ManualClock,
+                 prometheus: FakePrometheus) {
+        self.server = server
+        self.client = client
+        self.simulator = simulator
+        self.clock = clock
+        self.prometheus = prometheus
+    }
+
+    static func start() async throws -> RolloutEnvironment {
+        let (server, client) = try await TestServerConnection.start()
+        let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(30))
+        simulator.start()
+        let env = RolloutEnvironment(server: server, client: client, simulator: simulator, clock: ManualClock(),
+                                     prometheus: try await FakePrometheus.start())
+        var crds = try ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"]
+            .map { try Manifest.crd($0) }
+        for text in RouterCRDs.all { crds += try Manifest.documents(text) }
+        for crd in crds { _ = try await client.create(.customResourceDefinitions, namespace: nil, crd) }
+        for r in [ResourceType.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .httpRoutes] {
+            let served = await eventually(timeout: .seconds(5)) { (try? await client.list(r, namespace: nil)) != nil }
+            #expect(served, "\(r) is not served")
+        }
+        _ = try await client.create(.namespaces, namespace: nil,
+                                    ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(env.namespace)]])
+        return env
+    }
+
+    /// Starts a Manager (a fresh one: a restarted operator) with the Rollout and AnalysisRun controllers.
+    @discardableResult
+    func startOperator() async -> Manager {
+        var logger = Logger(label: "serin.test")
+        logger.logLevel = ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil ? .debug : .critical
+        let manager = Manager(api: client, options: ManagerOptions(clock: clock, logger: logger))
+        var config = RolloutControllerConfig()
+        config.workers = 2
+        config.pollSeconds = 5
+        await RolloutController.register(on: manager, config: config)
+        var runs = AnalysisRunControllerConfig()
+        runs.metricsServer = prometheus.address
+        runs.workers = 2
+        await AnalysisRunController.register(on: manager, config: runs)
+        await manager.start()
+        running.withLock { $0 = manager }
+        return manager
+    }
+
+    func stopOperator() async {
+        guard let m = running.withLock({ m in defer { m = nil }; return m }) else { return }
+        await m.shutdown(deadline: .seconds(10))
+    }
+
+    func stop() async {
+        await stopOperator()
+        await simulator.stop()
+        await prometheus.stop()
+        try? await client.shutdown()
+        try? await Task.sleep(for: .milliseconds(100))
+        try? await server.stop()
+    }
+
+    static func with(_ body: (RolloutEnvironment) async throws -> Void) async throws {
+        let env = try await start()
+        do {
+            try await body(env)
+        } catch {
+            await env.stop()
+            throw error
+        }
+        await env.stop()
+    }
+
+    // MARK: - Time
+
+    /// Moves the operator's clock `step` at a time (pausing briefly in real time so reconciles
+    /// run) until `condition` holds; false when `timeout` (real time) passes first.
+    func drive(step: Duration = .seconds(2), timeout: Duration = .seconds(30),
+               until condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < timeout {
+            if try await condition() { return true }
+            clock.advance(by: step)
+            try? await Task.sleep(for: .milliseconds(4))
+        }
+        return try await condition()
+    }
+
+    /// Moves the clock by `total` in `step`s regardless of what happens.
+    func advance(_ total: Duration, step: Duration = .seconds(1)) async {
+        var moved: Duration = .zero
+        while moved < total {
+            clock.advance(by: step)
+            moved += step
+            try? await Task.sleep(for: .milliseconds(4))
+        }
+    }
+
+    // MARK: - Manifests
+
+    static func example(_ file: String) throws -> String {
+        try String(contentsOf: Manifest.repoRoot.appendingPathComponent("examples/\(file)"), encoding: .utf8)
+    }
+
+    /// The seed AnalysisTemplate, verbatim except for the Prometheus address (the fake's).
+    func applySeedTemplate() async throws {
+        var t = try #require(try Manifest.documents(try Self.example("seed-analysistemplate.yaml")).first)
+        var metrics = t[path: ["spec", "metrics"]].arrayValue ?? []
+        for i in metrics.indices { metrics[i][path: ["provider", "prometheus", "address"]] = .string(prometheus.address) }
+        t[path: ["spec", "metrics"]] = .array(metrics)
+        _ = try await client.create(.analysisTemplates, namespace: namespace, t)
+    }
+
+    /// The seed Rollout, exactly as in examples/ (only its apiVersion differs from Argo's).
+    static func seedRollout() throws -> JSONValue {
+        try #require(try Manifest.documents(try example("seed-rollout-bluegreen.yaml")).first)
+    }
+
+    /// A Service selecting `app: <app>` (Serin adds the pod-template hash).
+    func createService(_ name: String, app: String) async throws {
+        _ = try await client.create(.services, namespace: namespace, [
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": ["name": .string(name), "namespace": .string(namespace)],
+            "spec": ["selector": ["app": .string(app)], "ports": [["port": 80, "targetPort": 3000]]],
+        ])
+    }
+
+    /// A Rollout of `app` with `replicas` pods and the given strategy JSON.
+    func rolloutManifest(_ name: String, app: String, replicas: Int, image: String, strategy: JSONValue) -> JSONValue {
+        [
+            "apiVersion": "serin.dev/v1alpha1", "kind": "Rollout",
+            "metadata": ["name": .string(name), "namespace": .string(namespace)],
+            "spec": [
+                "replicas": .int(Int64(replicas)),
+                "selector": ["matchLabels": ["app": .string(app)]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(app)]],
+                    "spec": ["containers": [["name": .string(app), "image": .string(image), "ports": [["containerPort": 3000]]]]],
+                ],
+                "strategy": strategy,
+            ],
+        ]
+    }
+
+    // MARK: - Reading
+
+    func rollout(_ name: String) async -> JSONValue {
+        (try? await client.get(.rollouts, namespace: namespace, name: name)) ?? .null
+    }
+
+    func status(_ name: String) async -> JSONValue { await rollout(name)["status"] }
+    func phase(_ name: String) async -> String? { await status(name)["phase"].stringValue }
+
+    func selector(_ service: String) async -> String? {
+        (try? await client.get(.services, namespace: namespace, name: service))?[
+            path: ["spec", "selector", RolloutLabels.podTemplateHash]].stringValue
+    }
+
+    func replicaSets(of name: String) async -> [JSONValue] {
+        let uid = await rollout(name).uid
+        let list = (try? await client.list(.replicaSets, namespace: namespace))?.items ?? []
+        return list.filter { rs in rs.ownerReferences.contains { $0["uid"].stringValue == uid } }
+    }
+
+    func replicaSet(hash: String?) async -> JSONValue? {
+        guard let hash else { return nil }
+        let list = (try? await client.list(.replicaSets, namespace: namespace))?.items ?? []
+        return list.first { $0.labels[RolloutLabels.podTemplateHash] == hash }
+    }
+
+    func replicas(hash: String?) async -> Int? { await replicaSet(hash: hash)?[path: ["spec", "replicas"]].intValue }
+
+    func runs() async -> [JSONValue] {
+        (try? await client.list(.analysisRuns, namespace: namespace))?.items ?? []
+    }
+
+    func runPhase(_ name: String) async -> String? {
+        (try? await client.get(.analysisRuns, namespace: namespace, name: name))?["status"]["phase"].stringValue
+    }
+
+    func events(about name: String) async -> [JSONValue] {
+        let list = (try? await client.list(.events, namespace: namespace))?.items ?? []
+        return list.filter { $0["involvedObject"]["name"].stringValue == name && $0["involvedObject"]["kind"].stringValue == "Rollout" }
+    }
+
+    func hasEvent(_ name: String, reason: String, containing text: String = "") async -> Bool {
+        await eventually(timeout: .seconds(3)) {
+            await self.events(about: name).contains {
+                $0["reason"].stringValue == reason && (text.isEmpty || ($0["message"].stringValue ?? "").contains(text))
+            }
+        }
+    }
+
+    func annotate(_ name: String, _ key: String, _ value: String) async throws {
+        _ = try await client.patch(.rollouts, namespace: namespace, name: name, type: .merge,
+                                   ["metadata": ["annotations": [key: .string(value)]]])
+    }
+
+    func setImage(_ name: String, _ image: String) async throws {
+        let r = await rollout(name)
+        var containers = r[path: ["spec", "template", "spec", "containers"]].arrayValue ?? []
+        containers[0]["image"] = .string(image)
+        _ = try await client.patch(.rollouts, namespace: namespace, name: name, type: .merge,
+                                   ["spec": ["template": ["spec": ["containers": .array(containers)]]]])
+    }
+}
+
+/// Records what a user watching a Rollout sees: each distinct (phase, step, active, preview,
+/// weight) in order, with the operator's clock at the time.
+final class RolloutRecorder: Sendable {
+    struct Sample: Sendable, Hashable, CustomStringConvertible {
+        var phase: String
+        var step: Int?
+        var weight: Int?
+        var selectors: [String]
+        var seconds: Int
+
+        var description: String {
+            var t = "t+\(seconds)s \(phase)"
+            if let s = step { t += " step=\(s)" }
+            if let w = weight { t += " weight=\(w)" }
+            if !selectors.isEmpty { t += " " + selectors.joined(separator: " ") }
+            return t
+        }
+    }
+
+    private let samples = Mutex<[Sample]>([])
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    /// Polls every few milliseconds; `services` are shown as `name=hash`.
+    static func start(_ env: RolloutEnvironment, rollout: String, services: [String]) -> RolloutRecorder {
+        let r = RolloutRecorder()
+        let origin = env.clock.now()
+        let t = Task {
+            while !Task.isCancelled {
+                let st = await env.status(rollout)
+                var sel: [String] = []
+                for s in services { sel.append("\(s)=\(await env.selector(s) ?? "-")") }
+                let sample = Sample(
+                    phase: st["phase"].stringValue ?? "-", step: st["currentStepIndex"].intValue,
+                    weight: st["canary"]["weights"]["canary"]["weight"].intValue, selectors: sel,
+                    seconds: Int(env.clock.now().timeIntervalSince(origin)))
+                r.samples.withLock { list in
+                    if let last = list.last, last.phase == sample.phase, last.step == sample.step,
+                        last.weight == sample.weight, last.selectors == sample.selectors { return }
+                    list.append(sample)
+                }
+                try? await Task.sleep(for: .milliseconds(3))
+            }
+        }
+        r.task.withLock { $0 = t }
+        return r
+    }
+
+    var sequence: [Sample] { samples.withLock { $0 } }
+    func stop() { task.withLock { $0?.cancel() } }
+}

@@ -4,12 +4,20 @@ import SerinAPI
 
 /// `serin status` for a Rollout: phase, step, traffic, replicas, pauses and analysis runs.
 enum RolloutView {
-    /// The canary's traffic weight: what the router reports in status, else the weight the
-    /// steps have set so far; nil for blue-green.
+    /// The canary's traffic weight as Argo shows it: 100 once the current revision is stable,
+    /// else what status reports, else the weight the steps have set so far; nil for blue-green.
     static func canaryWeight(_ o: JSONValue) -> Int? {
+        if isComplete(o), o["spec"]["strategy"]["canary"] != .null { return 100 }
         if let w = o["status"]["canary"]["weights"]["canary"]["weight"].intValue { return w }
         guard let steps = o["spec"]["strategy"]["canary"]["steps"].arrayValue else { return nil }
         return RolloutStepText.setWeight(steps: steps, index: o["status"]["currentStepIndex"].intValue ?? 0)
+    }
+
+    /// The current revision is the stable one: no update under way.
+    static func isComplete(_ o: JSONValue) -> Bool {
+        let s = o["status"]
+        guard let current = s["currentPodHash"].stringValue else { return false }
+        return current == s["stableRS"].stringValue
     }
 
     static func render(_ o: JSONValue, runs: [JSONValue], now: Date) -> String {
@@ -46,7 +54,8 @@ enum RolloutView {
             fields.append(("Step", "\(min(index, steps.count))/\(steps.count) (\(current))"))
         }
         if let w = canaryWeight(o) {
-            fields.append(("Weight", "\(ProgressBar.render(percent: w)) \(w)% canary, \(100 - w)% stable"))
+            let split = isComplete(o) ? "100% on the current revision, which is stable" : "\(w)% canary, \(100 - w)% stable"
+            fields.append(("Weight", "\(ProgressBar.render(percent: w)) \(split)"))
         }
         var revisions: [String] = []
         if let h = s["currentPodHash"].stringValue { revisions.append("current \(h)") }

@@ -56,6 +56,41 @@ import Testing
         }
     }
 
+    @Test func rolloutWeightAndStepFollowTheSteps() async throws {
+        let canarySteps = """
+            apiVersion: serin.dev/v1alpha1
+            kind: Rollout
+            metadata: {name: cart, namespace: microservices}
+            spec:
+              replicas: 4
+              selector: {matchLabels: {app: cart}}
+              template:
+                metadata: {labels: {app: cart}}
+                spec: {containers: [{name: app, image: "cart:1"}]}
+              strategy:
+                canary:
+                  steps: [{setWeight: 25}, {analysis: {templates: [{templateName: rate}]}}, {setWeight: 50}, {pause: {}}]
+            """
+        try await CLITestCluster.with([.canaries, .rollouts]) { c in
+            // Paused at the last step: the weight the steps set so far.
+            try await c.create(.rollouts, yaml: canarySteps, status: [
+                "phase": "Paused", "currentStepIndex": 3, "currentPodHash": "c489f8f56", "stableRS": "5445fbcd57",
+            ])
+            let paused = await c.run(["get", "-n", "microservices"])
+            #expect(columns(paused.output.split(separator: "\n").last.map(String.init) ?? "").prefix(6) == ["cart", "Rollout", "Paused", "50%", "3/4", "-"])
+            // Completed: the current revision is stable and takes everything (Argo shows 100).
+            try await c.setStatus(.rollouts, "microservices", "cart", [
+                "phase": "Healthy", "currentStepIndex": 4, "currentPodHash": "c489f8f56", "stableRS": "c489f8f56",
+                "canary": ["weights": ["canary": ["weight": 0], "stable": ["weight": 100]]],
+            ])
+            let done = await c.run(["get", "-n", "microservices"])
+            #expect(columns(done.output.split(separator: "\n").last.map(String.init) ?? "").prefix(6) == ["cart", "Rollout", "Healthy", "100%", "4/4", "-"])
+            let status = await c.run(["status", "cart", "-n", "microservices"])
+            #expect(field(status.output, "Weight") == "[████████████████████] 100% on the current revision, which is stable")
+            #expect(field(status.output, "Step") == "4/4 (done)")
+        }
+    }
+
     @Test func emptyNamespaceAndMissingCRDs() async throws {
         try await CLITestCluster.with([]) { c in
             let r = await c.run(["get", "-n", "team-b"])

@@ -68,7 +68,11 @@ struct ManifestLinter {
                 continue
             }
             let apiVersion = doc.json["apiVersion"].stringValue ?? ""
-            let group = apiVersion.split(separator: "/").first.map(String.init) ?? ""
+            var group = apiVersion.split(separator: "/").first.map(String.init) ?? ""
+            if apiVersion.isEmpty, Self.kinds.contains(doc.kind) {
+                check.add("apiVersion", "is missing", "add apiVersion: \(Self.apiVersion)")
+                group = "serin.dev"
+            }
             guard Self.kinds.contains(doc.kind), group == "serin.dev" || Self.foreignGroups[group] != nil else {
                 if group == "serin.dev" {
                     check.add("kind", "\"\(doc.kind)\" is not a kind lint knows",
@@ -79,7 +83,7 @@ struct ManifestLinter {
                 }
                 continue
             }
-            if apiVersion != Self.apiVersion {
+            if !apiVersion.isEmpty, apiVersion != Self.apiVersion {
                 if let origin = Self.foreignGroups[group] {
                     check.add("apiVersion", "\(apiVersion) is the \(origin) API", "change apiVersion to \(Self.apiVersion); the fields stay the same")
                 } else {

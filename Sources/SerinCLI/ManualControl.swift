@@ -60,6 +60,32 @@ enum ControlVerb: String, Sendable, CaseIterable {
 }
 
 enum ManualControl {
+    /// When the request comes at a moment the operator will not act on it (it records the
+    /// value as handled all the same), say so.
+    static func phaseNote(_ verb: ControlVerb, _ target: ResolvedObject) -> String? {
+        let phase = target.object["status"]["phase"].stringValue ?? ""
+        switch target.kind {
+        case .canary:
+            let active = CanaryPhase(rawValue: phase)?.isActive ?? false
+            switch verb {
+            case .promote where !active, .abort where !active:
+                return "the Canary is \(phase.isEmpty ? "not reconciled yet" : phase): \(verb.rawValue) acts only while a release is under way"
+            case .retry where phase != CanaryPhase.failed.rawValue:
+                return "the Canary is \(phase.isEmpty ? "not reconciled yet" : phase): retry acts only on a Failed release"
+            default: return nil
+            }
+        case .rollout:
+            let updating = target.object["status"]["currentPodHash"].stringValue != target.object["status"]["stableRS"].stringValue
+            switch verb {
+            case .promote, .promoteFull, .abort:
+                return updating ? nil : "the Rollout runs its stable revision: \(verb.rawValue) acts only during an update"
+            case .retry where target.object["status"]["abort"].boolValue != true:
+                return "the Rollout is not aborted: retry acts only on an aborted update"
+            default: return nil
+            }
+        }
+    }
+
     /// Resolves NAME, checks the verb applies, patches the annotation; returns what to print.
     static func run(_ verb: ControlVerb, argument: String, kind: ResourceKind?, revision: Int? = nil,
                     session: ClusterSession, now: Date = Date()) async throws -> String {
@@ -84,6 +110,7 @@ enum ManualControl {
                 notes.append("spec.paused is true: it stays paused until the spec says otherwise")
             }
         }
+        if let note = Self.phaseNote(verb, target) { notes.append(note) }
         let (key, value) = verb.annotation(now: now, revision: revision)
         if verb == .undo, let value, annotations[key].stringValue == value {
             notes.append("\(key) already was \"\(value)\"; the operator acts once per new value, "

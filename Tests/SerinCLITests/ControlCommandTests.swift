@@ -35,11 +35,24 @@ import Testing
             let abort = await c.run(["abort", "user-service-canary", "-n", "microservices"])
             #expect(abort.code == 0)
             #expect(abort.output.contains("abort requested: traffic goes back to the primary"))
+            #expect(!abort.output.contains("note:"))
             let retry = await c.run(["retry", "canary/user-service-canary", "-n", "microservices"])
             #expect(retry.code == 0)
+            #expect(retry.output.contains("note: the Canary is Progressing: retry acts only on a Failed release"))
             let a = try await annotations(c, .canaries, "user-service-canary")
             #expect(a[ManualControlAnnotations.abort] != nil)
             #expect(a[ManualControlAnnotations.retry] != nil)
+        }
+    }
+
+    @Test func requestsTheOperatorWillNotActOnAreFlagged() async throws {
+        try await CLITestCluster.with { c in
+            try await c.create(.canaries, yaml: seedCanaryYAML(), status: ["phase": "Succeeded", "canaryWeight": 0, "failedChecks": 0])
+            let promote = await c.run(["promote", "user-service-canary", "-n", "microservices"])
+            #expect(promote.code == 0)
+            #expect(promote.output.contains("note: the Canary is Succeeded: promote acts only while a release is under way"))
+            let retry = await c.run(["retry", "user-service-canary", "-n", "microservices"])
+            #expect(retry.output.contains("note: the Canary is Succeeded: retry acts only on a Failed release"))
         }
     }
 

@@ -172,6 +172,16 @@ import Testing
         #expect(r.output.hasSuffix("1 file, 1 document: 3 errors, 1 warning\n"))
     }
 
+    @Test func aSerinKindWithoutAPIVersionIsCheckedNotSkipped() async throws {
+        let noVersion = try seedCanaryYAML().replacingOccurrences(of: "apiVersion: serin.dev/v1alpha1\n", with: "")
+        let (dir, paths) = try files(["c.yaml": noVersion])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("Canary microservices/user-service-canary: error: apiVersion: is missing\n    fix: add apiVersion: serin.dev/v1alpha1"))
+        #expect(r.output.hasSuffix("1 file, 1 document: 1 error\n"))
+    }
+
     @Test func invalidYAMLAndMissingFiles() async throws {
         let (dir, paths) = try files(["broken.yaml": "kind: Canary\nmetadata: {name: x\nspec: [\n"])
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -124,6 +124,16 @@ struct CRDStructureTests {
         if (!s.properties.isEmpty || s.additionalProperties != nil), s.type != "object" {
             problems.append("\(at): properties on a non-object")
         }
+        // YAML reads unquoted True, False, yes, no, on, off and numbers as other types: an enum
+        // or default of another type than its field rejects every value Serin writes.
+        if let t = s.type {
+            for v in s.enumValues where !Schema(["type": .string(t)]).accepts(v.schemaTypeName) {
+                problems.append("\(at): enum value \(v.serialized()) is a JSON \(v.schemaTypeName) in a \(t) field (quote it in YAML)")
+            }
+            if node["default"] != .null, !s.accepts(node["default"].schemaTypeName) {
+                problems.append("\(at): default \(node["default"].serialized()) is a JSON \(node["default"].schemaTypeName) in a \(t) field")
+            }
+        }
         for key in ["anyOf", "allOf", "oneOf"] {
             for branch in node[key].arrayValue ?? [] {
                 // In the value-validation part only: no types beyond the int-or-string pair,
@@ -143,11 +153,15 @@ struct CRDStructureTests {
         if let a = s.additionalProperties { checkStructural(a, path: path + ["*"], &problems) }
     }
 
-    @Test("the structural check notices a node without a type")
-    func structuralCheckNotices() {
+    @Test("the structural check notices a node without a type and an enum value of the wrong type")
+    func structuralCheckNotices() throws {
         var problems: [String] = []
         Self.checkStructural(Schema(["type": "object", "properties": ["spec": ["properties": ["x": ["type": "string"]]]]]),
                              path: [], &problems)
         #expect(problems.contains("spec: no type"), "\(problems)")
+        let yaml = "type: object\nproperties:\n  status:\n    type: string\n    enum: [True, False, Unknown]\n"
+        problems = []
+        Self.checkStructural(Schema(try JSONValue(yaml: yaml)), path: [], &problems)
+        #expect(problems.count == 2, "\(problems)")
     }
 }

@@ -126,7 +126,8 @@ enum World {
         var crds = try Repository.crds().map(\.crd)
         crds += try Repository.documents("hack/dev-crds/routers.yaml")
         for crd in crds { _ = try await api.create(.customResourceDefinitions, namespace: nil, crd) }
-        for r in [ResourceType.canaries, .analysisRuns, .httpRoutes, .virtualServices, .destinationRules] {
+        for r in [ResourceType.canaries, .analysisRuns, .rollouts, .alertProviders, .clusterAnalysisTemplates, .httpRoutes,
+                  .virtualServices, .destinationRules] {
             let served = await eventually(timeout: .seconds(5)) { (try? await api.list(r, namespace: nil)) != nil }
             #expect(served, "\(r.plural) is not served")
         }
@@ -136,7 +137,7 @@ enum World {
         for obj in objects() {
             let kind = obj["kind"].stringValue ?? ""
             let r = try #require(resource(kind), "no resource for \(kind)")
-            _ = try await api.create(r, namespace: ns, obj)
+            _ = try await api.create(r, namespace: r.namespaced ? ns : nil, obj)
         }
     }
 
@@ -145,13 +146,14 @@ enum World {
         for obj in analysisObjects(prometheus: prometheus) {
             let kind = obj["kind"].stringValue ?? ""
             let r = try #require(resource(kind), "no resource for \(kind)")
-            _ = try await api.create(r, namespace: ns, obj)
+            _ = try await api.create(r, namespace: r.namespaced ? ns : nil, obj)
         }
     }
 
     static func resource(_ kind: String) -> ResourceType? {
-        [ResourceType.deployments, .configMaps, .secrets, .horizontalPodAutoscalers, .canaries, .metricTemplates,
-         .analysisRuns].first { $0.kind == kind }
+        [ResourceType.deployments, .configMaps, .secrets, .services, .horizontalPodAutoscalers, .canaries,
+         .metricTemplates, .analysisRuns, .analysisTemplates, .clusterAnalysisTemplates, .alertProviders, .rollouts]
+            .first { $0.kind == kind }
     }
 
     static func deployment(_ name: String, image: String, configs: Bool) -> JSONValue {
@@ -174,6 +176,11 @@ enum World {
             ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "app-config"], "data": ["MODE": "fast"]],
             ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "app-secret"], "data": ["TOKEN": "c2VjcmV0"]],
             ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "prom-auth"], "data": ["token": "cHJvbS10b2tlbg=="]],
+            // The address of a chat webhook that does not answer: deliveries fail (and are counted).
+            ["apiVersion": "v1", "kind": "Secret", "metadata": ["name": "alert-url"],
+             "data": ["address": .string(Data("\(OperatorRun.deadAddress)/hook".utf8).base64EncodedString())]],
+            ["apiVersion": "serin.dev/v1alpha1", "kind": "AlertProvider", "metadata": ["name": "ops"],
+             "spec": ["type": "generic", "secretRef": ["name": "alert-url"]]],
             deployment("cart", image: "cart:1", configs: true),
             deployment("checkout", image: "checkout:1", configs: false),
             [
@@ -202,16 +209,50 @@ enum World {
                     "service": ["port": 80, "targetPort": 8080, "gatewayRefs": [["name": "public", "namespace": "gateways"]]],
                     "analysis": ["interval": "10s", "threshold": 3, "stepWeight": 20, "maxWeight": 60,
                                  "metrics": [["name": "latency", "templateRef": ["name": "latency"], "interval": "1m",
-                                              "thresholdRange": ["max": 500]]]],
+                                              "thresholdRange": ["max": 500]]],
+                                 "alerts": [["name": "ops", "severity": "info", "providerRef": ["name": "ops"]]]],
+                ],
+            ],
+            service("orders-active"), service("orders-preview"),
+            // Blue-green with analysis before (AnalysisTemplate) and after (ClusterAnalysisTemplate)
+            // promotion; one old revision kept (for an undo), finished runs not kept.
+            [
+                "apiVersion": "serin.dev/v1alpha1", "kind": "Rollout", "metadata": ["name": "orders"],
+                "spec": [
+                    "replicas": 2, "revisionHistoryLimit": 1,
+                    "analysis": ["successfulRunHistoryLimit": 0, "unsuccessfulRunHistoryLimit": 0],
+                    "selector": ["matchLabels": ["app": "orders"]],
+                    "template": ["metadata": ["labels": ["app": "orders"]],
+                                 "spec": ["containers": [["name": "orders", "image": "orders:1"]]]],
+                    "strategy": ["blueGreen": [
+                        "activeService": "orders-active", "previewService": "orders-preview",
+                        "autoPromotionEnabled": true, "scaleDownDelaySeconds": 1,
+                        "prePromotionAnalysis": ["templates": [["templateName": "orders-check"]]],
+                        "postPromotionAnalysis": ["templates": [["templateName": "orders-cluster-check", "clusterScope": true]]],
+                    ]],
                 ],
             ],
         ]
+    }
+
+    static func service(_ name: String) -> JSONValue {
+        ["apiVersion": "v1", "kind": "Service", "metadata": ["name": .string(name)],
+         "spec": ["selector": ["app": "orders"], "ports": [["port": 80, "targetPort": 8080]]]]
+    }
+
+    /// One measurement of a constant that passes.
+    static func template(_ kind: String, _ name: String, prometheus: String) -> JSONValue {
+        ["apiVersion": "serin.dev/v1alpha1", "kind": .string(kind), "metadata": ["name": .string(name)],
+         "spec": ["metrics": [["name": "up", "count": 1, "successCondition": "result[0] >= 1",
+                               "provider": ["prometheus": ["address": .string(prometheus), "query": "vector(1)"]]]]]]
     }
 
     /// A metric that fails (750 > 500) and a run that fails (5 is not < 1): constant PromQL, so
     /// the real Prometheus answers with values and the operator exports them.
     static func analysisObjects(prometheus: String) -> [JSONValue] {
         [
+            template("AnalysisTemplate", "orders-check", prometheus: prometheus),
+            template("ClusterAnalysisTemplate", "orders-cluster-check", prometheus: prometheus),
             [
                 "apiVersion": "serin.dev/v1alpha1", "kind": "MetricTemplate", "metadata": ["name": "latency"],
                 "spec": ["provider": ["type": "prometheus", "address": .string(prometheus), "secretRef": ["name": "prom-auth"]],
@@ -237,12 +278,78 @@ enum World {
         (try? await api.get(r, namespace: ns, name: name))?["status"]["phase"].stringValue
     }
 
-    static func setImage(_ api: any KubeAPI, _ name: String, _ image: String) async throws {
-        let d = try await api.get(.deployments, namespace: ns, name: name)
+    static func setImage(_ api: any KubeAPI, _ name: String, _ image: String, resource: ResourceType = .deployments) async throws {
+        let d = try await api.get(resource, namespace: ns, name: name)
         var containers = d[path: ["spec", "template", "spec", "containers"]].arrayValue ?? []
         containers[0]["image"] = .string(image)
-        _ = try await api.patch(.deployments, namespace: ns, name: name, type: .merge,
+        _ = try await api.patch(resource, namespace: ns, name: name, type: .merge,
                                 ["spec": ["template": ["spec": ["containers": .array(containers)]]]])
+    }
+
+    static func annotate(_ api: any KubeAPI, _ r: ResourceType, _ name: String, _ key: String, _ value: String) async throws {
+        _ = try await api.patch(r, namespace: ns, name: name, type: .merge, ["metadata": ["annotations": [key: .string(value)]]])
+    }
+
+    static func rolloutStatus(_ api: any KubeAPI) async -> JSONValue {
+        ((try? await api.get(.rollouts, namespace: ns, name: "orders")) ?? .null)["status"]
+    }
+
+    /// Waits until the Rollout is Healthy on a stable revision other than `notOn` (or `on`).
+    static func rolloutSettles(_ api: any KubeAPI, on: String? = nil, notOn: String? = nil) async -> String? {
+        let settled = await eventually(timeout: .seconds(40), every: .milliseconds(100)) {
+            let st = await rolloutStatus(api)
+            guard st["phase"] == "Healthy", let stable = st["stableRS"].stringValue else { return false }
+            return st["currentPodHash"].stringValue == stable && (on == nil || stable == on) && (notOn == nil || stable != notOn)
+        }
+        return settled ? await rolloutStatus(api)["stableRS"].stringValue : nil
+    }
+
+    /// Blue-green releases with analysis, an undo to the last stable revision, a third release
+    /// (the oldest ReplicaSet beyond the history limit deleted), and a restart of every pod.
+    static func driveRollout(_ api: any KubeAPI, child: OperatorChild, v1: String) async throws {
+        let v2 = await rolloutSettles(api, notOn: v1)
+        var status = await rolloutStatus(api).serialized()
+        #expect(v2 != nil, "Rollout orders not promoted to revision 2: \(status)\n\(child.log.suffix(2000))")
+        // Undo: revision 1's pod template comes back (as a new revision, with its analysis).
+        try await annotate(api, .rollouts, "orders", ManualControlAnnotations.undo, "1")
+        let back = await rolloutSettles(api, notOn: v2)
+        let image = (try? await api.get(.rollouts, namespace: ns, name: "orders"))?[path: ["spec", "template", "spec", "containers"]][0]["image"]
+        status = await rolloutStatus(api).serialized()
+        #expect(back != nil && image == "orders:1", "undo did not bring revision 1's template back (image \(image ?? .null)): \(status)")
+        // Revision 3's analysis waits an hour; promote-full skips it (the run is terminated).
+        _ = try await api.patch(.analysisTemplates, namespace: ns, name: "orders-check", type: .json,
+                                [["op": "add", "path": "/spec/metrics/0/initialDelay", "value": "1h"]])
+        try await setImage(api, "orders", "orders:3", resource: .rollouts)
+        let analysing = await eventually(timeout: .seconds(30)) {
+            await rolloutStatus(api)[path: ["blueGreen", "prePromotionAnalysisRunStatus", "status"]] == "Running"
+        }
+        status = await rolloutStatus(api).serialized()
+        #expect(analysing, "revision 3's pre-promotion analysis not running: \(status)")
+        try await annotate(api, .rollouts, "orders", ManualControlAnnotations.promoteFull, "1")
+        let v3 = await rolloutSettles(api, notOn: back)
+        status = await rolloutStatus(api).serialized()
+        #expect(v3 != nil && v3 != v2 && v3 != v1, "Rollout orders not promoted to orders:3: \(status)")
+        let pruned = await eventually(timeout: .seconds(20)) {
+            let sets = (try? await api.list(.replicaSets, namespace: ns, options: ListOptions(labelSelector: "app=orders")))?.items ?? []
+            return sets.count <= 2
+        }
+        #expect(pruned, "old ReplicaSets beyond revisionHistoryLimit 1 not deleted")
+        // Pods as a kubelet would have made them (the test server makes none), older than the restart.
+        let hash = try #require(v3)
+        for i in 1...2 {
+            _ = try await api.create(.pods, namespace: ns, [
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": ["name": .string("orders-\(hash)-\(i)"), "labels": ["app": "orders", "rollouts-pod-template-hash": .string(hash)]],
+                "spec": ["containers": [["name": "orders", "image": "orders:3"]]],
+            ])
+        }
+        try await Task.sleep(for: .seconds(1.2))  // creationTimestamp has whole seconds
+        try await annotate(api, .rollouts, "orders", ManualControlAnnotations.restart, "1")
+        let restarted = await eventually(timeout: .seconds(30)) { await rolloutStatus(api)["restartedAt"].stringValue != nil }
+        status = await rolloutStatus(api).serialized()
+        #expect(restarted, "pods not restarted: \(status)")
+        let remaining = (try? await api.list(.pods, namespace: ns))?.items.count ?? -1
+        #expect(remaining == 0, "\(remaining) pods left after the restart")
     }
 
     /// Initialization, a promotion, a rollback, a finished AnalysisRun and a deletion.
@@ -257,6 +364,9 @@ enum World {
         let initialized = await eventually(timeout: .seconds(40)) { await both("Initialized", "Initialized") }
         let afterInit = await phases()
         #expect(initialized, "canaries not Initialized (\(afterInit)):\n\(child.log.suffix(3000))")
+        let firstRevision = await rolloutSettles(api)
+        let rolloutAtStart = await rolloutStatus(api).serialized()
+        let v1 = try #require(firstRevision, "Rollout orders not Healthy: \(rolloutAtStart)\n\(child.log.suffix(2000))")
 
         // A release of each. Cart's also changes its ConfigMap and Secret (their copies are
         // updated on promotion), its HPA (copied again) and its routing policy (DestinationRules).
@@ -267,6 +377,8 @@ enum World {
                                 ["spec": ["service": ["trafficPolicy": ["tls": ["mode": "ISTIO_MUTUAL"]]]]])
         try await setImage(api, "cart", "cart:2")
         try await setImage(api, "checkout", "checkout:2")
+        try await setImage(api, "orders", "orders:2", resource: .rollouts)
+        async let rollout: Void = driveRollout(api, child: child, v1: v1)
         let finished = await eventually(timeout: .seconds(90), every: .milliseconds(200)) { await both("Succeeded", "Failed") }
         let afterRelease = await phases()
         #expect(finished, "want cart Succeeded and checkout Failed, have \(afterRelease):\n\(child.log.suffix(3000))")
@@ -276,6 +388,7 @@ enum World {
         }
         let runPhase = await phase(api, .analysisRuns, "checkout-run") ?? "-"
         #expect(runDone, "AnalysisRun not finished: \(runPhase)")
+        try await rollout
 
         return ["canaries": afterRelease, "checkout-run": runPhase]
     }

@@ -114,7 +114,8 @@ struct MonitoringTests {
         }
         func series(_ name: String) -> [JSONValue] { record.queries[name]?[path: ["data", "result"]].arrayValue ?? [] }
         for panel in ["Canary weight [A]", "Phase [A]", "Metric analysis [A]", "Failed checks [A]", "Reconcile latency [B]",
-                      "Reconciles [A]", "Kubernetes API requests [A]", "Leader [A]", "Work queue depth [A]"] {
+                      "Reconciles [A]", "Kubernetes API requests [A]", "Leader [A]", "Work queue depth [A]",
+                      "Alert deliveries [A]"] {
             #expect(!series("panel \(panel)").isEmpty, "panel \(panel) finds no series after the run (outcomes \(record.outcomes))")
         }
         // The rolled-back canary, with its own namespace label (not the scrape target's).
@@ -125,6 +126,9 @@ struct MonitoringTests {
         let leaders = series("panel Leader [A]").compactMap { $0["value"][1].stringValue }
         #expect(leaders == ["1"], "one replica, leading: \(leaders)")
         #expect(series("alert SerinOperatorDown").isEmpty)
+        // The run's AlertProvider does not answer: its deliveries failed and the alert says so.
+        let undelivered = series("alert SerinAlertDeliveryFailing").compactMap { $0[path: ["metric", "provider"]].stringValue }
+        #expect(undelivered == ["shop/ops"], "\(undelivered)")
     }
 
     // MARK: - Support
@@ -256,6 +260,19 @@ struct MonitoringTests {
             alertname: SerinKubernetesAPIErrors
             exp_alerts:
               - exp_labels: {severity: warning}
+      - interval: 1m
+        input_series:
+          - series: 'serin_alerts_total{provider="shop/ops", result="failed"}'
+            values: '0 0 0 1 1 1'
+          - series: 'serin_alerts_total{provider="shop/chat", result="sent"}'
+            values: '0+1x5'
+        alert_rule_test:
+          - eval_time: 2m
+            alertname: SerinAlertDeliveryFailing
+          - eval_time: 5m
+            alertname: SerinAlertDeliveryFailing
+            exp_alerts:
+              - exp_labels: {severity: warning, provider: shop/ops}
       - interval: 1m
         input_series:
           - series: 'serin_workqueue_depth{controller="canary"}'

@@ -70,7 +70,9 @@ struct CanarySimulation {
         var weights: [Int] = []
         var firstFailure: Double?
         var idle = 0
+        var sameInstant = 0
         while now.timeIntervalSince(start) <= horizon {
+            let before = world.workloads(at: now)
             let (d, ranChecks) = reconcile(decider, &world, &status, now, scenario: scenario)
             let t = now.timeIntervalSince(start)
             if ranChecks, scenario == .failingChecks, firstFailure == nil { firstFailure = t }
@@ -89,10 +91,18 @@ struct CanarySimulation {
                 return Outcome(rows: rows, finalPhase: phase, seconds: t, weights: weights,
                                firstFailureSeconds: firstFailure, failedChecks: status?.failedChecks ?? 0)
             }
+            // The controller watches the Deployments: a change it caused wakes it at once.
+            if world.workloads(at: now) != before, sameInstant < 20 {
+                sameInstant += 1
+                continue
+            }
+            sameInstant = 0
             // No requeue means waiting for a watch event that a simulation never sends.
             if d.requeueAfter == nil { idle += 1 } else { idle = 0 }
             if idle > 3 { break }
-            now += max(d.requeueAfter ?? analysisInterval, 0.001)
+            var next = now + max(d.requeueAfter ?? analysisInterval, 0.001)
+            if let ready = world.nextReadiness(after: now), ready < next { next = ready }
+            now = next
         }
         return Outcome(rows: rows, finalPhase: status?.phase, seconds: nil, weights: weights,
                        firstFailureSeconds: firstFailure, failedChecks: status?.failedChecks ?? 0)
@@ -168,16 +178,27 @@ struct SimWorld {
         targetDesired = replicas
     }
 
+    /// What the controller's Deployment watch sees: desired and ready replicas, the primary's revision.
+    func workloads(at now: Date) -> String {
+        let o = observed(nil, now: now)
+        return "\(o.target?.desiredReplicas ?? -1)/\(o.target?.readyReplicas ?? -1) \(o.primary?.desiredReplicas ?? -1)/\(o.primary?.readyReplicas ?? -1) \(primaryChecksum ?? "")"
+    }
+
+    /// When pods scaled up earlier become ready next (a Deployment status change).
+    func nextReadiness(after now: Date) -> Date? {
+        [targetReadyAt, primary?.readyAt].compactMap { $0 }.filter { $0 > now }.min()
+    }
+
     mutating func release(now: Date, ready: Bool) {
         checksum = "rev-2"
         targetBecomesReady = ready
     }
 
-    func observed(_ sim: CanarySimulation, now: Date, webhooks: [String: WebhookResult] = [:],
+    func observed(_ sim: CanarySimulation?, now: Date, webhooks: [String: WebhookResult] = [:],
                   metrics: [MetricCheckResult]? = nil) -> ObservedWorld {
         func ready(_ desired: Int, _ at: Date?) -> Int { at.map { $0 <= now } == true ? desired : 0 }
         return ObservedWorld(
-            name: sim.name, namespace: sim.namespace, generation: 1, annotations: [:], deleting: false,
+            name: sim?.name ?? "", namespace: sim?.namespace ?? "", generation: 1, annotations: [:], deleting: false,
             hasFinalizer: hasFinalizer,
             target: WorkloadState(desiredReplicas: targetDesired, readyReplicas: ready(targetDesired, targetReadyAt)),
             primary: primary.map { WorkloadState(desiredReplicas: $0.desired, readyReplicas: ready($0.desired, $0.readyAt)) },

@@ -36,7 +36,7 @@ struct ResourceSummary: Sendable {
         let analysis = (try? o["spec"]["analysis"].decode(as: CanaryAnalysis.self)) ?? CanaryAnalysis()
         let phase = s["phase"].stringValue ?? "-"
         let weight = s["canaryWeight"].intValue
-        let step: String
+        var step: String
         switch analysis.strategy {
         case .canary:
             let plan = analysis.weightPlan
@@ -50,6 +50,8 @@ struct ResourceSummary: Sendable {
         case .blueGreen, .abTesting:
             step = "\(s["iterations"].intValue ?? 0)/\(analysis.effectiveIterations)"
         }
+        // Between releases there is no step to be at.
+        if !(CanaryPhase(rawValue: phase)?.isActive ?? false) { step = "-" }
         let checks = "\(s["failedChecks"].intValue ?? 0)/\(analysis.effectiveThreshold)"
         return (phase, weight.map { "\($0)%" } ?? "-", step, checks, s["lastTransitionTime"].stringValue)
     }

@@ -30,6 +30,9 @@ struct RolloutSim {
     /// Pods do not become available (a broken version) for ReplicaSets of these hashes.
     var neverReady: Set<String> = []
     var podsToRestart: Int? = nil
+    /// workloadRef: the Deployment's template and replicas.
+    var workloadTemplate: JSONValue?
+    var workload: RolloutWorkloadState?
     var lastDecision: RolloutDecision?
     /// Violations of the invariants checked on every decision.
     var violations: [String] = []
@@ -71,7 +74,7 @@ struct RolloutSim {
     var world: RolloutWorld {
         RolloutWorld(
             name: Self.name, namespace: Self.namespace, generation: generation, annotations: annotations,
-            template: spec.template, replicaSets: Array(replicaSets.values),
+            template: spec.template ?? workloadTemplate, workload: workload, replicaSets: Array(replicaSets.values),
             services: Dictionary(uniqueKeysWithValues: services.map { ($0.key, RolloutServiceState(name: $0.key, selectorHash: $0.value)) }),
             runs: runs, podsToRestart: podsToRestart)
     }
@@ -177,8 +180,8 @@ struct RolloutSim {
             runs[name]?.terminating = true
         case .deleteAnalysisRun(let name):
             runs[name] = nil
-        case .scaleWorkload:
-            break
+        case .scaleWorkload(_, let n):
+            workload?.replicas = n
         case .setPodTemplate(let t):
             spec.template = t
             generation += 1

@@ -18,7 +18,7 @@ import Testing
             let row = lines.last ?? ""
             let cells = row.split(separator: " ").map(String.init)
             #expect(cells.prefix(6) == ["user-service-canary", "Canary", "Progressing", "15%", "3/10", "1/10"])
-            #expect(cells.last == "2m10s" || cells.last == "2m11s")
+            #expect(cells.last?.hasPrefix("2m1") == true)  // changed phase 130 s ago
             #expect(!r.output.contains("other"))
         }
     }

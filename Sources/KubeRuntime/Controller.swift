@@ -127,6 +127,12 @@ public final class Controller: Sendable {
             successCounter.increment()
             await queue.forget(key)
             log.debug("reconciled")
+        case .requeue(let after) where after <= .zero:
+            // "Again at once" (a lost race, a conflict): through the key's backoff (5 ms, doubling),
+            // so a write that conflicts every time backs off instead of spinning.
+            requeueCounter.increment()
+            await queue.addRateLimited(key)
+            log.debug("reconciled; requeue at once (rate limited)")
         case .requeue(let after):
             requeueCounter.increment()
             await queue.forget(key)

@@ -106,6 +106,9 @@ struct APIServerFaultTests {
         let peak = perSecond.max() ?? 0
         let average = Double(perSecond.reduce(0, +)) / Double(max(1, perSecond.count))
         print("APIServerFaultTests: \(faulted) requests, per second peak \(peak), average \(average), watch relists by the recorder \(canaries.relists)")
+        let byKind = Dictionary(grouping: cluster.server.audit.requests, by: \.description).mapValues(\.count)
+            .sorted { $0.value > $1.value }.prefix(12).map { "\($0.value) \($0.key)" }
+        print("APIServerFaultTests: busiest requests \(byKind)")
         #expect(peak <= 50, "request rate peaked at \(peak)/s: \(perSecond)")
         #expect(average <= 12, "average request rate \(average)/s: \(perSecond)")
 
@@ -170,5 +173,44 @@ final class RequestRate: Sendable {
     func stop() -> [Int] {
         task.cancel()
         return counts.values.withLock { $0 }
+    }
+}
+
+/// A conflict on every status write for a while (another writer keeps changing the object):
+/// the reconcile must back off per key instead of deciding and writing again in a tight loop.
+@Suite("Fault tolerance: sustained conflicts", .serialized)
+struct SustainedConflictTests {
+    @Test("a status write that always conflicts is retried with backoff, then lands", .timeLimit(.minutes(1)))
+    func backsOff() async throws {
+        let cluster = try await FaultCluster.start(readyDelay: .milliseconds(20))
+        let ns = cluster.namespace
+        let name = "tango"
+        cluster.prometheus.setScript { _ in .value(99.9) }
+        try await cluster.createDeployment(name)
+        try await cluster.createCanary(FaultCluster.canary(name, namespace: ns))
+        // Unthrottled client: only the controller's own backoff stands between a conflict and a spin.
+        let op = try await InProcessOperator(cluster: cluster, metricQueryTimeout: 2)
+        let initialized = await op.drive { await cluster.phase(name) == "Initialized" }
+        #expect(initialized)
+        try await Task.sleep(for: .milliseconds(200))
+
+        let faults = cluster.server.faults
+        faults.failNext(100_000, status: 409, verb: "update", resource: "canaries")
+        let before = cluster.server.audit.requests.count
+        try await cluster.setImage(name, "app:2")
+        // One second of real time and no clock movement: a backoff waits, a spin does not.
+        try await Task.sleep(for: .seconds(1))
+        let window = cluster.server.audit.requests.dropFirst(before)
+        let statusWrites = window.filter { $0.verb == "update" && $0.resource == "canaries" }.count
+        print("SustainedConflictTests: \(statusWrites) conflicting status writes, \(window.count) requests in 1 s")
+        #expect(statusWrites <= 12, "status writes in a tight loop: \(statusWrites) in 1 s")
+        #expect(window.count <= 100, "\(window.count) requests in 1 s")
+
+        faults.clear()
+        let progressed = await op.drive(timeout: .seconds(20)) { await cluster.phase(name) == "Succeeded" }
+        let last = await cluster.canaryStatus(name)
+        #expect(progressed, "\(last)")
+        await op.stop()
+        await cluster.stop()
     }
 }

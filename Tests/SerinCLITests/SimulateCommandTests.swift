@@ -79,6 +79,55 @@ import Testing
         #expect(r.output.contains("Shortest time to rollback: 1m20s (the first check fails at 50s; failed check 2 of threshold 2, one per 30s, rolls it back 30s later)"))
     }
 
+    @Test func abTestingMirroringAndStepWeightPromotion() async throws {
+        let path = try write("""
+            apiVersion: serin.dev/v1alpha1
+            kind: Canary
+            metadata: {name: web, namespace: test}
+            spec:
+              provider: istio
+              targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+              service: {port: 80}
+              analysis:
+                interval: 1m
+                threshold: 2
+                iterations: 3
+                match: [{headers: {x-canary: {exact: insider}}}]
+            ---
+            apiVersion: serin.dev/v1alpha1
+            kind: Canary
+            metadata: {name: shop, namespace: test}
+            spec:
+              provider: istio
+              targetRef: {apiVersion: apps/v1, kind: Deployment, name: shop}
+              service: {port: 80}
+              analysis:
+                interval: 30s
+                threshold: 2
+                stepWeights: [1, 10, 50]
+                stepWeightPromotion: 25
+                mirror: true
+                mirrorWeight: 20
+            """)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = await runCLI(["simulate", path])
+        #expect(r.code == 0)
+        let parts = r.output.components(separatedBy: "\nCanary test/shop")
+        #expect(parts.count == 2)
+        let ab = section(parts.first ?? "", after: "When every check passes:").map(columns)
+        let iterations = ab.filter { $0.last?.contains("canary iteration") == true }
+        let matching = iterations.filter { $0.count > 2 && $0[2] == "matching requests" }
+        #expect(iterations.count == 3 && matching.count == 3)
+        #expect((parts.first ?? "").contains("Shortest time to promotion: 3m\n"))
+        let shop = section(parts.last ?? "", after: "When every check passes:").map(columns)
+        let mirror = shop.first { $0.last?.hasPrefix("Start traffic mirroring") == true }
+        #expect(mirror?.first == "0s" && mirror?[2] == "0% (+20% mirrored)")
+        // Promotion moves the primary up by stepWeightPromotion per interval.
+        let promotion = shop.filter { $0.last?.contains("primary weight") == true }.map { $0.first ?? "" }
+        #expect(promotion == ["2m30s", "3m"])
+        #expect((parts.last ?? "").contains("Canary weights: 1, 10, 50, 25\n"))
+    }
+
     @Test func blueGreenRolloutWithItsAnalysisTemplate() async throws {
         let text = try repoFile("examples/seed-rollout-bluegreen.yaml") + "\n---\n" + repoFile("examples/seed-analysistemplate.yaml")
         let path = try write(text)

@@ -92,10 +92,47 @@ public struct CanaryReconciler: Reconciler {
             decision = decider.decide(canary, observed: o.world, now: now)
         }
 
-        // Carry out the effects in order; stop at the first failure (status is not advanced,
-        // so the next attempt decides the same thing again).
+        // Intent first: the status (the decision's only memory) is written before its effects.
+        // An effect carried out whose status write was then lost (a 409, a crash) would
+        // otherwise be decided again from the old status: traffic moved back a step, a
+        // rollback undone. The decision core is level-based, so from the new status it
+        // re-derives any effect that did not happen. The finalizer is the exception: it is
+        // metadata, added before and removed after (the object may then be gone).
         let actuator = CanaryActuator(writer: writer, logger: log)
-        for action in decision.actions {
+        let removing = decision.actions.contains(.removeFinalizer)
+        let early = decision.actions.filter { $0 == .addFinalizer }
+        let effects = decision.actions.filter { $0 != .addFinalizer }
+        if let failure = await perform(early, actuator, o, canary, json, log) { return failure }
+        if !removing, decision.newStatus != canary.status {
+            do {
+                try await writeStatus(json, decision.newStatus)
+            } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
+                log.debug("status write lost a race; deciding again", metadata: ["error": "\(e)"])
+                return .requeue(after: .zero)
+            } catch {
+                log.warning("status write failed", metadata: ["error": "\(error)"])
+                return .error(error)
+            }
+        }
+        // The events describe the status just written, whatever happens to the effects next.
+        gauges.record(key, status: decision.newStatus, releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
+        for e in decision.events {
+            await events.record(json, type: e.type == .warning ? .warning : .normal, reason: e.reason, message: e.message)
+            log.info("\(e.reason): \(e.message)")
+        }
+        notifyEventHooks(decision.events, canary: canary, checksum: o.world.releaseChecksum ?? "")
+        notifyAlerts(decision.events, canary: canary, status: decision.newStatus)
+        if let failure = await perform(effects, actuator, o, canary, json, log) { return failure }
+
+        guard let after = decision.requeueAfter else { return .done }
+        return .requeue(after: .milliseconds(Int64(max(0, after) * 1000)))
+    }
+
+    /// Carries out `actions` in order, stopping at the first failure (reported as an Event;
+    /// the next attempt re-derives what is still missing). Notifications are fire and forget.
+    func perform(_ actions: [CanaryAction], _ actuator: CanaryActuator, _ o: CanaryObservation, _ canary: Canary,
+                 _ json: JSONValue, _ log: Logger) async -> ReconcileResult? {
+        for action in actions {
             switch action {
             case .notifyWebhook(let hook, let payload):
                 let caller = webhooks
@@ -118,31 +155,7 @@ public struct CanaryReconciler: Reconciler {
                 }
             }
         }
-
-        // Status, then the events that describe it.
-        if o.world.deleting, decision.actions.contains(.removeFinalizer) {
-            // The object may be gone already; nothing more to write.
-        } else if decision.newStatus != canary.status {
-            do {
-                try await writeStatus(json, decision.newStatus)
-            } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
-                log.debug("status write lost a race; deciding again", metadata: ["error": "\(e)"])
-                return .requeue(after: .zero)
-            } catch {
-                log.warning("status write failed", metadata: ["error": "\(error)"])
-                return .error(error)
-            }
-        }
-        gauges.record(key, status: decision.newStatus, releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
-        for e in decision.events {
-            await events.record(json, type: e.type == .warning ? .warning : .normal, reason: e.reason, message: e.message)
-            log.info("\(e.reason): \(e.message)")
-        }
-        notifyEventHooks(decision.events, canary: canary, checksum: o.world.releaseChecksum ?? "")
-        notifyAlerts(decision.events, canary: canary, status: decision.newStatus)
-
-        guard let after = decision.requeueAfter else { return .done }
-        return .requeue(after: .milliseconds(Int64(max(0, after) * 1000)))
+        return nil
     }
 
     // MARK: - Observe

@@ -154,6 +154,12 @@ final class CanaryEnvironment: Sendable {
         await drive(timeout: timeout) { await self.status(name)["canaryWeight"].intValue == weight }
     }
 
+    /// Whether the Deployment's spec.replicas reaches `replicas`: the operator writes a
+    /// decision's status before carrying out its effects, so they follow a moment later.
+    func waitReplicas(_ name: String, _ replicas: Int, timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(timeout: timeout) { await self.deployment(name)?[path: ["spec", "replicas"]].intValue == replicas }
+    }
+
     /// Whether an Event with `reason` (and `text` in its message) was recorded on the Canary;
     /// waits a little: Events are recorded just after the status write a test may have seen.
     func hasEvent(_ name: String, reason: String, containing text: String = "", type: String? = nil) async -> Bool {

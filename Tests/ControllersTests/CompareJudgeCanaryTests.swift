@@ -68,7 +68,7 @@ struct CompareJudgeCanaryTests {
             #expect(p < 0.05)
             #expect((result["query"].stringValue ?? "").contains("primary: "))
             #expect(await env.hasEvent("shop", reason: "RollingBack", containing: "error-rate"))
-            #expect(await env.deployment("shop")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("shop", 0))
         }
     }
 }

@@ -72,7 +72,7 @@ struct ManualControlTests {
             let failed = await env.status(Self.name)
             #expect((failed["message"].stringValue ?? "").contains(CanaryAnnotations.abort))
             _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
-            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("user-service", 0))
             #expect(SeedCanaryControllerTests.image(await env.deployment("user-service-primary"))
                     == "registry.example/user-service:2.0.0")
 

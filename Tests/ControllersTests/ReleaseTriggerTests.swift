@@ -75,7 +75,7 @@ struct ReleaseTriggerTests {
             let status = await env.status("api")
             #expect((status["message"].stringValue ?? "").contains("not ready within progressDeadlineSeconds 120"))
             #expect(await env.hasEvent("api", reason: "RollingBack", containing: "progressDeadlineSeconds", type: "Warning"))
-            #expect(await env.deployment("api")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("api", 0))
             #expect(SeedCanaryControllerTests.image(await env.deployment("api-primary")) == "api:1")
         }
     }

@@ -50,7 +50,7 @@ struct SeedCanaryControllerTests {
             #expect(Self.image(primary) == "registry.example/user-service:1.0.0")
             #expect(primary[path: ["status", "readyReplicas"]].intValue == 2)
 
-            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("user-service", 0))
 
             for (svc, selects) in [("user-service", "user-service-primary"), ("user-service-primary", "user-service-primary"),
                                    ("user-service-canary", "user-service")] {
@@ -130,7 +130,7 @@ struct SeedCanaryControllerTests {
             #expect(istio.count == 2)
 
             #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:2.0.0")
-            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("user-service", 0))
 
             let events = await env.events(about: Self.name)
             let messages = events.compactMap { $0["message"].stringValue }
@@ -180,7 +180,7 @@ struct SeedCanaryControllerTests {
             let route = vs[path: ["spec", "http"]].arrayValue?.last?["route"].arrayValue ?? []
             #expect(route.first?["destination"]["host"] == "user-service-primary")
             #expect(route.first?["weight"] == 100)
-            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("user-service", 0))
             #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:1.0.0")
 
             let events = await env.events(about: Self.name)
@@ -264,7 +264,10 @@ struct SeedCanaryControllerTests {
             env.simulator.neverReady(namespace: env.namespace, name: "user-service-primary")
             try await env.setImage("user-service", "registry.example/user-service:2.0.0")
             #expect(await env.waitPhase(Self.name, "Promoting"))
-            #expect(Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:2.0.0")
+            let promotedImage = await eventually(timeout: .seconds(5)) {
+                Self.image(await env.deployment("user-service-primary")) == "registry.example/user-service:2.0.0"
+            }
+            #expect(promotedImage)
 
             await env.stopOperator()
             env.clock.advance(by: .seconds(90))
@@ -284,7 +287,7 @@ struct SeedCanaryControllerTests {
             let promoting = await env.events(about: Self.name).filter { $0["reason"] == "Promoting" }
             #expect(promoting.count == 1)
             #expect(promoting.first?["count"].intValue == 1)
-            #expect(await env.deployment("user-service")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("user-service", 0))
         }
     }
 }

@@ -47,7 +47,7 @@ struct WebhookAndDeletionTests {
             let waiting = await env.status("web")
             #expect(waiting["phase"] == "Waiting")
             #expect((waiting["message"].stringValue ?? "").contains("confirm-rollout webhook approval answered HTTP 403"))
-            #expect(await env.deployment("web")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("web", 0))
 
             open.withLock { $0 = true }
             #expect(await env.waitPhase("web", "Succeeded"))
@@ -95,7 +95,8 @@ struct WebhookAndDeletionTests {
             try await env.setImage("web", "web:2")
 
             // As in Flagger, every increase (the first one too) asks the gate first.
-            #expect(await env.waitPhase("web", "Progressing"))
+            let gated = await env.drive { (await env.status("web")["message"].stringValue ?? "").contains("step-gate") }
+            #expect(gated)
             for _ in 0..<10 {
                 env.clock.advance(by: .seconds(60))
                 try await Task.sleep(for: .milliseconds(10))
@@ -121,6 +122,8 @@ struct WebhookAndDeletionTests {
 
             promote.withLock { $0 = true }
             #expect(await env.waitPhase("web", "Succeeded"))
+            // post-rollout is fire and forget, sent just after the Succeeded status.
+            _ = await eventually(timeout: .seconds(3)) { env.hooks.requests.contains { $0.path == "/post" } }
             let paths = env.hooks.requests.map(\.path)
             let firstPre = try #require(paths.firstIndex(of: "/pre"))
             let firstRollout = try #require(paths.firstIndex(of: "/rollout"))
@@ -151,7 +154,7 @@ struct WebhookAndDeletionTests {
             pull.withLock { $0 = true }
             #expect(await env.waitPhase("web", "Failed"))
             #expect(await env.hasEvent("web", reason: "RollingBack", containing: "rollback webhook pull-cord"))
-            #expect(await env.deployment("web")?[path: ["spec", "replicas"]].intValue == 0)
+            #expect(await env.waitReplicas("web", 0))
         }
     }
 

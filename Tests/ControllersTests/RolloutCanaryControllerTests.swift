@@ -181,6 +181,44 @@ struct RolloutCanaryControllerTests {
         }
     }
 
+    @Test("with an Istio VirtualService an abort sends all traffic back at once and the canary goes after abortScaleDownDelaySeconds")
+    func istioAbort() async throws {
+        try await RolloutEnvironment.with { env in
+            _ = try await env.client.create(.virtualServices, namespace: env.namespace, [
+                "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+                "metadata": ["name": "web", "namespace": .string(env.namespace)],
+                "spec": [
+                    "hosts": ["web.example.com"],
+                    "http": [["name": "primary", "route": [
+                        ["destination": ["host": "web-stable"], "weight": 100],
+                        ["destination": ["host": "web-canary"], "weight": 0],
+                    ]]],
+                ],
+            ])
+            let routing: JSONValue = ["istio": ["virtualService": ["name": "web", "routes": ["primary"]]]]
+            let v1 = try await Self.deploy(env, steps: [["setWeight": 40], ["pause": [:]]], routing: routing)
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .virtualServices, namespace: env.namespace,
+                                                         name: "web", weight: RouteRecorder.istioWeight)
+            defer { recorder.stop() }
+            try await env.setImage(Self.name, "web:2")
+            let paused = await env.drive(step: .seconds(1)) { await env.phase(Self.name) == "Paused" }
+            #expect(paused)
+            let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
+            #expect(recorder.last == 40)
+            try await env.annotate(Self.name, ManualControlAnnotations.abort, "1")
+            let back = await eventually(timeout: .seconds(5)) { recorder.last == 0 }
+            #expect(back)
+            #expect(await env.phase(Self.name) == "Degraded")
+            #expect(await env.replicas(hash: v2) == 2)  // kept abortScaleDownDelaySeconds (30 s)
+            await env.advance(.seconds(20))
+            #expect(await env.replicas(hash: v2) == 2)
+            let down = await env.drive(step: .seconds(1)) { await env.replicas(hash: v2) == 0 }
+            #expect(down)
+            #expect(await env.replicas(hash: v1) == 5)
+            #expect(recorder.sequence == [0, 40, 0], "\(recorder.sequence)")
+        }
+    }
+
     @Test("an operator restarted during an analysis step resumes it: same run, no step repeated or skipped")
     func restartMidRollout() async throws {
         try await RolloutEnvironment.with { env in

@@ -78,6 +78,8 @@ struct APIServerFaultTests {
             }
         }
         let rate = RequestRate(faults: faults)
+        let routes = try await ObjectRecorder.start(api: api, resource: .virtualServices, namespace: ns, projection: CanaryView.istioWeight)
+        let httpRoutes = try await ObjectRecorder.start(api: api, resource: .httpRoutes, namespace: ns, projection: CanaryView.gatewayWeight)
 
         let op = try cluster.startOperator(identity: "op-faults")
         @Sendable func phases() async -> [String: String] { await cluster.phases(all) }
@@ -98,24 +100,36 @@ struct APIServerFaultTests {
         faults.dropWatchesEvery(nil)
         let perSecond = rate.stop()
         let faulted = faults.requestCount()
+        let audit = cluster.server.audit.requests
+        // Watches are re-opened after every forced drop and leases renewed every 0.25 s (test flags):
+        // what is left is the operator's own work, which a loop would inflate.
+        let work = audit.filter { $0.verb != "watch" && $0.resource != "leases" }.count
         op.terminate()
         let exit = await op.waitForExit(timeout: .seconds(15))
         #expect(exit == 0, "\(op.log.suffix(2000))")
 
-        // No tight loop: client-side limits hold (20 qps, burst 30) and the average stays far below them.
+        // Bounded: no second beyond what the forced watch drops and the client's burst explain, and the
+        // operator's own requests (not watches, not the lease) average under the client's 20 qps.
         let peak = perSecond.max() ?? 0
-        let average = Double(perSecond.reduce(0, +)) / Double(max(1, perSecond.count))
-        print("APIServerFaultTests: \(faulted) requests, per second peak \(peak), average \(average), watch relists by the recorder \(canaries.relists)")
-        let byKind = Dictionary(grouping: cluster.server.audit.requests, by: \.description).mapValues(\.count)
-            .sorted { $0.value > $1.value }.prefix(12).map { "\($0.value) \($0.key)" }
-        print("APIServerFaultTests: busiest requests \(byKind)")
-        #expect(peak <= 50, "request rate peaked at \(peak)/s: \(perSecond)")
-        #expect(average <= 12, "average request rate \(average)/s: \(perSecond)")
+        let seconds = Double(max(1, perSecond.count))
+        let average = Double(perSecond.reduce(0, +)) / seconds
+        let workRate = Double(work) / seconds
+        let byKind = Dictionary(grouping: audit, by: \.description).mapValues(\.count)
+            .sorted { $0.value > $1.value }.prefix(8).map { "\($0.value) \($0.key)" }
+        print("APIServerFaultTests: \(faulted) requests in \(perSecond.count) s; per second peak \(peak), average \(average); work \(workRate)/s; busiest \(byKind)")
+        #expect(peak <= 90, "request rate peaked at \(peak)/s: \(perSecond)")
+        #expect(average <= 40, "average request rate \(average)/s: \(perSecond)")
+        // Under the client's 20 qps: the rate limiter is not what holds the operator back (SustainedConflictTests
+        // shows the same without any limiter).
+        #expect(workRate <= 18, "the operator's own requests averaged \(workRate)/s")
 
         for n in all {
             let vs = canaries.versions(of: n)
             #expect(CanaryView.weights(vs) == [0, 50, 0], "\(n) weights")
             #expect(CanaryView.phases(vs).last == "Succeeded")
+            let recorder = n == Self.gateway ? httpRoutes : routes
+            let routeWeights = CanaryView.folded(recorder.versions(of: n).compactMap { $0.projection.intValue })
+            #expect(routeWeights == [0, 50, 0], "\(n) route weights")
         }
 
         // Nothing lost from the user's Deployment: every field but the replicas Serin scales and the image the test changed.
@@ -144,6 +158,8 @@ struct APIServerFaultTests {
         #expect(route.ownerReferences.isEmpty, "the user's route was adopted")
 
         canaries.stop()
+        routes.stop()
+        httpRoutes.stop()
         await cluster.stop()
     }
 }

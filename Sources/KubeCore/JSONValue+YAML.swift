@@ -11,7 +11,16 @@ extension JSONValue {
 
     /// Every document of a `---`-separated stream.
     public static func documents(yaml: String) throws -> [JSONValue] {
-        try Yams.compose_all(yaml: yaml).map(JSONValue.init(yamlNode:))
+        // Not `compose_all`: its lazy sequence ends quietly at a syntax error, dropping the
+        // rest of the file. The parser throws, naming the line. Empty documents (a comment, a
+        // stray `---`) are skipped, as kubectl skips them.
+        let parser = try Parser(yaml: yaml)
+        var out: [JSONValue] = []
+        while let node = try parser.nextRoot() {
+            let doc = JSONValue(yamlNode: node)
+            if doc != .null { out.append(doc) }
+        }
+        return out
     }
 
     public init(yamlNode node: Node) {

@@ -28,7 +28,7 @@ struct DevClusterCommand: AsyncParsableCommand {
         options.simulateWorkloads = simulateWorkloads
         let server = try await TestAPIServer.start(options)
         let dir = (kubeconfig as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try server.writeKubeconfig(to: kubeconfig)
         print("serin dev-cluster serving \(server.url)")
         print("kubeconfig: \(kubeconfig)")

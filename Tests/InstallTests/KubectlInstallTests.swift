@@ -120,9 +120,15 @@ struct KubectlInstallTests {
                 }
             }
             if servesServiceAccounts { #expect(r.status == 0, "\(r)") }
-            // Nothing was created: it was a dry run.
+            // Nothing was created: it was a dry run. The audit shows kubectl only read.
             let deployments = try await server.api.list(.deployments, namespace: "serin-system")
             #expect(deployments.items.isEmpty)
+            let kubectlRequests = server.audit.requests.filter { $0.userAgent.hasPrefix("kubectl") }
+            let reads = kubectlRequests.filter { ["get", "list"].contains($0.verb) }
+            #expect(!kubectlRequests.isEmpty && reads.count == kubectlRequests.count,
+                    "a client dry run must only read: \(kubectlRequests.map(\.description))")
+            let sawDeployment = kubectlRequests.contains { $0.description == "get apps/deployments ns=serin-system" }
+            #expect(sawDeployment, "\(kubectlRequests.map(\.description))")
         } catch {
             try? await server.stop()
             throw error

@@ -10,6 +10,7 @@ public enum EventType: String, Sendable {
 /// Writes core/v1 Events about objects. Identical events (same object, type, reason and
 /// message) within `aggregationWindow` are folded into one Event whose `count` and
 /// `lastTimestamp` are patched. Memory is bounded by `cacheSize`. Never throws: failures are logged.
+/// Every write is fenced like the controllers' writes: a replica that lost the lease records nothing.
 public actor EventRecorder {
     public nonisolated let component: String
     public nonisolated let reportingController: String
@@ -19,6 +20,7 @@ public actor EventRecorder {
     private let logger: Logger
     private let aggregationWindow: Duration
     private let cacheSize: Int
+    private let fence: @Sendable () throws -> Void
 
     private struct Seen {
         var eventName: String
@@ -38,8 +40,10 @@ public actor EventRecorder {
     public init(
         api: any KubeAPI, component: String = "serin", reportingController: String = "serin.dev/operator",
         reportingInstance: String = ProcessInfo.processInfo.hostName, aggregationWindow: Duration = .seconds(600),
-        cacheSize: Int = 4096, clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "serin.events")
+        cacheSize: Int = 4096, clock: any RuntimeClock = SystemClock(), logger: Logger = Logger(label: "serin.events"),
+        fence: @escaping @Sendable () throws -> Void = {}
     ) {
+        self.fence = fence
         self.api = api
         self.component = component
         self.reportingController = reportingController
@@ -60,6 +64,10 @@ public actor EventRecorder {
             type: type.rawValue, reason: reason, message: message)
         let now = clock.now()
         let stamp = KubeTime.format(now)
+        do { try fence() } catch {
+            logger.debug("event not recorded: not leading", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            return
+        }
 
         if var seen = cache[identity], now.timeIntervalSince(seen.last) <= aggregationWindow.seconds {
             seen.count += 1

@@ -62,10 +62,14 @@ public actor Manager {
         self.api = api
         self.options = options
         self.logger = options.logger
-        self.elector = options.leaderElection.map {
+        let elector = options.leaderElection.map {
             LeaderElector(api: api, config: $0, clock: options.clock, logger: options.logger)
         }
-        self.events = EventRecorder(api: api, clock: options.clock, logger: options.logger)
+        self.elector = elector
+        // Events name the replica that wrote them, and only the leader writes them.
+        self.events = EventRecorder(
+            api: api, reportingInstance: options.leaderElection?.identity ?? ProcessInfo.processInfo.hostName,
+            clock: options.clock, logger: options.logger, fence: { try elector?.fence() })
     }
 
     // MARK: Informers

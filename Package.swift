@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "SerinBench",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeTestServer", "SerinAPI", "SerinTestApp",
+                "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "SerinTestApp",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

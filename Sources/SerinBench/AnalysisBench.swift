@@ -14,11 +14,12 @@ struct AnalysisBench {
         var tally: RequestTally
         var cpu: Double
         var queries: Int
+        var reconciles: (sum: Double, count: Double)?
     }
 
-    func mark(_ op: BenchOperator) -> Mark {
+    func mark(_ op: BenchOperator, reconciles: Bool = false) -> Mark {
         Mark(at: Date(), tally: RequestTally.snapshot(cluster.server), cpu: op.process.cpuSeconds ?? 0,
-             queries: cluster.queryCount)
+             queries: cluster.queryCount, reconciles: reconciles ? op.reconcileDurations(controller: "canary") : nil)
     }
 
     func measure(_ op: BenchOperator, canaries n: Int) async throws {
@@ -35,7 +36,7 @@ struct AnalysisBench {
         for i in 0..<n { before[i] = tracker.latest(i)?.lastAppliedSpec ?? "" }
         let revision = 2 + Int(Date().timeIntervalSince1970) % 1000
         tracker.startRecording()
-        let start = mark(op)
+        let start = mark(op, reconciles: true)
         var changed: [Int: Date] = [:]
         for i in 0..<n {
             changed[i] = Date()
@@ -54,8 +55,8 @@ struct AnalysisBench {
         let limit = Duration.seconds(interval * Double(plannedTicks + 4) + 120)
         let finished = try await runner.deadline.wait(limit: limit, every: .milliseconds(20)) {
             try op.checkRunning()
-            if w1 == nil, tracker.countTicks(atLeast: windowFrom) >= n { w1 = mark(op) }
-            if w1 != nil, w2 == nil, tracker.countTicks(atLeast: windowTo) >= n { w2 = mark(op) }
+            if w1 == nil, tracker.countTicks(atLeast: windowFrom) >= n { w1 = mark(op, reconciles: true) }
+            if w1 != nil, w2 == nil, tracker.countTicks(atLeast: windowTo) >= n { w2 = mark(op, reconciles: true) }
             if ContinuousClock.now - lastReport > .seconds(10) {
                 lastReport = .now
                 runner.progress("  \(tracker.phaseSummary())")
@@ -63,7 +64,7 @@ struct AnalysisBench {
             done = tracker.count(indexed: { i, s in s.phase == "Succeeded" && s.lastAppliedSpec != before[i] }) >= n
             return done
         }
-        let end = mark(op)
+        let end = mark(op, reconciles: true)
         tracker.stopRecording()
         let histories = tracker.allHistory()
         if !finished {
@@ -89,6 +90,7 @@ struct AnalysisBench {
         // status states (lastStepTime, whole seconds, + interval).
         var lagPrevious: [Double] = []
         var lagStatus: [Double] = []
+        var lagByTick: [Int: [Double]] = [:]
         var totalTicks = 0
         var ticksByCanary: [Int: [CanarySample]] = [:]
         for (i, h) in histories {
@@ -101,7 +103,9 @@ struct AnalysisBench {
             ticksByCanary[i] = ticks
             totalTicks += ticks.count
             for k in ticks.indices.dropFirst() {
-                lagPrevious.append(ticks[k].at.timeIntervalSince(ticks[k - 1].at) - interval)
+                let lag = ticks[k].at.timeIntervalSince(ticks[k - 1].at) - interval
+                lagPrevious.append(lag)
+                lagByTick[k + 1, default: []].append(lag)
                 if let due = KubeTimeParse.date(ticks[k - 1].lastStepTime)?.addingTimeInterval(interval) {
                     lagStatus.append(ticks[k].at.timeIntervalSince(due))
                 }
@@ -109,8 +113,11 @@ struct AnalysisBench {
         }
         runner.report.add(BenchFigure("tick_lag_p50", Stats.percentile(lagPrevious, 50), "s",
                                       note: "tick seen in status − (previous tick seen + \(Int(interval)) s); \(lagPrevious.count) ticks"))
+        let perTick = lagByTick.keys.sorted().map { k in
+            "tick \(k) p50 \(BenchFigure.format(Stats.percentile(lagByTick[k]!, 50))) p99 \(BenchFigure.format(Stats.percentile(lagByTick[k]!, 99)))"
+        }.joined(separator: ", ")
         runner.report.add(BenchFigure("tick_lag_p99", Stats.percentile(lagPrevious, 99), "s", target: .atMost(1),
-                                      note: "max \(BenchFigure.format(lagPrevious.max() ?? .nan)) s"))
+                                      note: "max \(BenchFigure.format(lagPrevious.max() ?? .nan)) s; \(perTick)"))
         runner.report.add(BenchFigure("tick_lag_vs_status_p99", Stats.percentile(lagStatus, 99), "s", target: .atMost(1),
                                       note: "tick seen − (previous status.lastStepTime, whole seconds, + \(Int(interval)) s); p50 \(BenchFigure.format(Stats.percentile(lagStatus, 50))) s"))
 
@@ -143,6 +150,11 @@ struct AnalysisBench {
                 note: "\(queries) queries for \(ticksInWindow) ticks × \(expected) metrics; \(offCount) canaries with another count"))
             runner.report.add(BenchFigure("cpu_seconds_per_step", (w2.cpu - w1.cpu) / steps, "s",
                                           note: "operator utime+stime over the same window / steps"))
+            if let a = w1.reconciles, let b = w2.reconciles, b.count > a.count {
+                runner.report.add(BenchFigure(
+                    "reconcile_mean_seconds", (b.sum - a.sum) / (b.count - a.count), "s",
+                    note: "serin_reconcile_duration_seconds over the same window: \(Int(b.count - a.count)) Canary reconciles for \(ticksInWindow) steps"))
+            }
         } else {
             runner.report.note("analysis: the tick \(windowFrom)→\(windowTo) window was not seen by every canary; no per-step figures")
         }

@@ -53,6 +53,22 @@ struct BenchOperator: Sendable {
         return seen
     }
 
+    /// Sum and count of `serin_reconcile_duration_seconds` for `controller` from /metrics.
+    func reconcileDurations(controller: String) -> (sum: Double, count: Double)? {
+        guard let r = HTTPProbe.get(port: healthPort, path: "/metrics"), r.status == 200 else { return nil }
+        var sum: Double?
+        var count: Double?
+        for line in r.body.split(separator: "\n") where line.hasPrefix("serin_reconcile_duration_seconds_")
+            && line.contains("controller=\"\(controller)\"")
+        {
+            guard let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            if line.hasPrefix("serin_reconcile_duration_seconds_sum") { sum = value }
+            if line.hasPrefix("serin_reconcile_duration_seconds_count") { count = value }
+        }
+        guard let sum, let count else { return nil }
+        return (sum, count)
+    }
+
     /// Time of the first log line whose `msg` is `message` (from its `ts`).
     func logTime(of message: String) -> Date? {
         for line in process.logLines() where line.contains(message) {
@@ -74,9 +90,15 @@ struct BenchOperator: Sendable {
     func stop() { process.stop(grace: 20) }
 }
 
-/// A blocking HTTP/1.0 GET on 127.0.0.1 with a short timeout: the status code, or nil.
+/// A blocking HTTP/1.0 GET on 127.0.0.1 with a short timeout.
 enum HTTPProbe {
+    /// The status code, or nil.
     static func status(port: Int, path: String, timeoutMillis: Int = 500) -> Int? {
+        get(port: port, path: path, timeoutMillis: timeoutMillis, maxBytes: 64)?.status
+    }
+
+    /// Status and body (read until the server closes, at most `maxBytes`), or nil.
+    static func get(port: Int, path: String, timeoutMillis: Int = 2000, maxBytes: Int = 8 << 20) -> (status: Int, body: String)? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -93,12 +115,19 @@ enum HTTPProbe {
         guard connected == 0 else { return nil }
         let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 12 else { return nil }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while received.count < maxBytes {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[0..<n]
+        }
+        guard received.count > 12 else { return nil }
         // "HTTP/1.1 200 OK"
-        let line = String(decoding: buffer[0..<n], as: UTF8.self)
-        let parts = line.split(separator: " ", maxSplits: 2)
-        return parts.count >= 2 ? Int(parts[1]) : nil
+        let text = String(decoding: received, as: UTF8.self)
+        let parts = text.prefix(32).split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, body)
     }
 }

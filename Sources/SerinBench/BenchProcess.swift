@@ -78,10 +78,13 @@ final class BenchProcess: @unchecked Sendable {
 
 /// Figures of a process from /proc.
 enum ProcStats {
-    static func residentBytes(pid: Int32) -> Double? {
+    static func residentBytes(pid: Int32) -> Double? { field("VmRSS", pid: pid) }
+
+    /// A `kB` field of /proc/PID/status (`VmRSS`, `RssAnon`, `RssFile`) in bytes.
+    static func field(_ name: String, pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.count >= 2, let kb = Double(fields[1]) { return kb * 1024 }
         }
         return nil

@@ -41,6 +41,17 @@ struct FootprintBench {
                 "cached_json_\(n)", cached / Self.mib, "MiB",
                 note: "\(objects) objects in watched resources (\(detail.isEmpty ? "none" : detail)), compact JSON"))
         }
+        if label.isEmpty, n > 0 {
+            let watched = RequestTally.knownResources.filter { r in sizes.contains { $0.resource == r.plural } }
+            if let heap = await CacheHeapProbe.measure(api: cluster.api, resources: watched) {
+                runner.report.add(BenchFigure(
+                    "cache_heap_\(n)", Double(heap) / Self.mib, "MiB",
+                    note: "heap the same informers take for these objects (measured in the bench process: stores of compact JSON, indexes)"))
+            }
+        }
+        let anon = ProcStats.field("RssAnon", pid: op.pid).map { BenchFigure.format($0 / Self.mib) } ?? "?"
+        let file = ProcStats.field("RssFile", pid: op.pid).map { BenchFigure.format($0 / Self.mib) } ?? "?"
+        runner.report.note("footprint at \(n)\(label): last sample RssAnon \(anon) MiB, RssFile \(file) MiB (the executable and shared libraries)")
         runner.progress("  RSS \(BenchFigure.format(peak / Self.mib)) MiB; cached JSON \(BenchFigure.format(cached / Self.mib)) MiB in \(objects) objects")
     }
 }

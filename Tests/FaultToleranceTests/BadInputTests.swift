@@ -20,6 +20,9 @@ struct BadInputTests {
         func names(_ message: String) -> Bool { expect.contains { message.contains($0) } }
     }
 
+    /// Entries Serin does not reject or report yet, each with the reason (reported; remove when fixed).
+    static let knownGaps: [String: String] = [:]
+
     static var corpusDirectory: URL { repoRoot.appendingPathComponent("Tests/FaultToleranceTests/Corpus") }
 
     static func corpus() throws -> [Entry] {
@@ -116,7 +119,7 @@ struct BadInputTests {
             }
         }
         let pending = admitted.filter { verdicts[$0.file] == nil }
-        let heard = await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+        let heard = await eventually(timeout: .seconds(15), every: .milliseconds(200)) {
             for e in pending {
                 guard case .reported? = await report(e) else { return false }
             }
@@ -125,19 +128,24 @@ struct BadInputTests {
         for e in pending { verdicts[e.file] = await report(e) ?? .silent("no condition, no status") }
         _ = heard
 
-        var failures: [String] = []
+        var failures = 0
         for e in entries {
-            guard let v = verdicts[e.file] else { continue }
-            switch v {
+            var problem: String?
+            switch verdicts[e.file] ?? .silent("no verdict") {
             case .rejected(let m), .reported(let m):
-                if !e.names(m) { failures.append("\(e.file): expected a message naming \(e.expect), got \(v)") }
-            case .silent:
-                failures.append("\(e.file): \(v)")
+                if !e.names(m) { problem = "\(e.file): expected a message naming \(e.expect), got \(verdicts[e.file]!)" }
+            case .silent(let m):
+                problem = "\(e.file): nothing said (\(m))"
+            }
+            if let gap = Self.knownGaps[e.file] {
+                withKnownIssue("\(gap)") { if let problem { Issue.record("\(problem)") } }
+            } else if let problem {
+                failures += 1
+                Issue.record("\(problem)")
             }
         }
         let rejected = verdicts.values.filter { if case .rejected = $0 { true } else { false } }.count
-        print("BadInputTests: \(rejected) rejected at admission, \(entries.count - rejected) reported by the operator")
-        #expect(failures.isEmpty, "\(failures.count) entries not rejected or reported by field:\n\(failures.joined(separator: "\n"))")
+        print("BadInputTests: \(rejected) rejected at admission, \(entries.count - rejected) reported by the operator, \(failures) unreported")
 
         // The operator is alive and still delivers a valid Canary.
         #expect(op.isRunning, "the operator exited: \(op.ending)\n\(op.log.suffix(3000))")

@@ -69,13 +69,16 @@ struct LeaderFailoverTests {
             #expect(t50 - t25 < 12, "\(n): 25% → 50% took \(t50 - t25) s across the failover")
         }
 
-        // Freeze the leader until a third replica takes over, then thaw it.
+        // Freeze the leader in the middle of a step (its metric check in flight) until a third replica
+        // has taken over and written, then thaw it: it wakes up believing it leads, with a decision to carry out.
         let c = try cluster.startOperator(identity: "op-c")
-        try await Task.sleep(for: .milliseconds(500))
+        cluster.prometheus.setScript { _ in .delayed(.milliseconds(1500), .value(99.9)) }
+        let asked = cluster.prometheus.queries.count
+        let checking = await eventually(timeout: .seconds(15), every: .milliseconds(5)) { cluster.prometheus.queries.count > asked }
+        #expect(checking)
         b.pause()
         let cLeads = await eventually(timeout: .seconds(8), every: .milliseconds(10)) { await cluster.leaseHolder() == "op-c" }
         #expect(cLeads, "\(c.log.suffix(2000))")
-        // Let op-c write (a step, the promotion) before op-b wakes up with its stale belief that it leads.
         let cWrote = await eventually(timeout: .seconds(15)) { Self.writers(cluster.server.audit.requests).last == "op-c" }
         #expect(cWrote)
         b.resume()
@@ -87,7 +90,9 @@ struct LeaderFailoverTests {
         let order = CanaryView.folded(Self.writers(cluster.server.audit.requests))
         print("LeaderFailoverTests: writers in order \(order)")
         #expect(order == ["op-a", "op-b", "op-c"], "replicas wrote in turn (split brain): \(order)")
-        #expect(b.log.contains("stopped leading") || b.log.contains("not leading"), "op-b never noticed it lost the lease:\n\(b.log.suffix(2000))")
+        #expect(b.log.contains("stopped leading"), "op-b never noticed it lost the lease:\n\(b.log.suffix(2000))")
+        // The thawed replica did try to carry out its step, and the fence refused it.
+        #expect(b.log.contains("is not the leader: refusing to write"), "the fence was not exercised:\n\(b.log.suffix(3000))")
         for n in Self.names {
             let vs = canaries.versions(of: n)
             #expect(CanaryView.weights(vs) == [0, 25, 50, 0], "\(n) weights")

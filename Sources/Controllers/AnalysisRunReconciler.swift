@@ -116,7 +116,7 @@ public struct AnalysisRunReconciler: Reconciler {
         if newStatus.phase?.isCompleted == true { return .done }
         guard let next = decision.nextMeasurementAt else { return .done }
         let after = max(0, next.timeIntervalSince(clock.now()))
-        return .requeue(after: .milliseconds(Int64((after * 1000).rounded(.up))))
+        return .requeue(afterSeconds: after)
     }
 
     // MARK: - Secrets

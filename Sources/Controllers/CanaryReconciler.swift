@@ -125,7 +125,7 @@ public struct CanaryReconciler: Reconciler {
         if let failure = await perform(effects, actuator, o, canary, json, log) { return failure }
 
         guard let after = decision.requeueAfter else { return .done }
-        return .requeue(after: .milliseconds(Int64(max(0, after) * 1000)))
+        return .requeue(afterSeconds: after)
     }
 
     /// Carries out `actions` in order, stopping at the first failure (reported as an Event;

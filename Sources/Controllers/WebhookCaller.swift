@@ -55,7 +55,8 @@ public struct WebhookCaller: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: body))
-        let seconds = hook.timeoutSeconds
+        // Clamped to a day: the spec's value may be enormous (an overflow would trap).
+        let seconds = hook.timeoutSeconds.isNaN ? 0 : min(max(hook.timeoutSeconds, 0), 86_400)
         do {
             let response = try await Self.client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
             let code = Int(response.status.code)

@@ -25,9 +25,11 @@ extension RolloutRound {
             return
         }
 
-        let switched = s.blueGreen?.activeSelector == podHash && serviceHash(b.activeService) == podHash
-        if !switched {
-            if !beforeSwitch(b, newRS: newRS, stable: stable) { return }
+        // Status is the memory of the switch (the Service cache may lag behind Serin's own write).
+        if s.blueGreen?.activeSelector == podHash {
+            setService(b.activeService, podHash)
+        } else if !beforeSwitch(b, newRS: newRS, stable: stable) {
+            return
         }
 
         // After the switch: post-promotion analysis; a failure switches back.

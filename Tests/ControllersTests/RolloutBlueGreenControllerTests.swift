@@ -215,7 +215,8 @@ struct RolloutBlueGreenControllerTests {
             }
             #expect(scaled)
             #expect(await env.rollout(Self.name)[path: ["spec", "replicas"]] == 8)
-            #expect(await env.phase(Self.name) == "Healthy")
+            let healthy = await env.drive(step: .seconds(1)) { await env.phase(Self.name) == "Healthy" }
+            #expect(healthy)
         }
     }
 }

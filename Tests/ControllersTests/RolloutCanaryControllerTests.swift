@@ -164,7 +164,8 @@ struct RolloutCanaryControllerTests {
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
             #expect(await env.replicas(hash: v2) == 2)   // ceil(5 × 30%)
             #expect(await env.replicas(hash: v1) == 5)   // the stable keeps every pod with a router
-            #expect(recorder.last == 30)
+            let at30 = await eventually(timeout: .seconds(3)) { recorder.last == 30 }
+            #expect(at30, "\(recorder.sequence)")
             try await env.annotate(Self.name, ManualControlAnnotations.promote, "1")
             let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase(Self.name) == "Healthy" }
             #expect(healthy)
@@ -204,11 +205,13 @@ struct RolloutCanaryControllerTests {
             let paused = await env.drive(step: .seconds(1)) { await env.phase(Self.name) == "Paused" }
             #expect(paused)
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
-            #expect(recorder.last == 40)
+            let at40 = await eventually(timeout: .seconds(3)) { recorder.last == 40 }
+            #expect(at40, "\(recorder.sequence)")
             try await env.annotate(Self.name, ManualControlAnnotations.abort, "1")
             let back = await eventually(timeout: .seconds(5)) { recorder.last == 0 }
             #expect(back)
-            #expect(await env.phase(Self.name) == "Degraded")
+            let degraded = await eventually(timeout: .seconds(5)) { await env.phase(Self.name) == "Degraded" }
+            #expect(degraded)
             #expect(await env.replicas(hash: v2) == 2)  // kept abortScaleDownDelaySeconds (30 s)
             await env.advance(.seconds(20))
             #expect(await env.replicas(hash: v2) == 2)

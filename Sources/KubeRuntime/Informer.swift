@@ -3,6 +3,10 @@ import KubeCore
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A change seen by an informer, after it was applied to the store.
 public enum InformerEvent: Sendable {
     case added(JSONValue)
@@ -227,12 +231,11 @@ public actor Informer {
         while !Task.isCancelled {
             if resourceVersion == nil {
                 do {
-                    let list = try await listAll(namespace: namespace)
-                    applyList(list.items, namespace: namespace)
+                    let list = try await listAndApply(namespace: namespace)
                     resourceVersion = list.resourceVersion
                     lastResourceVersions[scope] = list.resourceVersion
                     markSynced(scope)
-                    log.debug("listed", metadata: ["count": "\(list.items.count)", "resourceVersion": "\(list.resourceVersion)"])
+                    log.debug("listed", metadata: ["count": "\(list.count)", "resourceVersion": "\(list.resourceVersion)"])
                 } catch {
                     if Task.isCancelled { break }
                     if let api = error as? KubeAPIError, api.isNotFound {
@@ -326,8 +329,12 @@ public actor Informer {
         return true
     }
 
-    private func listAll(namespace: String?) async throws -> ObjectList {
-        var items: [JSONValue] = []
+    /// Lists the scope page by page and applies each page as it arrives, so that only one
+    /// page of parsed objects is held at a time (the store keeps compact JSON); objects of the
+    /// scope the list no longer has are deleted once the last page is in. Returns the list's
+    /// resourceVersion and how many objects it had.
+    private func listAndApply(namespace: String?) async throws -> (resourceVersion: String, count: Int) {
+        var seen = Set<ObjectKey>()
         var token: String? = nil
         var pageSize = options.pageSize
         while true {
@@ -340,20 +347,29 @@ public actor Informer {
                         labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: pageSize,
                         continueToken: token))
             } catch let error as KubeAPIError where error.isGone && token != nil {
-                // The continue token expired mid-way: start over in one request.
-                items.removeAll()
+                // The continue token expired mid-way: start over in one request (what was
+                // applied stays; the deletions below count only the new pass).
+                seen.removeAll()
                 token = nil
                 pageSize = nil
                 continue
             }
-            items.reserveCapacity(items.count + page.items.count)
-            for item in page.items { items.append(transformed(item)) }
+            seen.reserveCapacity(seen.count + page.items.count)
+            for item in page.items {
+                let obj = transformed(item)
+                seen.insert(ObjectKey(obj))
+                applyListed(obj)
+            }
             if let next = page.continueToken, !next.isEmpty, pageSize != nil {
                 token = next
                 continue
             }
+            for key in store.keys where (namespace == nil || key.namespace == namespace) && !seen.contains(key) {
+                if let old = store.remove(key) { deliver(.deleted(old)) }
+            }
             stats.lists += 1
-            return ObjectList(items: items, resourceVersion: page.resourceVersion)
+            HeapTrim.afterBulkLoad()
+            return (page.resourceVersion, seen.count)
         }
     }
 
@@ -363,30 +379,29 @@ public actor Informer {
 
     // MARK: Applying changes
 
-    /// Replaces the scope's content with `items`, delivering the differences.
-    private func applyList(_ items: [JSONValue], namespace: String?) {
-        var fresh: [ObjectKey: JSONValue] = [:]
-        for item in items { fresh[ObjectKey(item)] = item }
-        let snapshot = store.snapshot()
-        for (key, old) in snapshot.objects where namespace == nil || key.namespace == namespace {
-            if fresh[key] == nil {
-                store.remove(key)
-                deliver(.deleted(old))
-            }
+    /// Applies one listed object, delivering `added`, or `updated` when it changed: a new
+    /// resourceVersion (or uid) when both versions carry one, else different content.
+    private func applyListed(_ item: JSONValue) {
+        let key = ObjectKey(item)
+        guard let cached = store.entry(key) else {
+            store.upsert(item)
+            deliver(.added(item))
+            return
         }
-        for item in items {
-            let key = ObjectKey(item)
-            if let old = snapshot.objects[key] {
-                let changed = (old.resourceVersion != nil && item.resourceVersion != nil)
-                    ? old.resourceVersion != item.resourceVersion || old.uid != item.uid
-                    : old != item
-                store.upsert(item)
-                if changed { deliver(.updated(old: old, new: item)) }
-            } else {
-                store.upsert(item)
-                deliver(.added(item))
+        if let a = cached.resourceVersion, let b = item.resourceVersion {
+            if a != b {
+                if let old = store.upsert(item) { deliver(.updated(old: old, new: item)) }
+                return
             }
+            // Same version: unchanged unless another object took the name (a new uid).
+            let entry = StoredObject(item)
+            if entry.bytes == cached.bytes { return }
+            if let old = store.upsert(item, entry: entry), old.uid != item.uid { deliver(.updated(old: old, new: item)) }
+            return
         }
+        let old = cached.value
+        store.upsert(item)
+        if old != item { deliver(.updated(old: old, new: item)) }
     }
 
     private func applyUpsert(_ obj: JSONValue) {
@@ -411,5 +426,26 @@ public actor Informer {
             for w in syncWaiters { w.resume() }
             syncWaiters.removeAll()
         }
+    }
+}
+
+/// Hands memory freed after a bulk load back to the system.
+///
+/// A list parses every object of a resource (pages of parsed trees, then compact copies in the
+/// store); glibc keeps the freed chunks in its arenas, so without this the process stays at
+/// the high-water mark of the list. `malloc_trim` returns whole free pages; it is looked up
+/// at run time so that other C libraries (musl, Darwin) simply skip it.
+private enum HeapTrim {
+    private typealias Trim = @convention(c) (Int) -> Int32
+
+    #if canImport(Glibc)
+    private static let trim: Trim? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim")
+        .map { unsafeBitCast($0, to: Trim.self) }
+    #else
+    private static let trim: Trim? = nil
+    #endif
+
+    static func afterBulkLoad() {
+        _ = trim?(0)
     }
 }

@@ -1,0 +1,76 @@
+import KubeCore
+import Testing
+
+@testable import KubeRuntime
+
+/// The store keeps compact JSON and hands out parsed objects: what goes in comes out.
+@Suite("ObjectStore: compact storage")
+struct ObjectStoreCompactTests {
+    func deployment(_ name: String, rv: String, image: String, labels: [String: String] = ["app": "web"]) -> JSONValue {
+        [
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": [
+                "name": .string(name), "namespace": "default", "resourceVersion": .string(rv), "uid": .string("uid-\(name)"),
+                "labels": .object(labels.mapValues { .string($0) }),
+            ],
+            "spec": [
+                "replicas": 3, "paused": false, "progressDeadlineSeconds": 600,
+                "template": ["spec": ["containers": [["name": "app", "image": .string(image), "env": [["name": "RATIO", "value": "0.25"]]]]]],
+            ],
+            "status": ["readyReplicas": 3, "ratio": 0.5, "message": "quote \" and unicode ✓ and \\ and \n newline"],
+        ]
+    }
+
+    @Test func objectsComeBackAsTheyWentIn() {
+        let store = ObjectStore()
+        let d = deployment("a", rv: "1", image: "app:1")
+        store.upsert(d)
+        #expect(store.get(ObjectKey(d)) == d)
+        #expect(store.list() == [d])
+        #expect(store.snapshot().get(ObjectKey(d)) == d)
+        #expect(store.snapshot().objects[ObjectKey(d)] == d)
+        #expect(store.resourceVersion(ObjectKey(d)) == "1")
+    }
+
+    @Test func readsMoreObjectsThanTheParsedCacheHoldsStayCorrect() {
+        let store = ObjectStore()
+        let n = ParsedCache.capacity * 3
+        for i in 0..<n { store.upsert(deployment("d\(i)", rv: "\(i)", image: "app:\(i)")) }
+        // Read every object twice, in an order that cycles through the cache generations.
+        for round in 0..<2 {
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                let got = store.get(namespace: "default", name: "d\(i)")
+                #expect(got?[path: ["spec", "template", "spec", "containers"]][0]["image"].stringValue == "app:\(i)", "round \(round)")
+            }
+        }
+        // An update replaces what a reader gets, cached or not.
+        store.upsert(deployment("d0", rv: "100", image: "app:new"))
+        #expect(store.get(namespace: "default", name: "d0")?[path: ["spec", "template", "spec", "containers"]][0]["image"] == "app:new")
+        #expect(store.resourceVersion(ObjectKey(namespace: "default", name: "d0")) == "100")
+    }
+
+    @Test func upsertReturnsThePreviousVersionAndKeepsIndexesInStep() {
+        let store = ObjectStore()
+        let v1 = deployment("a", rv: "1", image: "app:1", labels: ["app": "web"])
+        #expect(store.upsert(v1) == nil)
+        let v2 = deployment("a", rv: "2", image: "app:2", labels: ["app": "api"])
+        #expect(store.upsert(v2) == v1)
+        #expect(store.keys(byIndex: StoreIndex.label, "app=web").isEmpty)
+        #expect(store.keys(byIndex: StoreIndex.label, "app=api") == [ObjectKey(v2)])
+        #expect(store.labelled("app", "api") == [v2])
+        #expect(store.remove(ObjectKey(v2)) == v2)
+        #expect(store.get(ObjectKey(v2)) == nil)
+        #expect(store.labelled("app", "api").isEmpty)
+        #expect(store.count == 0)
+    }
+
+    @Test func aSnapshotKeepsTheVersionItSaw() {
+        let store = ObjectStore()
+        let v1 = deployment("a", rv: "1", image: "app:1")
+        store.upsert(v1)
+        let snap = store.snapshot()
+        store.upsert(deployment("a", rv: "2", image: "app:2"))
+        #expect(snap.get(ObjectKey(v1)) == v1)
+        #expect(store.get(ObjectKey(v1))?.resourceVersion == "2")
+    }
+}

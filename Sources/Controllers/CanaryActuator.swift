@@ -205,7 +205,9 @@ struct CanaryActuator: Sendable {
 
     /// revertOnDeletion: the target serves its Service again and Serin's routes go away.
     func revertTarget(_ o: CanaryObservation) async throws {
-        guard let target = o.target else { return }
+        // Read fresh, not from the cache: the scale-down just before the deletion may not be
+        // in the cache yet, and a stale "2 replicas" would leave the target at zero.
+        guard let target = try await writer.get(.deployments, namespace: o.namespace, name: o.names.target) else { return }
         let replicas = max(1, o.primary?[path: ["spec", "replicas"]].intValue ?? 1)
         if (target[path: ["spec", "replicas"]].intValue ?? 0) < 1 {
             try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,

@@ -135,6 +135,8 @@ struct RolloutBlueGreenControllerTests {
     func postPromotionFailure() async throws {
         try await RolloutEnvironment.with { env in
             env.prometheus.set { $0.successRate = 0.99 }
+            let recorder = RolloutRecorder.start(env, rollout: Self.name, services: [Self.active, Self.preview])
+            defer { recorder.stop() }
             let v1 = try await Self.deploySeed(env)
             try await env.setImage(Self.name, "myregistry/order-service:v2")
             let paused = await env.drive(timeout: .seconds(60)) { await env.phase(Self.name) == "Paused" }
@@ -161,6 +163,10 @@ struct RolloutBlueGreenControllerTests {
             let down = await env.drive(step: .seconds(1)) { await env.replicas(hash: v2) == 0 }
             #expect(down)
             #expect(await env.selector(Self.active) == v1)
+            try? await Task.sleep(for: .milliseconds(50))
+            recorder.stop()
+            print("Seed blue-green Rollout with a failing post-promotion analysis (v1=\(v1), v2=\(v2)):")
+            for sample in recorder.sequence { print("  \(sample)") }
         }
     }
 

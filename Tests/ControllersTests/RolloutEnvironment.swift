@@ -235,6 +235,8 @@ final class RolloutRecorder: Sendable {
         var step: Int?
         var weight: Int?
         var selectors: [String]
+        /// `hash:replicas` of each ReplicaSet, oldest revision first.
+        var pods: [String]
         var seconds: Int
 
         var description: String {
@@ -242,6 +244,7 @@ final class RolloutRecorder: Sendable {
             if let s = step { t += " step=\(s)" }
             if let w = weight { t += " weight=\(w)" }
             if !selectors.isEmpty { t += " " + selectors.joined(separator: " ") }
+            if !pods.isEmpty { t += " pods[" + pods.joined(separator: " ") + "]" }
             return t
         }
     }
@@ -258,13 +261,17 @@ final class RolloutRecorder: Sendable {
                 let st = await env.status(rollout)
                 var sel: [String] = []
                 for s in services { sel.append("\(s)=\(await env.selector(s) ?? "-")") }
+                let sets = await env.replicaSets(of: rollout).sorted {
+                    Int($0.annotations[RolloutLabels.revision] ?? "") ?? 0 < Int($1.annotations[RolloutLabels.revision] ?? "") ?? 0
+                }
+                let pods = sets.map { "\($0.labels[RolloutLabels.podTemplateHash] ?? "?"):\($0[path: ["spec", "replicas"]].intValue ?? 0)" }
                 let sample = Sample(
                     phase: st["phase"].stringValue ?? "-", step: st["currentStepIndex"].intValue,
-                    weight: st["canary"]["weights"]["canary"]["weight"].intValue, selectors: sel,
+                    weight: st["canary"]["weights"]["canary"]["weight"].intValue, selectors: sel, pods: pods,
                     seconds: Int(env.clock.now().timeIntervalSince(origin)))
                 r.samples.withLock { list in
                     if let last = list.last, last.phase == sample.phase, last.step == sample.step,
-                        last.weight == sample.weight, last.selectors == sample.selectors { return }
+                        last.weight == sample.weight, last.selectors == sample.selectors, last.pods == sample.pods { return }
                     list.append(sample)
                 }
                 try? await Task.sleep(for: .milliseconds(3))

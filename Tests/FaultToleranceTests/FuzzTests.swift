@@ -128,6 +128,26 @@ struct FuzzTests {
         #expect(accepted > 0)
     }
 
+    /// "Billion laughs": each level repeats the previous one ten times through aliases.
+    static func aliasBomb(levels: Int) -> String {
+        var y = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...levels { y += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        return y
+    }
+
+    @Test("YAML aliases that expand a few hundred bytes into megabytes are refused, as the API server refuses them")
+    func yamlAliasBomb() throws {
+        // 275 bytes that expand to 10^5 scalars (469 KB of JSON); one level more is 4.7 MB and 20 s of CPU,
+        // two more take minutes: a manifest must not be able to stall whatever reads it.
+        let bomb = Self.aliasBomb(levels: 4)
+        let start = ContinuousClock.now
+        #expect(throws: (any Error).self) { _ = try JSONValue(yaml: bomb) }
+        #expect(ContinuousClock.now - start < .seconds(1))
+        // Ordinary aliases (a shared block reused a few times) still work.
+        let reuse = try JSONValue(yaml: "base: &b {cpu: 1}\na: *b\nb: *b\n")
+        #expect(reuse["a"] == ["cpu": 1])
+    }
+
     @Test("A fuzzed Canary decodes or names the field; validation of what decodes never crashes")
     func canaryDecoding() throws {
         let seeds = [FaultCluster.canary("web", namespace: "apps"),

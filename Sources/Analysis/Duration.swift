@@ -8,6 +8,9 @@ public enum DurationString {
         public var description: String { "invalid duration \"\(input)\" (expected e.g. 30s, 1m, 1h30m)" }
     }
 
+    /// The longest duration Go's `time.ParseDuration` accepts (Int64.max nanoseconds), in seconds.
+    public static let maxSeconds = Double(Int64.max) / 1e9
+
     /// Seconds in the duration.
     public static func seconds(_ text: String) throws -> Double {
         let s = text.trimmingCharacters(in: .whitespaces)
@@ -36,7 +39,9 @@ public enum DurationString {
             total += n * factor
             sawUnit = true
         }
-        guard sawUnit else { throw ParseError(input: text) }
+        // Go's time.Duration (int64 nanoseconds) ends near 292 years; beyond it Argo and Flagger
+        // reject the text, and converting it to an integer here would trap.
+        guard sawUnit, total.isFinite, total <= maxSeconds else { throw ParseError(input: text) }
         return total
     }
 

@@ -19,16 +19,30 @@ public enum AnalysisRunEvaluator {
     /// Measurements kept per metric unless `measurementRetention` says otherwise.
     public static let defaultRetention = 10
 
-    /// Problems with a spec, each naming the metric; condition parse errors carry the position.
+    /// Longest `interval` or `initialDelay` accepted: a run that waits longer than a day
+    /// between measurements is a typo (e.g. `99999999999999999h`), never an analysis.
+    public static let maxDelaySeconds = 86_400.0
+
+    /// Problems with a spec, each naming the metric and the field (`metric "x" count: …`) and,
+    /// for new checks, the fix; condition parse errors carry the position. Values that come
+    /// from literal args are checked after substitution; Secret-sourced ones stay placeholders.
     public static func validate(_ spec: AnalysisRunSpec) -> [String] {
         var problems: [String] = []
         var names = Set<String>()
         if spec.metrics.isEmpty { problems.append("no metrics") }
-        for m in spec.metrics {
-            if !names.insert(m.name).inserted { problems.append("metric \"\(m.name)\" is defined twice") }
+        let declared = Set((spec.args ?? []).map(\.name))
+        let known = knownArgs(spec)
+        for raw in spec.metrics {
+            if !names.insert(raw.name).inserted { problems.append("metric \"\(raw.name)\" is defined twice") }
+            problems += placeholderProblems(raw, declared: declared)
+            let m: AnalysisMetric
+            do { m = try substitutingKnown(raw, known: known) } catch {
+                problems.append(error.message)
+                m = raw
+            }
             for (field, text) in [("successCondition", m.successCondition), ("failureCondition", m.failureCondition)] {
                 guard let text, !text.isEmpty else { continue }
-                // Args are substituted later; parse with placeholders standing in.
+                // A placeholder left (a Secret-sourced arg) is substituted when measuring.
                 let probe = text.contains("{{") ? "true" : text
                 do { _ = try ConditionExpression(probe) } catch {
                     problems.append("metric \"\(m.name)\" \(field): \(error.description)")
@@ -36,7 +50,26 @@ public enum AnalysisRunEvaluator {
             }
             for (field, text) in [("interval", m.interval), ("initialDelay", m.initialDelay)] {
                 guard let text, !text.contains("{{") else { continue }
-                if (try? DurationString.seconds(text)) == nil { problems.append("metric \"\(m.name)\" \(field): invalid duration \"\(text)\"") }
+                guard let seconds = try? DurationString.seconds(text) else {
+                    problems.append("metric \"\(m.name)\" \(field): invalid duration \"\(text)\"")
+                    continue
+                }
+                if seconds > maxDelaySeconds {
+                    problems.append("metric \"\(m.name)\" \(field): \(text) is longer than the 24h limit; use at most 24h, e.g. 60s or 5m")
+                }
+            }
+            let integers: [(String, AnalysisIntOrString?, AnalysisIntOrString?, String)] = [
+                ("count", m.count, raw.count, "write the number of measurements, e.g. 5 (0 measures until the run is terminated)"),
+                ("failureLimit", m.failureLimit, raw.failureLimit, "write how many failed measurements to tolerate, e.g. 0 or 2"),
+                ("inconclusiveLimit", m.inconclusiveLimit, raw.inconclusiveLimit,
+                 "write how many inconclusive measurements to tolerate, e.g. 0 or 1"),
+                ("consecutiveErrorLimit", m.consecutiveErrorLimit, raw.consecutiveErrorLimit,
+                 "write how many errors in a row to tolerate, e.g. \(AnalysisMetric.defaultConsecutiveErrorLimit) (the default)"),
+            ]
+            for (field, value, written, fix) in integers {
+                if let why = integerProblem(value, written: written) {
+                    problems.append("metric \"\(m.name)\" \(field): \(why); \(fix)")
+                }
             }
             if let c = m.count?.intValue, c > 1, m.interval == nil {
                 problems.append("metric \"\(m.name)\": count \(c) needs an interval")
@@ -46,6 +79,109 @@ public enum AnalysisRunEvaluator {
             }
         }
         return problems
+    }
+
+    /// Argo's IntOrString: an integer, or a string that is one (after args are substituted).
+    /// A placeholder still standing is a Secret-sourced arg, known only when measuring.
+    static func integerProblem(_ value: AnalysisIntOrString?, written: AnalysisIntOrString?) -> String? {
+        switch value {
+        case nil:
+            return nil
+        case .int(let i)?:
+            return i < 0 ? "\(i) is negative" : nil
+        case .string(let s)?:
+            if s.contains("{{") { return nil }
+            let from = value != written ? " (from \(written.map(describe) ?? ""))" : ""
+            guard let i = Int(s.trimmingCharacters(in: .whitespaces)) else { return "\"\(s)\"\(from) is not a whole number" }
+            return i < 0 ? "\(i)\(from) is negative" : nil
+        }
+    }
+
+    static func describe(_ v: AnalysisIntOrString) -> String {
+        switch v {
+        case .int(let i): return "\(i)"
+        case .string(let s): return "\"\(s)\""
+        }
+    }
+
+    /// Every text of a metric where a placeholder can stand, by the field name a user sees.
+    static func placeholderFields(_ m: AnalysisMetric) -> [(String, String)] {
+        func text(_ v: AnalysisIntOrString?) -> String? { if case .string(let s)? = v { s } else { nil } }
+        let p = m.provider.prometheus, c = m.provider.compare
+        let fields: [(String, String?)] = [
+            ("query", p?.query), ("canaryQuery", c?.canaryQuery), ("baselineQuery", c?.baselineQuery),
+            ("address", p?.address ?? c?.address), ("window", c?.window), ("step", c?.step),
+            ("successCondition", m.successCondition), ("failureCondition", m.failureCondition),
+            ("interval", m.interval), ("initialDelay", m.initialDelay), ("count", text(m.count)),
+            ("failureLimit", text(m.failureLimit)), ("inconclusiveLimit", text(m.inconclusiveLimit)),
+            ("consecutiveErrorLimit", text(m.consecutiveErrorLimit)),
+        ] + ((p?.headers ?? c?.headers) ?? []).map { ("headers", $0.value) }
+        return fields.compactMap { f in f.1.map { (f.0, $0) } }
+    }
+
+    /// Placeholders not closed, and `{{args.X}}` naming an argument the spec does not declare
+    /// (substitution would fail at every measurement, so the run would only ever error).
+    static func placeholderProblems(_ m: AnalysisMetric, declared: Set<String>) -> [String] {
+        var problems: [String] = []
+        for (field, text) in placeholderFields(m) {
+            let scan = scanPlaceholders(text)
+            if let at = scan.unclosedAt {
+                problems.append("metric \"\(m.name)\" \(field): placeholder \"{{\" at position \(at) is not closed; "
+                    + "end it with \"}}\", e.g. {{args.NAME}}")
+            }
+            for name in scan.args where !declared.contains(name) {
+                problems.append("metric \"\(m.name)\" \(field): argument \"\(name)\" is not declared in args; "
+                    + "declare it or fix the placeholder")
+            }
+        }
+        return problems
+    }
+
+    /// The `{{args.X}}` names in a text (in order, once each) and the 1-based position of the
+    /// first `{{` that has no `}}` of its own (none after it, or another `{{` before it).
+    static func scanPlaceholders(_ text: String) -> (args: [String], unclosedAt: Int?) {
+        let chars = Array(text)
+        var args: [String] = []
+        var i = 0
+        while i + 1 < chars.count {
+            guard chars[i] == "{", chars[i + 1] == "{" else { i += 1; continue }
+            var j = i + 2
+            while j + 1 < chars.count, !(chars[j] == "}" && chars[j + 1] == "}"), !(chars[j] == "{" && chars[j + 1] == "{") { j += 1 }
+            guard j + 1 < chars.count, chars[j] == "}" else { return (args, i + 1) }
+            var key = String(chars[(i + 2)..<j]).trimmingCharacters(in: .whitespaces)
+            if key.hasPrefix(".") { key.removeFirst() }
+            if key.hasPrefix("args.") {
+                let name = String(key.dropFirst(5))
+                if !args.contains(name) { args.append(name) }
+            }
+            i = j + 2
+        }
+        return (args, nil)
+    }
+
+    /// Values of args given literally (`value:`); Secret and fieldRef values are not known here.
+    static func knownArgs(_ spec: AnalysisRunSpec) -> [String: String] {
+        var known: [String: String] = [:]
+        for a in spec.args ?? [] { if let v = a.value { known[a.name] = v } }
+        return known
+    }
+
+    /// The metric with literal args substituted; other placeholders stay as written.
+    static func substitutingKnown(_ m: AnalysisMetric, known: [String: String]) throws(AnalysisArguments.ArgumentError) -> AnalysisMetric {
+        let referenced = placeholderFields(m).flatMap { scanPlaceholders($0.1).args }
+        guard !referenced.isEmpty else { return m }
+        var values = known
+        for name in referenced where values[name] == nil { values[name] = "{{args.\(name)}}" }
+        return try AnalysisArguments.substitute(m, args: values)
+    }
+
+    /// The spec with literal args substituted in its metrics, so a count or interval given
+    /// as `{{args.X}}` schedules the run (the measurer substitutes again, Secrets included).
+    static func withKnownArgs(_ spec: AnalysisRunSpec) -> AnalysisRunSpec {
+        let known = knownArgs(spec)
+        var out = spec
+        out.metrics = spec.metrics.map { (try? substitutingKnown($0, known: known)) ?? $0 }
+        return out
     }
 
     static func limit(_ v: AnalysisIntOrString?, default d: Int) -> Int { v?.intValue ?? d }
@@ -143,6 +279,7 @@ public enum AnalysisRunEvaluator {
             st.message = problems.joined(separator: "; ")
             return AnalysisRunDecision(status: st, due: [], nextMeasurementAt: nil)
         }
+        let spec = withKnownArgs(spec)
         let started = parseDate(st.startedAt) ?? now
         var results: [AnalysisMetricResult] = spec.metrics.map { m in
             var r = st.metricResults?.first { $0.name == m.name } ?? AnalysisMetricResult(name: m.name, phase: .pending)

@@ -160,6 +160,26 @@ public struct CanaryReconciler: Reconciler {
 
     // MARK: - Observe
 
+    /// MetricTemplates the spec names that do not exist, as spec problems. Looked up before
+    /// the first release, and while the spec is reported invalid (so the report clears);
+    /// during a release a missing template is that check's error.
+    func missingTemplates(_ canary: Canary) async throws -> [CanarySpecProblem] {
+        let phase = canary.status?.phase
+        let invalid = canary.status?.conditions?[type: CanaryStatus.specValidCondition]?.status == .false
+        guard phase == nil || phase == .initializing || invalid else { return [] }
+        var out: [CanarySpecProblem] = []
+        for (i, m) in (canary.spec.effectiveAnalysis.metrics ?? []).enumerated() {
+            guard let ref = m.templateRef else { continue }
+            let ns = ref.namespace ?? canary.namespace
+            if try await writer.get(.metricTemplates, namespace: ns, name: ref.name) == nil {
+                out.append(CanarySpecProblem(
+                    path: "spec.analysis.metrics[\(i)].templateRef", message: "MetricTemplate \(ns)/\(ref.name) not found",
+                    fix: "create the MetricTemplate or fix templateRef.name"))
+            }
+        }
+        return out
+    }
+
     /// The world as the decision core needs it; nil when the target exists but cannot be
     /// delivered (no selector label): reported on the Canary, looked at again later.
     func observe(_ json: JSONValue, _ canary: Canary) async throws -> CanaryObservation? {
@@ -188,6 +208,7 @@ public struct CanaryReconciler: Reconciler {
             world.target = CanaryObserver.workloadState(target)
             world.releaseChecksum = CanaryObserver.checksum(target: target, configMaps: configs.configMaps, secrets: configs.secrets)
         }
+        world.missingReferences = try await missingTemplates(canary)
         if let primary {
             world.primary = CanaryObserver.workloadState(primary)
             world.primaryChecksum = primary.annotations[PrimaryDeploymentBuilder.checksumAnnotation]

@@ -58,7 +58,7 @@ extension DecisionRound {
     // MARK: - Guards
 
     mutating func specIsValid() -> Bool {
-        let problems = spec.validate(defaultProvider: decider.defaultProvider)
+        let problems = spec.validate(defaultProvider: decider.defaultProvider) + o.missingReferences
         var conditions = s.conditions ?? []
         defer { s.conditions = conditions }
         guard problems.isEmpty else {
@@ -71,7 +71,8 @@ extension DecisionRound {
                                      message: text, lastTransitionTime: nowText, observedGeneration: o.generation))
             s.message = "invalid spec: \(text)"
             ensureRouting = false
-            requeue = nil  // a spec change (a watch event) is the only fix
+            // A spec change (a watch event) fixes a bad spec; a missing object may appear later.
+            requeue = o.missingReferences.isEmpty ? nil : interval
             return false
         }
         conditions.set(Condition(type: CanaryStatus.specValidCondition, status: .true, reason: "Valid",
@@ -87,6 +88,14 @@ extension DecisionRound {
             return
         }
         wait("target", text, kind: .warning, reason: "TargetNotFound")
+        if s.phase == nil {
+            // Never delivered: say which field names the missing Deployment (cleared when it appears).
+            var conditions = s.conditions ?? []
+            conditions.set(Condition(type: CanaryStatus.specValidCondition, status: .false, reason: "TargetNotFound",
+                                     message: "spec.targetRef.name: Deployment \(spec.targetRef.name) not found in \(o.namespace); create it or fix spec.targetRef.name",
+                                     lastTransitionTime: nowText, observedGeneration: o.generation))
+            s.conditions = conditions
+        }
         ensureRouting = s.phase != nil
         requeue = interval
     }

@@ -58,6 +58,8 @@ public struct ObservedWorld: Sendable, Hashable {
     public var webhookResults: [String: WebhookResult]
     /// Metric check results for this interval; nil when not run this round.
     public var metricResults: [MetricCheckResult]?
+    /// Objects the spec names that do not exist (MetricTemplates), reported like spec problems.
+    public var missingReferences: [CanarySpecProblem] = []
 
     public init(name: String, namespace: String, generation: Int? = nil, annotations: [String: String] = [:],
                 deleting: Bool = false, hasFinalizer: Bool = false, target: WorkloadState? = nil,

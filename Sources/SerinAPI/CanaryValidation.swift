@@ -33,6 +33,21 @@ public enum CanaryProviders {
 extension CanarySpec {
     public static let builtinMetrics: Set<String> = ["request-success-rate", "request-duration", "error-rate"]
     public static let minimumIntervalSeconds = 10.0
+    /// A day: longer intervals are typos (a unit slip) rather than plans.
+    public static let maximumIntervalSeconds = 86_400.0
+
+    /// Why a query's `{{ … }}` placeholders do not parse, or nil.
+    static func placeholderProblem(_ query: String) -> String? {
+        var rest = query[...]
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                let offset = query.distance(from: query.startIndex, to: open.lowerBound)
+                return "the placeholder \"{{\" at character \(offset + 1) is not closed"
+            }
+            rest = rest[close.upperBound...]
+        }
+        return nil
+    }
 
     /// The provider in force: `spec.provider`, else the operator's default.
     public func effectiveProvider(default fallback: String) -> String { provider ?? fallback }
@@ -82,6 +97,8 @@ extension CanarySpec {
                 let s = try GoDuration.seconds(i)
                 if s < Self.minimumIntervalSeconds {
                     add("analysis.interval", "\(i) is shorter than 10s", "use an interval of at least 10s")
+                } else if s > Self.maximumIntervalSeconds {
+                    add("analysis.interval", "\(i) is longer than 24h", "use an interval between 10s and 24h")
                 }
             } catch {
                 add("analysis.interval", error.description, "write a duration such as 1m or 30s")
@@ -173,8 +190,26 @@ extension CanarySpec {
             if let r = m.thresholdRange, let lo = r.min, let hi = r.max, lo > hi {
                 add("\(p).thresholdRange", "min \(lo) is greater than max \(hi)", "make thresholdRange.min less than or equal to max")
             }
-            if let iv = m.interval, GoDuration.secondsOrNil(iv) == nil {
-                add("\(p).interval", "\"\(iv)\" is not a duration", "write a duration such as 1m")
+            if let iv = m.interval {
+                if let secs = GoDuration.secondsOrNil(iv) {
+                    if secs > Self.maximumIntervalSeconds {
+                        add("\(p).interval", "\(iv) is longer than 24h", "use a query window between 1s and 24h, e.g. 1m")
+                    }
+                } else {
+                    add("\(p).interval", "\"\(iv)\" is not a duration", "write a duration such as 1m")
+                }
+            }
+            if let pc = m.percentile, !(pc > 0 && pc < 1) {
+                add("\(p).percentile", "\(pc) is not between 0 and 1", "write the quantile as a fraction, e.g. 0.95 or 0.99")
+            }
+            if let c = m.confidence, !(c > 0 && c < 1) {
+                add("\(p).confidence", "\(c) is not between 0 and 1", "write the confidence level as a fraction, e.g. 0.95")
+            }
+            if let inc = m.allowedIncrease, !(inc >= 0) || !inc.isFinite {
+                add("\(p).allowedIncrease", "\(inc) is not a non-negative number", "write the allowed relative increase, e.g. 0.1 for 10%")
+            }
+            if let q = m.query, let problem = Self.placeholderProblem(q) {
+                add("\(p).query", problem, "close every {{ with }}, e.g. {{ target }}")
             }
             if !Self.builtinMetrics.contains(m.name), m.query == nil, m.templateRef == nil {
                 add(p, "\"\(m.name)\" is not a builtin metric and has no query or templateRef",

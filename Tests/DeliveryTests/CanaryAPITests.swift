@@ -194,6 +194,21 @@ import SerinAPI
         #expect(paths(s) == ["spec.analysis.webhooks[1].name"])
     }
 
+    @Test func metricFieldsOutOfRange() {
+        var a = CanaryAnalysis(interval: "99999999999999999h", stepWeight: 10)
+        a.metrics = [
+            CanaryMetric(name: "request-duration", interval: "48h", percentile: 1.5),
+            CanaryMetric(name: "error-rate", judge: .compare, confidence: 2),
+            CanaryMetric(name: "custom", query: "sum(rate(x{app=\"{{ target\"}[1m]))"),
+        ]
+        let problems = spec(a).validate()
+        #expect(problems.map(\.path) == [
+            "spec.analysis.interval", "spec.analysis.metrics[0].interval", "spec.analysis.metrics[0].percentile",
+            "spec.analysis.metrics[1].confidence", "spec.analysis.metrics[2].query",
+        ])
+        #expect(problems.last?.message == "the placeholder \"{{\" at character 17 is not closed")
+    }
+
     @Test func alertEntriesAreValidatedWithTheCanary() {
         var a = CanaryAnalysis(stepWeight: 10)
         a.alerts = [CanaryAlert(name: "on-call", severity: "critical", providerRef: CrossNamespaceRef(name: ""))]

@@ -83,13 +83,16 @@ public final class LeaderElector: Sendable {
     /// Whether this process currently leads.
     public var isLeader: Bool { state.withLock { $0.leading } }
 
-    /// Throws unless this process leads and its last successful renew is within the lease
-    /// duration. Controllers call it before each batch of writes.
+    /// Throws unless this process leads and its last successful renew is within the renew
+    /// deadline. Controllers call it before each batch of writes. A standby takes over no
+    /// sooner than a full lease duration after the renew it last saw, so a write that passes
+    /// here has `leaseDuration - renewDeadline` to land before anyone else may lead (the same
+    /// margin client-go leaves by giving up at the renew deadline).
     public func fence() throws {
         let now = clock.now()
         let ok = state.withLock { s in
             guard s.leading, let last = s.lastRenew else { return false }
-            return now < last.addingTimeInterval(config.leaseDuration.seconds)
+            return now < last.addingTimeInterval(config.renewDeadline.seconds)
         }
         if !ok { throw LeaderElectionError.notLeader(identity: config.identity) }
     }

@@ -6,7 +6,8 @@ extension JSONValue {
     /// The first document of `yaml` (`.null` for an empty stream).
     public init(yaml: String) throws {
         guard let node = try Yams.compose(yaml: yaml) else { self = .null; return }
-        self.init(yamlNode: node)
+        var budget = YAMLExpansionBudget(sourceBytes: yaml.utf8.count)
+        self = try JSONValue.bounded(node, &budget)
     }
 
     /// Every document of a `---`-separated stream.
@@ -16,11 +17,28 @@ extension JSONValue {
         // stray `---`) are skipped, as kubectl skips them.
         let parser = try Parser(yaml: yaml)
         var out: [JSONValue] = []
+        var budget = YAMLExpansionBudget(sourceBytes: yaml.utf8.count)
         while let node = try parser.nextRoot() {
-            let doc = JSONValue(yamlNode: node)
+            let doc = try JSONValue.bounded(node, &budget)
             if doc != .null { out.append(doc) }
         }
         return out
+    }
+
+    /// The conversion with a cap on the values it produces: aliases let a few hundred bytes
+    /// expand to millions of values ("billion laughs"), which the API server refuses too.
+    static func bounded(_ node: Node, _ budget: inout YAMLExpansionBudget) throws -> JSONValue {
+        try budget.spend()
+        switch node {
+        case .mapping(let m):
+            var o: [String: JSONValue] = [:]
+            for (k, v) in m { o[k.string ?? ""] = try bounded(v, &budget) }
+            return .object(o)
+        case .sequence(let s):
+            return .array(try s.map { try bounded($0, &budget) })
+        case .scalar, .alias:
+            return JSONValue(yamlNode: node)
+        }
     }
 
     public init(yamlNode node: Node) {
@@ -46,5 +64,26 @@ extension JSONValue {
         if let i = Int64(s.string) { return .int(i) }
         if let d = Double.construct(from: s), d.isFinite { return .double(d) }
         return .string(s.string)
+    }
+}
+
+/// How many values a YAML text may turn into: generous for any real manifest (one value per
+/// byte of source, at least 50,000), far below what an alias bomb expands to.
+struct YAMLExpansionBudget {
+    let limit: Int
+    var used = 0
+
+    init(sourceBytes: Int) { limit = max(50_000, sourceBytes) }
+
+    mutating func spend() throws {
+        used += 1
+        if used > limit { throw YAMLExpansionError(limit: limit) }
+    }
+}
+
+public struct YAMLExpansionError: Error, CustomStringConvertible {
+    public let limit: Int
+    public var description: String {
+        "the YAML expands to more than \(limit) values (excessive aliasing); write the values out instead of nesting aliases"
     }
 }

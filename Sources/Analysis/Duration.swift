@@ -5,7 +5,12 @@ import Foundation
 public enum DurationString {
     public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         public var input: String
-        public var description: String { "invalid duration \"\(input)\" (expected e.g. 30s, 1m, 1h30m)" }
+        /// Well formed, but longer than Go's time.Duration holds.
+        public var tooLong = false
+        public var description: String {
+            tooLong ? "duration \"\(input)\" is longer than the longest Go allows (about 292 years)"
+                : "invalid duration \"\(input)\" (expected e.g. 30s, 1m, 1h30m)"
+        }
     }
 
     /// The longest duration Go's `time.ParseDuration` accepts (Int64.max nanoseconds), in seconds.
@@ -41,7 +46,8 @@ public enum DurationString {
         }
         // Go's time.Duration (int64 nanoseconds) ends near 292 years; beyond it Argo and Flagger
         // reject the text, and converting it to an integer here would trap.
-        guard sawUnit, total.isFinite, total <= maxSeconds else { throw ParseError(input: text) }
+        guard sawUnit else { throw ParseError(input: text) }
+        guard total.isFinite, total <= maxSeconds else { throw ParseError(input: text, tooLong: true) }
         return total
     }
 

@@ -131,11 +131,14 @@ import Testing
     }
 
     @Test func enormousIntervalIsInvalid() throws {
-        // Beyond Go's time.Duration: rejected as Argo would, without trapping.
+        // Beyond Go's time.Duration too: no integer conversion may trap on it.
         expectError(spec(metric(interval: "99999999999999999h")), [
-            "metric \"success-rate\" interval: invalid duration \"99999999999999999h\"",
+            "metric \"success-rate\" interval: 99999999999999999h is longer than the 24h limit; use at most 24h, e.g. 60s or 5m",
         ])
-        #expect(throws: DurationString.ParseError.self) { try DurationString.seconds("99999999999999999h") }
+        #expect(throws: DurationString.ParseError(input: "99999999999999999h", tooLong: true)) {
+            try DurationString.seconds("99999999999999999h")
+        }
+        #expect(throws: DurationString.ParseError(input: "1x")) { try DurationString.seconds("1x") }
         #expect(throws: DurationString.ParseError.self) { try DurationString.seconds(String(repeating: "9", count: 400) + "s") }
         #expect(throws: DurationString.ParseError.self) { try DurationString.seconds("2562048h") }
         #expect(try DurationString.seconds("2562047h") == 2_562_047 * 3600)

@@ -50,7 +50,10 @@ public enum AnalysisRunEvaluator {
             }
             for (field, text) in [("interval", m.interval), ("initialDelay", m.initialDelay)] {
                 guard let text, !text.contains("{{") else { continue }
-                guard let seconds = try? DurationString.seconds(text) else {
+                let seconds: Double
+                do { seconds = try DurationString.seconds(text) } catch let e as DurationString.ParseError where e.tooLong {
+                    seconds = .infinity  // well formed: the limit below says what to write
+                } catch {
                     problems.append("metric \"\(m.name)\" \(field): invalid duration \"\(text)\"")
                     continue
                 }

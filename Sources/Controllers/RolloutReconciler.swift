@@ -89,7 +89,7 @@ public struct RolloutReconciler: Reconciler {
             if e.type == .warning { log.warning("\(e.reason): \(e.message)") } else { log.info("\(e.reason): \(e.message)") }
         }
         guard let after = decision.requeueAfter else { return .done }
-        return .requeue(after: .milliseconds(Int64((max(0, after) * 1000).rounded(.up))))
+        return .requeue(afterSeconds: after)
     }
 
     /// A Rollout whose JSON does not decode: Degraded with the field path and a fix, and an Event.

@@ -258,6 +258,10 @@ struct RolloutValidator {
             if let pause = step.pause, pause.duration != nil {
                 if let secs = pause.seconds {
                     if secs < 0 { add("\(sp).pause.duration", "is negative", "write a duration such as 30s, 5m or 1h") }
+                    if secs > 365 * 86_400 {
+                        add("\(sp).pause.duration", "\"\(pause.duration!)\" is longer than a year",
+                            "omit the duration to pause until a promote, or write one such as 1h")
+                    }
                 } else {
                     add("\(sp).pause.duration", "\"\(pause.duration!)\" is not a duration",
                         "write a number of seconds or a duration such as 30s, 5m or 1h (omit it to wait for a promote)")

@@ -117,6 +117,11 @@ struct APIServerFaultTests {
         let byKind = Dictionary(grouping: audit, by: \.description).mapValues(\.count)
             .sorted { $0.value > $1.value }.prefix(8).map { "\($0.value) \($0.key)" }
         print("APIServerFaultTests: \(faulted) requests in \(perSecond.count) s; per second peak \(peak), average \(average); work \(workRate)/s; busiest \(byKind)")
+        // The faults were really met: watches re-opened after drops, lists again after 410s, 500s/409s/429s answered.
+        let canaryWatches = audit.filter { $0.verb == "watch" && $0.resource == "canaries" }.count
+        let canaryLists = audit.filter { $0.verb == "list" && $0.resource == "canaries" }.count
+        #expect(canaryWatches >= 5, "watches of canaries: \(canaryWatches)")
+        #expect(canaryLists >= 2, "lists of canaries (a 410 forces one): \(canaryLists)")
         #expect(peak <= 90, "request rate peaked at \(peak)/s: \(perSecond)")
         #expect(average <= 40, "average request rate \(average)/s: \(perSecond)")
         // Under the client's 20 qps: the rate limiter is not what holds the operator back (SustainedConflictTests

@@ -181,6 +181,35 @@ struct FuzzTests {
         #expect(rejected > 0)
     }
 
+    @Test("A fuzzed Rollout decodes or names the field; validation of what decodes never crashes")
+    func rolloutDecoding() throws {
+        let text = try String(contentsOf: repoRoot.appendingPathComponent("examples/seed-rollout-bluegreen.yaml"), encoding: .utf8)
+        let seed = try JSONValue(yaml: text)
+        var decoded = 0, rejected = 0
+        _ = Self.fuzz("rollout") { rng in
+            var r = seed
+            let paths: [[String]] = [["spec", "replicas"], ["spec", "strategy"], ["spec", "strategy", "blueGreen", "activeService"],
+                                     ["spec", "strategy", "canary"], ["spec", "strategy", "canary", "steps"], ["spec", "selector"],
+                                     ["spec", "template"], ["spec", "template", "spec", "containers"], ["spec", "workloadRef"],
+                                     ["spec", "strategy", "blueGreen", "prePromotionAnalysis"], ["spec", "progressDeadlineSeconds"]]
+            let values: [JSONValue] = [.null, true, -1, .int(Int64.max), .int(Int64.min), 1e308, "", "99999999999999999h",
+                                       [], [:], [[:]], [["setWeight": 150]], [["pause": ["duration": "-1s"]]], [["setWeight": "x"]],
+                                       ["matchLabels": [:]], [["analysis": ["templates": []]]]]
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                r[path: paths.randomElement(using: &rng)!] = values.randomElement(using: &rng)!
+            }
+            if Bool.random(using: &rng), let mutated = try? JSONValue(parsing: Self.mutate(r.serializedBytes(), &rng)) { r = mutated }
+            do {
+                _ = try Rollout(json: r).validate()
+                decoded += 1
+            } catch {
+                rejected += 1
+            }
+        }
+        #expect(decoded > 0)
+        #expect(rejected > 0)
+    }
+
     @Test("Prometheus answers: garbage is an error value, never a crash")
     func prometheusAnswers() throws {
         let seeds: [[UInt8]] = [

@@ -62,6 +62,8 @@ public final class LeaderElector: Sendable {
         /// The lease spec last read, and when (local clock) it was first seen in that form.
         var observedSpec: JSONValue? = nil
         var observedAt: Date? = nil
+        /// The last attempt failure reported at warning level, so a lasting cause is said once.
+        var reportedFailure: String? = nil
         var subscribers: [Int: AsyncStream<Bool>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -185,9 +187,32 @@ public final class LeaderElector: Sendable {
         do {
             return try await withDeadline(timeout) { try await self.attempt() } ? started : nil
         } catch {
-            logger.debug("lease attempt failed", metadata: ["error": "\(error)"])
+            // A lasting cause (no such namespace, no permission) is a warning said once, with the
+            // fix; passing ones (timeouts, conflicts) stay at debug.
+            let cause = Self.lastingCause(error, namespace: config.leaseNamespace)
+            let report = state.withLock { s -> Bool in
+                defer { s.reportedFailure = cause }
+                return cause != nil && s.reportedFailure != cause
+            }
+            if report, let cause {
+                logger.warning("cannot take the lease: \(cause)", metadata: ["error": "\(error)"])
+            } else {
+                logger.debug("lease attempt failed", metadata: ["error": "\(error)"])
+            }
             return nil
         }
+    }
+
+    /// The fix for a lease failure that will not pass by itself; nil for passing ones.
+    public static func lastingCause(_ error: any Error, namespace: String) -> String? {
+        guard let e = error as? KubeAPIError else { return nil }
+        if e.isNotFound {
+            return "namespace \(namespace) does not exist; create it (kubectl create namespace \(namespace)) or set --lease-namespace"
+        }
+        if case .forbidden = e {
+            return "forbidden to get or create leases in \(namespace); grant coordination.k8s.io leases get/create/update there"
+        }
+        return nil
     }
 
     private func attempt() async throws -> Bool {

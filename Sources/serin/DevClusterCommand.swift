@@ -33,6 +33,7 @@ struct DevClusterCommand: AsyncParsableCommand {
         print("serin dev-cluster serving \(server.url)")
         print("kubeconfig: \(kubeconfig)")
         print("try: kubectl --kubeconfig \(kubeconfig) get namespaces")
+        fflush(nil)  // stdout into a file or pipe is block-buffered: show these lines now
         await SignalWaiter.waitForTermination()
         print("serin dev-cluster stopping")
         try await server.stop()

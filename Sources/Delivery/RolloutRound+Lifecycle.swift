@@ -144,7 +144,9 @@ extension RolloutRound {
     // MARK: - Manual control
 
     /// Rolls the template back to an earlier revision; true when it wrote the template (decide again then).
-    mutating func undo(_ value: String) -> Bool {
+    mutating func undo(_ annotation: String) -> Bool {
+        // `N@token` or `previous@token`: the token only makes a repeated request a new value.
+        let value = String(annotation.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         let currentRevision = w.replicaSet(hash: podHash)?.revision ?? w.maxRevision + 1
         let target: RolloutReplicaSetState?
         if let n = Int(value), n > 0 {

@@ -12,7 +12,8 @@ public enum ManualControlAnnotations {
     /// Start an aborted or failed release again from its first step.
     public static let retry = "serin.dev/retry"
     /// Rollout: roll back to a revision. The value is the revision number; `previous` or `0`
-    /// means the revision before the current one.
+    /// means the revision before the current one. An optional `@token` suffix (the CLI adds a
+    /// timestamp) makes a repeated undo to the same revision a new request.
     public static let undo = "serin.dev/undo"
     /// Rollout: restart every pod (like `spec.restartAt = now`).
     public static let restart = "serin.dev/restart"

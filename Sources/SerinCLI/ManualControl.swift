@@ -35,7 +35,7 @@ enum ControlVerb: String, Sendable, CaseIterable {
         case .restart: return (ManualControlAnnotations.restart, trigger)
         case .pause: return (ManualControlAnnotations.paused, "true")
         case .resume: return (ManualControlAnnotations.paused, nil)
-        case .undo: return (ManualControlAnnotations.undo, revision.map(String.init) ?? "previous")
+        case .undo: return (ManualControlAnnotations.undo, (revision.map(String.init) ?? "previous") + "@" + trigger)
         }
     }
 
@@ -112,10 +112,6 @@ enum ManualControl {
         }
         if let note = Self.phaseNote(verb, target) { notes.append(note) }
         let (key, value) = verb.annotation(now: now, revision: revision)
-        if verb == .undo, let value, annotations[key].stringValue == value {
-            notes.append("\(key) already was \"\(value)\"; the operator acts once per new value, "
-                + "so name the revision with --to-revision N")
-        }
         _ = try await session.api.patch(target.kind.resource, namespace: target.namespace, name: target.name,
                                         type: .merge, ControlVerb.patch(key: key, value: value))
         var text = "\(target.title): \(verb.outcome(kind: target.kind, revision: revision))"

@@ -51,6 +51,17 @@ import Testing
         #expect(sim.phase == .healthy)
     }
 
+    @Test func aTokenSuffixMakesARepeatedUndoANewRequest() throws {
+        var sim = RolloutCanaryTests.deployed(RolloutSim.canary(replicas: 4, steps: [.weight(50), .pause()]))
+        let v1 = try #require(sim.stableHash)
+        sim.setImage("web:2")
+        sim.run(4)
+        sim.annotate(ManualControlAnnotations.undo, "1@1800000000")
+        sim.run(5)
+        #expect(sim.status.currentPodHash == v1)
+        #expect(sim.phase == .healthy)
+    }
+
     @Test func specPausedAndThePausedAnnotationHold() throws {
         var sim = RolloutCanaryTests.deployed(RolloutSim.canary(replicas: 4, steps: [.weight(50), .pause(.int(10))]))
         sim.spec.paused = true

@@ -98,16 +98,16 @@ import Testing
             #expect(full.output.contains("Rollout microservices/order-service-rollout: full promotion requested"))
             let undo = await c.run(["undo", "order-service-rollout", "--to-revision", "3", "-n", "microservices"])
             #expect(undo.code == 0)
-            #expect(undo.output.contains("roll back to revision 3 (serin.dev/undo=3)"))
+            #expect(undo.output.contains("roll back to revision 3 (serin.dev/undo=3@"))
             let restart = await c.run(["restart", "rollout/order-service-rollout", "-n", "microservices"])
             #expect(restart.code == 0)
             let a = try await annotations(c, .rollouts, "order-service-rollout")
             #expect(a[ManualControlAnnotations.promoteFull] != nil)
-            #expect(a[ManualControlAnnotations.undo] == "3")
+            #expect(a[ManualControlAnnotations.undo]?.hasPrefix("3@") == true)
             #expect(a[ManualControlAnnotations.restart] != nil)
             #expect(a[ManualControlAnnotations.promote] == nil)
             let previous = await c.run(["undo", "order-service-rollout", "-n", "microservices"])
-            #expect(previous.output.contains("roll back to the previous revision (serin.dev/undo=previous)"))
+            #expect(previous.output.contains("roll back to the previous revision (serin.dev/undo=previous@"))
         }
     }
 

@@ -7,16 +7,35 @@ final class OperatorChild: @unchecked Sendable {
     let logPath: String
     let started = ContinuousClock.now
 
-    static var binary: String? {
+    /// A private copy of the built binary, taken once per test run: a rebuild while the tests
+    /// run (a shared build directory) can neither swap the operator mid-test nor make an exec
+    /// fail with "text file busy".
+    static let binary: String? = {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [dir.appendingPathComponent("serin").path,
                           dir.deletingLastPathComponent().appendingPathComponent("serin").path,
                           repoRoot.appendingPathComponent(".build/debug/serin").path]
         where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
+            let fm = FileManager.default
+            let attributes = try? fm.attributesOfItem(atPath: candidate)
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+            let mtime = Int((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+            let tmp = NSTemporaryDirectory()
+            let copy = tmp + "serin-fault-bin-\(size)-\(mtime)"
+            if fm.isExecutableFile(atPath: copy) { return copy }
+            // Copies of older builds, unused for a while, go.
+            for old in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where old.hasPrefix("serin-fault-bin-") {
+                let date = (try? fm.attributesOfItem(atPath: tmp + old))?[.modificationDate] as? Date
+                if let date, Date().timeIntervalSince(date) > 600 { try? fm.removeItem(atPath: tmp + old) }
+            }
+            let partial = copy + ".\(getpid())"
+            guard (try? fm.copyItem(atPath: candidate, toPath: partial)) != nil,
+                  (try? fm.moveItem(atPath: partial, toPath: copy)) != nil || fm.isExecutableFile(atPath: copy)
+            else { return candidate }
+            return copy
         }
         return nil
-    }
+    }()
 
     /// Starts the binary; its stdout and stderr are appended to `logPath`.
     init(arguments: [String], logPath: String) throws {

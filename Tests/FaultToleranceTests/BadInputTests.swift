@@ -160,3 +160,37 @@ struct BadInputTests {
         await cluster.stop()
     }
 }
+
+/// Two Canaries that deliver the same Deployment would both own `<target>-primary` and the
+/// Services, each rewriting what the other wrote: the second one must be refused, naming the first.
+@Suite("Fault tolerance: contradictory Canaries", .serialized)
+struct ContradictoryCanaryTests {
+    @Test("a second Canary for a Deployment already delivered is reported, and the first keeps working")
+    func sameTargetTwice() async throws {
+        let cluster = try await FaultCluster.start(readyDelay: .milliseconds(20))
+        let ns = cluster.namespace
+        cluster.prometheus.setScript { _ in .value(99.9) }
+        try await cluster.createDeployment("uniform")
+        try await cluster.createCanary(FaultCluster.canary("uniform", namespace: ns))
+        let op = try await InProcessOperator(cluster: cluster, metricQueryTimeout: 2)
+        let first = await op.drive { await cluster.phase("uniform") == "Initialized" }
+        #expect(first)
+        var second = FaultCluster.canary("uniform", namespace: ns)
+        second[path: ["metadata", "name"]] = "uniform-again"
+        try await cluster.createCanary(second)
+        let reported = await op.drive(timeout: .seconds(10)) {
+            let conditions = await cluster.canaryStatus("uniform-again")["conditions"].arrayValue ?? []
+            return conditions.contains { $0["type"] == "SpecValid" && $0["status"] == "False" }
+        }
+        let status = await cluster.canaryStatus("uniform-again")
+        #expect(reported, "the second Canary for Deployment uniform was not refused: \(status)")
+        let message = status["conditions"].arrayValue?.first { $0["type"] == "SpecValid" }?["message"].stringValue ?? ""
+        #expect(message.contains("uniform"), "\(message)")
+        // The first is untouched and still releases.
+        try await cluster.setImage("uniform", "app:2")
+        let released = await op.drive(timeout: .seconds(20)) { await cluster.phase("uniform") == "Succeeded" }
+        #expect(released)
+        await op.stop()
+        await cluster.stop()
+    }
+}

@@ -160,6 +160,21 @@ public struct CanaryReconciler: Reconciler {
 
     // MARK: - Observe
 
+    /// Another Canary that delivers the same Deployment and came first (older, or the same age
+    /// and an earlier name): both would own `<target>-primary` and the Services, each undoing
+    /// the other's writes, so the later one is refused, naming the first.
+    func otherCanaryDelivering(_ json: JSONValue, _ canary: Canary) -> [CanarySpecProblem] {
+        let target = canary.spec.targetRef.name
+        let mine = (json[path: ["metadata", "creationTimestamp"]].stringValue ?? "", canary.name)
+        let earlier = caches.canaries.byIndex(CanaryController.targetIndex, "\(canary.namespace)/\(target)")
+            .filter { $0.name != canary.name && ($0[path: ["metadata", "creationTimestamp"]].stringValue ?? "", $0.name ?? "") < mine }
+            .compactMap(\.name).sorted()
+        guard let first = earlier.first else { return [] }
+        return [CanarySpecProblem(
+            path: "spec.targetRef.name", message: "Deployment \(target) is already delivered by Canary \(first)",
+            fix: "deliver each Deployment with one Canary: delete this one or point it at another Deployment")]
+    }
+
     /// MetricTemplates the spec names that do not exist, as spec problems. Looked up before
     /// the first release, and while the spec is reported invalid (so the report clears);
     /// during a release a missing template is that check's error.
@@ -208,7 +223,7 @@ public struct CanaryReconciler: Reconciler {
             world.target = CanaryObserver.workloadState(target)
             world.releaseChecksum = CanaryObserver.checksum(target: target, configMaps: configs.configMaps, secrets: configs.secrets)
         }
-        world.missingReferences = try await missingTemplates(canary)
+        world.missingReferences = try await missingTemplates(canary) + otherCanaryDelivering(json, canary)
         if let primary {
             world.primary = CanaryObserver.workloadState(primary)
             world.primaryChecksum = primary.annotations[PrimaryDeploymentBuilder.checksumAnnotation]

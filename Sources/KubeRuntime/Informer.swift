@@ -388,20 +388,16 @@ public actor Informer {
             deliver(.added(item))
             return
         }
-        if let a = cached.resourceVersion, let b = item.resourceVersion {
-            if a != b {
-                if let old = store.upsert(item) { deliver(.updated(old: old, new: item)) }
-                return
-            }
-            // Same version: unchanged unless another object took the name (a new uid).
-            let entry = StoredObject(item)
-            if entry.bytes == cached.bytes { return }
-            if let old = store.upsert(item, entry: entry), old.uid != item.uid { deliver(.updated(old: old, new: item)) }
+        if let a = cached.resourceVersion, let b = item.resourceVersion, a != b {
+            if let old = store.upsert(item) { deliver(.updated(old: old, new: item)) }
             return
         }
-        let old = cached.value
+        let old = store.value(of: cached, at: key)
+        // Same version: unchanged unless another object took the name (a new uid).
+        let changed = cached.resourceVersion != nil && item.resourceVersion != nil ? old.uid != item.uid : old != item
+        guard changed else { return }
         store.upsert(item)
-        if old != item { deliver(.updated(old: old, new: item)) }
+        deliver(.updated(old: old, new: item))
     }
 
     private func applyUpsert(_ obj: JSONValue) {

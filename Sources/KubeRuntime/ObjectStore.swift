@@ -17,76 +17,220 @@ public enum StoreIndex {
     public static let builtIn: [String: IndexFunction] = [ownerUID: ownerUIDFunction, label: labelFunction]
 }
 
-/// One cached object, kept as compact JSON text.
+/// One cached object in the store's compact encoding (`CompactJSON`).
 ///
-/// A parsed `JSONValue` tree costs five to eight times its JSON size (a dictionary per
+/// A parsed `JSONValue` tree costs five to eight times its JSON text (a dictionary per
 /// object node, a boxed enum per value); 10,000 canaries' Deployments, Services and Canaries
-/// would take hundreds of MiB that way. Reads parse again (tens of microseconds for a
-/// Deployment), which reconciles can afford; the watch path hands out the parsed objects it
-/// already has.
+/// would take hundreds of MiB that way. The compact form is less than half the JSON text;
+/// reads decode it again (about 15 µs for a Deployment), which reconciles can afford, and the
+/// watch path hands out the parsed objects it already has.
 struct StoredObject: Sendable {
     let bytes: [UInt8]
-    /// Kept apart so that freshness checks (re-lists, read-your-writes) need no parse.
+    /// Kept apart so that freshness checks (re-lists, read-your-writes) need no decoding.
     let resourceVersion: String?
     /// Which write of the store produced it (a parsed copy is cached only for the current one).
     var serial: UInt64 = 0
 
-    init(_ object: JSONValue) {
+    func value(_ keys: [String]) -> JSONValue { CompactJSON.decode(bytes, keys: keys) }
+}
+
+/// Object keys seen by a store, each stored once: the compact encoding refers to a key by
+/// its number. Append-only, so a copy taken with an entry decodes it. Bounded: past `limit`
+/// names (data keys of ConfigMaps can be anything), further keys are written inline.
+struct KeyTable: Sendable {
+    static let limit = 8192
+    var names: [String] = []
+    var ids: [String: Int] = [:]
+}
+
+/// A binary form of `JSONValue` that decodes to an equal value: a tag byte per value,
+/// varint lengths and zigzag varint integers, doubles as their 8 bytes, object keys as
+/// numbers into a `KeyTable`. Keys are about half of a Kubernetes object's JSON text.
+enum CompactJSON {
+    private enum Tag: UInt8 { case null, `false`, `true`, int, double, string, array, object }
+
+    static func encode(_ value: JSONValue, keys: inout KeyTable) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        object.write(to: &out)
-        // Exactly sized: the serializer's buffer grows by doubling.
-        bytes = Array(unsafeUninitializedCapacity: out.count) { buf, n in
-            n = buf.initialize(from: out).1
-        }
-        resourceVersion = object.resourceVersion
+        write(value, keys: &keys, to: &out)
+        // Exactly sized: the buffer grew by doubling.
+        return Array(unsafeUninitializedCapacity: out.count) { buf, n in n = buf.initialize(from: out).1 }
     }
 
-    /// The object. Bytes written by the serializer always parse; `.null` is unreachable.
-    var value: JSONValue { (try? JSONValue(parsing: bytes)) ?? .null }
+    private static func write(_ v: JSONValue, keys: inout KeyTable, to out: inout [UInt8]) {
+        switch v {
+        case .null: out.append(Tag.null.rawValue)
+        case .bool(let b): out.append(b ? Tag.true.rawValue : Tag.false.rawValue)
+        case .int(let i):
+            out.append(Tag.int.rawValue)
+            varint(UInt64(bitPattern: (i << 1) ^ (i >> 63)), &out)
+        case .double(let d):
+            out.append(Tag.double.rawValue)
+            var bits = d.bitPattern
+            for _ in 0..<8 {
+                out.append(UInt8(truncatingIfNeeded: bits))
+                bits >>= 8
+            }
+        case .string(let s):
+            out.append(Tag.string.rawValue)
+            string(s, &out)
+        case .array(let a):
+            out.append(Tag.array.rawValue)
+            varint(UInt64(a.count), &out)
+            for e in a { write(e, keys: &keys, to: &out) }
+        case .object(let o):
+            out.append(Tag.object.rawValue)
+            varint(UInt64(o.count), &out)
+            for (k, e) in o {
+                if let id = keys.ids[k] {
+                    varint(UInt64(id) << 1, &out)
+                } else if keys.names.count < KeyTable.limit {
+                    let id = keys.names.count
+                    keys.names.append(k)
+                    keys.ids[k] = id
+                    varint(UInt64(id) << 1, &out)
+                } else {
+                    // Inline: length with the low bit set, then the text.
+                    var key = k
+                    key.withUTF8 { u in
+                        varint(UInt64(u.count) << 1 | 1, &out)
+                        out.append(contentsOf: u)
+                    }
+                }
+                write(e, keys: &keys, to: &out)
+            }
+        }
+    }
+
+    private static func varint(_ value: UInt64, _ out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 {
+            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        out.append(UInt8(v))
+    }
+
+    private static func string(_ s: String, _ out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { u in
+            varint(UInt64(u.count), &out)
+            out.append(contentsOf: u)
+        }
+    }
+
+    /// Decodes bytes written by `encode` with (a later copy of) the same key table.
+    static func decode(_ bytes: [UInt8], keys: [String]) -> JSONValue {
+        bytes.withUnsafeBufferPointer { buf in
+            var r = Reader(buf: buf, keys: keys)
+            return r.value()
+        }
+    }
+
+    private struct Reader {
+        let buf: UnsafeBufferPointer<UInt8>
+        let keys: [String]
+        var pos = 0
+
+        mutating func varint() -> UInt64 {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                let b = buf[pos]
+                pos += 1
+                result |= UInt64(b & 0x7F) << shift
+                if b < 0x80 { return result }
+                shift += 7
+            }
+        }
+
+        mutating func text(_ n: Int) -> String {
+            let s = String(decoding: UnsafeBufferPointer(rebasing: buf[pos..<pos + n]), as: UTF8.self)
+            pos += n
+            return s
+        }
+
+        mutating func value() -> JSONValue {
+            let tag = Tag(rawValue: buf[pos]) ?? .null
+            pos += 1
+            switch tag {
+            case .null: return .null
+            case .false: return .bool(false)
+            case .true: return .bool(true)
+            case .int:
+                let z = varint()
+                return .int(Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1))))
+            case .double:
+                var bits: UInt64 = 0
+                for i in 0..<8 { bits |= UInt64(buf[pos + i]) << (8 * UInt64(i)) }
+                pos += 8
+                return .double(Double(bitPattern: bits))
+            case .string: return .string(text(Int(varint())))
+            case .array:
+                let n = Int(varint())
+                var a: [JSONValue] = []
+                a.reserveCapacity(n)
+                for _ in 0..<n { a.append(value()) }
+                return .array(a)
+            case .object:
+                let n = Int(varint())
+                var o = [String: JSONValue](minimumCapacity: n)
+                for _ in 0..<n {
+                    let k = varint()
+                    let key = k & 1 == 0 ? keys[Int(k >> 1)] : text(Int(k >> 1))
+                    o[key] = value()
+                }
+                return .object(o)
+            }
+        }
+    }
 }
 
 /// An immutable view of a store at one moment. Taking one is O(1) (copy-on-write).
 public struct StoreSnapshot: Sendable {
     let entries: [ObjectKey: StoredObject]
     let indexes: [String: [String: Set<ObjectKey>]]
+    let indexFunctions: [String: IndexFunction]
     let parsed: ParsedCache
+    let keyNames: [String]
 
-    /// Every object by key. Parses every object: prefer `get`, `list` or `keys`.
+    /// Every object by key. Decodes every object: prefer `get`, `list` or `keys`.
     public var objects: [ObjectKey: JSONValue] {
         var out: [ObjectKey: JSONValue] = [:]
-        for (k, e) in entries { out[k] = parsedValue(e, k) }
+        for (k, e) in entries { out[k] = value(e, k) }
         return out
     }
-    public func get(_ key: ObjectKey) -> JSONValue? { entries[key].map { parsedValue($0, key) } }
 
-    private func parsedValue(_ e: StoredObject, _ key: ObjectKey) -> JSONValue {
-        parsed.lookup(key, serial: e.serial) ?? e.value
-    }
-
+    public func get(_ key: ObjectKey) -> JSONValue? { entries[key].map { value($0, key) } }
     public var count: Int { entries.count }
     public var keys: [ObjectKey] { entries.keys.sorted() }
+
+    private func value(_ e: StoredObject, _ key: ObjectKey) -> JSONValue {
+        parsed.lookup(key, serial: e.serial) ?? e.value(keyNames)
+    }
 
     /// Every object, or those in `namespace`, sorted by key.
     public func list(namespace: String? = nil) -> [JSONValue] {
         entries.lazy.filter { namespace == nil || $0.key.namespace == namespace }.sorted { $0.key < $1.key }
-            .map { parsedValue($0.value, $0.key) }
+            .map { value($0.value, $0.key) }
     }
 
     /// Objects filed under `value` in the index `name`, sorted by key.
     public func byIndex(_ name: String, _ value: String) -> [JSONValue] {
-        keys(byIndex: name, value).compactMap { k in entries[k].map { parsedValue($0, k) } }
+        keys(byIndex: name, value).compactMap { k in entries[k].map { self.value($0, k) } }
     }
 
-    /// Keys filed under `value` in the index `name`, sorted (no object is parsed).
+    /// Keys filed under `value` in the index `name`, sorted. An index nobody had asked the
+    /// store for when the snapshot was taken is computed from the snapshot's objects.
     public func keys(byIndex name: String, _ value: String) -> [ObjectKey] {
-        guard let keys = indexes[name]?[value] else { return [] }
-        return keys.sorted()
+        if let index = indexes[name] { return (index[value] ?? []).sorted() }
+        guard let fn = indexFunctions[name] else { return [] }
+        return entries.filter { fn(self.value($0.value, $0.key)).contains(value) }.keys.sorted()
     }
 }
 
 /// Parsed copies of the objects most recently written or read, so that a reconcile reading
-/// the object whose event woke it (or polling for its own write) does not parse it again.
+/// the object whose event woke it (or polling for its own write) does not decode it again.
 /// Two generations approximate least-recently-used at O(1): when the young one is full it
 /// becomes the old one, and the old one is dropped. At most `2 × capacity` trees are kept.
 struct ParsedCache: Sendable {
@@ -118,11 +262,16 @@ struct ParsedCache: Sendable {
 
 /// The informer's cache: objects keyed by namespace/name, with indexes. Readable from any
 /// task without awaiting (a mutex guards it); written only by its informer.
+///
+/// An index is built the first time it is read and kept up to date from then on, so indexes
+/// nobody uses (most stores never ask for labels or owners) cost neither memory nor time.
 public final class ObjectStore: Sendable {
     private struct State {
         var objects: [ObjectKey: StoredObject] = [:]
+        /// Active indexes only (by name).
         var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var parsed = ParsedCache()
+        var keys = KeyTable()
         var serial: UInt64 = 0
     }
     private let state = Mutex(State())
@@ -133,71 +282,102 @@ public final class ObjectStore: Sendable {
         indexFunctions = StoreIndex.builtIn.merging(indexers) { _, custom in custom }
     }
 
-    /// The object at `key`: a recent parsed copy, or parsed now (outside the lock) and remembered.
+    /// The object at `key`: a recent parsed copy, or decoded now (outside the lock) and remembered.
     public func get(_ key: ObjectKey) -> JSONValue? {
-        let found = state.withLock { s -> (StoredObject, JSONValue?)? in
+        let found = state.withLock { s -> (StoredObject, JSONValue?, [String])? in
             guard let e = s.objects[key] else { return nil }
-            return (e, s.parsed.lookup(key, serial: e.serial))
+            return (e, s.parsed.lookup(key, serial: e.serial), s.keys.names)
         }
-        guard let (entry, cached) = found else { return nil }
+        guard let (entry, cached, names) = found else { return nil }
         if let cached { return cached }
-        let value = entry.value
+        let value = entry.value(names)
         state.withLock { s in
             if s.objects[key]?.serial == entry.serial { s.parsed.insert(key, serial: entry.serial, value) }
         }
         return value
     }
+
     public func get(namespace: String?, name: String) -> JSONValue? { get(ObjectKey(namespace: namespace, name: name)) }
     public func contains(_ key: ObjectKey) -> Bool { state.withLock { $0.objects[key] != nil } }
-    /// The cached object's `metadata.resourceVersion`, without parsing it (read-your-writes polls).
+    /// The cached object's `metadata.resourceVersion`, without decoding it (read-your-writes polls).
     public func resourceVersion(_ key: ObjectKey) -> String? { state.withLock { $0.objects[key]?.resourceVersion } }
     public var count: Int { state.withLock { $0.objects.count } }
     public var keys: [ObjectKey] { state.withLock { Array($0.objects.keys) }.sorted() }
 
     public func snapshot() -> StoreSnapshot {
-        state.withLock { StoreSnapshot(entries: $0.objects, indexes: $0.indexes, parsed: $0.parsed) }
+        state.withLock {
+            StoreSnapshot(entries: $0.objects, indexes: $0.indexes, indexFunctions: indexFunctions, parsed: $0.parsed,
+                          keyNames: $0.keys.names)
+        }
     }
 
     public func list(namespace: String? = nil) -> [JSONValue] { snapshot().list(namespace: namespace) }
-    public func byIndex(_ name: String, _ value: String) -> [JSONValue] { snapshot().byIndex(name, value) }
-    /// Keys filed under `value` in the index `name`, sorted (no object is parsed).
-    public func keys(byIndex name: String, _ value: String) -> [ObjectKey] {
-        state.withLock { $0.indexes[name]?[value] }.map { $0.sorted() } ?? []
+
+    public func byIndex(_ name: String, _ value: String) -> [JSONValue] {
+        activate(name)
+        return snapshot().byIndex(name, value)
     }
+
+    /// Keys filed under `value` in the index `name`, sorted (no object is decoded).
+    public func keys(byIndex name: String, _ value: String) -> [ObjectKey] {
+        activate(name)
+        return state.withLock { $0.indexes[name]?[value] }.map { $0.sorted() } ?? []
+    }
+
     /// Objects with an ownerReference to `uid`.
     public func owned(by uid: String) -> [JSONValue] { byIndex(StoreIndex.ownerUID, uid) }
     /// Objects labelled `key=value`.
     public func labelled(_ key: String, _ value: String) -> [JSONValue] { byIndex(StoreIndex.label, "\(key)=\(value)") }
 
+    /// Builds index `name` from every stored object (once; in the lock, so that no write
+    /// slips between the build and the upkeep that follows it).
+    private func activate(_ name: String) {
+        guard let fn = indexFunctions[name] else { return }
+        state.withLock { s in
+            guard s.indexes[name] == nil else { return }
+            var index: [String: Set<ObjectKey>] = [:]
+            for (key, entry) in s.objects {
+                let obj = s.parsed.lookup(key, serial: entry.serial) ?? entry.value(s.keys.names)
+                for v in Set(fn(obj)) { index[v, default: []].insert(key) }
+            }
+            s.indexes[name] = index
+        }
+    }
+
     // MARK: Writes (the informer's)
 
-    /// The stored entry at `key` (no parse).
+    /// The stored entry at `key` (not decoded).
     func entry(_ key: ObjectKey) -> StoredObject? { state.withLock { $0.objects[key] } }
 
+    /// The entry's object (a recent parsed copy, or decoded).
+    func value(of entry: StoredObject, at key: ObjectKey) -> JSONValue {
+        let (cached, names) = state.withLock { ($0.parsed.lookup(key, serial: entry.serial), $0.keys.names) }
+        return cached ?? entry.value(names)
+    }
+
     /// Stores `object`, returning the previous version. Only the informer writes, so the
-    /// entry read first is still the current one when the change is made (in one lock, so
-    /// readers never see the object and its index entries disagree).
+    /// entry read first is still the current one when the change is made; indexes change in
+    /// the same lock as the object, so readers never see them disagree.
     @discardableResult
-    func upsert(_ object: JSONValue, entry: StoredObject? = nil) -> JSONValue? {
+    func upsert(_ object: JSONValue) -> JSONValue? {
         let key = ObjectKey(object)
-        var entry = entry ?? StoredObject(object)
-        let newValues = indexFunctions.mapValues { Set($0(object)) }
-        let previous = state.withLock { s -> (StoredObject, JSONValue?)? in
-            s.objects[key].map { ($0, s.parsed.lookup(key, serial: $0.serial)) }
-        }
-        let old = previous.map { $0.1 ?? $0.0.value }
-        let oldValues = old.map { o in indexFunctions.mapValues { Set($0(o)) } } ?? [:]
+        var table = state.withLock { $0.keys }
+        let before = table.names.count
+        let bytes = CompactJSON.encode(object, keys: &table)
+        let old = entry(key).map { value(of: $0, at: key) }
         state.withLock { s in
+            if table.names.count != before { s.keys = table }
             s.serial += 1
-            entry.serial = s.serial
-            s.objects[key] = entry
+            s.objects[key] = StoredObject(bytes: bytes, resourceVersion: object.resourceVersion, serial: s.serial)
             // The reconcile this change wakes will most likely read it.
-            s.parsed.insert(key, serial: entry.serial, object)
-            for (name, values) in newValues {
-                let before = oldValues[name] ?? []
-                if before == values { continue }
-                for v in before.subtracting(values) { Self.unindex(&s, name, v, key) }
-                for v in values.subtracting(before) { s.indexes[name, default: [:]][v, default: []].insert(key) }
+            s.parsed.insert(key, serial: s.serial, object)
+            for name in Array(s.indexes.keys) {
+                guard let fn = indexFunctions[name] else { continue }
+                let now = Set(fn(object))
+                let was = old.map { Set(fn($0)) } ?? []
+                if was == now { continue }
+                for v in was.subtracting(now) { Self.unindex(&s, name, v, key) }
+                for v in now.subtracting(was) { s.indexes[name, default: [:]][v, default: []].insert(key) }
             }
         }
         return old
@@ -206,17 +386,13 @@ public final class ObjectStore: Sendable {
     /// Removes the object at `key`, returning it.
     @discardableResult
     func remove(_ key: ObjectKey) -> JSONValue? {
-        let previous = state.withLock { s -> (StoredObject, JSONValue?)? in
-            s.objects[key].map { ($0, s.parsed.lookup(key, serial: $0.serial)) }
-        }
-        guard let previous else { return nil }
-        let old = previous.1 ?? previous.0.value
-        let values = indexFunctions.mapValues { Set($0(old)) }
+        guard let old = entry(key).map({ value(of: $0, at: key) }) else { return nil }
         state.withLock { s in
             s.objects.removeValue(forKey: key)
             s.parsed.remove(key)
-            for (name, set) in values {
-                for v in set { Self.unindex(&s, name, v, key) }
+            for name in Array(s.indexes.keys) {
+                guard let fn = indexFunctions[name] else { continue }
+                for v in Set(fn(old)) { Self.unindex(&s, name, v, key) }
             }
         }
         return old

@@ -73,4 +73,47 @@ struct ObjectStoreCompactTests {
         #expect(snap.get(ObjectKey(v1)) == v1)
         #expect(store.get(ObjectKey(v1))?.resourceVersion == "2")
     }
+
+    @Test func compactEncodingRoundTripsEveryKindOfValue() {
+        let value: JSONValue = [
+            "null": .null, "yes": true, "no": false, "zero": 0, "small": -1, "max": .int(Int64.max), "min": .int(Int64.min),
+            "half": 0.5, "negZero": .double(-0.0), "huge": 1e300, "integralDouble": .double(3.0),
+            "empty": "", "text": "tab\t quote\" ✓ 𝄞", "emptyArray": [], "emptyObject": [:],
+            "nested": [["a": [1, 2, [3]]], [:], ["", "b"]],
+        ]
+        var table = KeyTable()
+        let bytes = CompactJSON.encode(value, keys: &table)
+        let back = CompactJSON.decode(bytes, keys: table.names)
+        #expect(back == value)
+        // Kinds survive exactly (an integral double stays a double).
+        #expect(back["integralDouble"].intValue == 3)
+        if case .double = back["integralDouble"] {} else { Issue.record("integralDouble came back as \(back["integralDouble"])") }
+        #expect(bytes.count < value.serializedBytes().count)
+    }
+
+    @Test func keysPastTheTableLimitAreWrittenInline() {
+        var table = KeyTable()
+        let many = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<(KeyTable.limit + 50)).map { ("k\($0)", JSONValue.int(Int64($0))) }))
+        let bytes = CompactJSON.encode(many, keys: &table)
+        #expect(table.names.count == KeyTable.limit)
+        #expect(CompactJSON.decode(bytes, keys: table.names) == many)
+    }
+
+    @Test func anIndexFirstAskedForLateCoversEarlierAndLaterWrites() {
+        let store = ObjectStore(indexers: ["image": { o in
+            [o[path: ["spec", "template", "spec", "containers"]][0]["image"].stringValue].compactMap { $0 }
+        }])
+        for i in 0..<5 { store.upsert(deployment("d\(i)", rv: "\(i)", image: i % 2 == 0 ? "even" : "odd")) }
+        let snapshotBefore = store.snapshot()
+        #expect(store.keys(byIndex: "image", "even").map(\.name) == ["d0", "d2", "d4"])
+        // From now on the index follows every write.
+        store.upsert(deployment("d1", rv: "10", image: "even"))
+        store.remove(ObjectKey(namespace: "default", name: "d0"))
+        store.upsert(deployment("d9", rv: "11", image: "even"))
+        #expect(store.keys(byIndex: "image", "even").map(\.name) == ["d1", "d2", "d4", "d9"])
+        #expect(store.byIndex("image", "odd").compactMap(\.name) == ["d3"])
+        // A snapshot from before the index existed answers from its own objects.
+        #expect(snapshotBefore.keys(byIndex: "image", "odd").map(\.name) == ["d1", "d3"])
+        #expect(store.keys(byIndex: "no-such-index", "x").isEmpty)
+    }
 }

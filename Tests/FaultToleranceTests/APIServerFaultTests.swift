@@ -72,6 +72,10 @@ struct APIServerFaultTests {
                 case 0: faults.failNext(5, status: 409, verb: "update")
                 case 1: faults.failNext(5, status: 429, retryAfterSeconds: 1)
                 default:
+                    // History expires past a fresh write, then every watch drops: resuming from any
+                    // resourceVersion seen before gets 410 Gone, and informers must list again.
+                    _ = try? await api.create(.configMaps, namespace: "serin-system", [
+                        "apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": .string("tick-\(i)")]])
                     faults.forgetHistory()
                     faults.closeAllWatches()
                 }
@@ -101,9 +105,9 @@ struct APIServerFaultTests {
         let perSecond = rate.stop()
         let faulted = faults.requestCount()
         let audit = cluster.server.audit.requests
-        // Watches are re-opened after every forced drop and leases renewed every 0.25 s (test flags):
-        // what is left is the operator's own work, which a loop would inflate.
-        let work = audit.filter { $0.verb != "watch" && $0.resource != "leases" }.count
+        // Informers list and watch again after every forced drop or 410, and the lease is renewed every
+        // 0.25 s (test flags): what is left is the reconcilers' own work, which a loop would inflate.
+        let work = audit.filter { $0.verb != "watch" && $0.verb != "list" && $0.resource != "leases" }.count
         op.terminate()
         let exit = await op.waitForExit(timeout: .seconds(15))
         #expect(exit == 0, "\(op.log.suffix(2000))")

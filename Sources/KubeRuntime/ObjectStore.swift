@@ -31,33 +31,66 @@ struct StoredObject: Sendable {
     /// Which write of the store produced it (a parsed copy is cached only for the current one).
     var serial: UInt64 = 0
 
-    func value(_ keys: [String]) -> JSONValue { CompactJSON.decode(bytes, keys: keys) }
+    func value(_ strings: [String]) -> JSONValue { CompactJSON.decode(bytes, strings: strings) }
 }
 
-/// Object keys seen by a store, each stored once: the compact encoding refers to a key by
-/// its number. Append-only, so a copy taken with an entry decodes it. Bounded: past `limit`
-/// names (data keys of ConfigMaps can be anything), further keys are written inline.
-struct KeyTable: Sendable {
+/// Strings a store's objects share, each kept once: the compact encoding refers to one by
+/// its number. Object keys are numbered when first seen; short string values when seen in a
+/// second object (so that names and uids, unique to one object, stay inline). Append-only,
+/// so a copy of `names` taken with an entry decodes it. Bounded: past `limit` strings
+/// (ConfigMap data keys can be anything), the rest is written inline.
+struct StringTable: Sendable {
     static let limit = 8192
+    static let longestValue = 48
+    static let pendingLimit = 1024
     var names: [String] = []
     var ids: [String: Int] = [:]
+    /// Values seen once, with the number of the encoding that saw them.
+    var pending: [String: UInt32] = [:]
+    var encodings: UInt32 = 0
+
+    /// The number of `s`, numbering it now when `intern` says so and there is room.
+    mutating func id(_ s: String, intern: Bool) -> Int? {
+        if let id = ids[s] { return id }
+        guard intern, names.count < Self.limit else { return nil }
+        let id = names.count
+        names.append(s)
+        ids[s] = id
+        return id
+    }
+
+    /// Whether the value `s` has now been seen in two encodings (it is numbered then).
+    mutating func seenBefore(_ s: String) -> Bool {
+        if let first = pending[s] {
+            if first == encodings { return false }
+            pending.removeValue(forKey: s)
+            return true
+        }
+        if pending.count >= Self.pendingLimit { pending.removeAll(keepingCapacity: true) }
+        pending[s] = encodings
+        return false
+    }
 }
 
 /// A binary form of `JSONValue` that decodes to an equal value: a tag byte per value,
-/// varint lengths and zigzag varint integers, doubles as their 8 bytes, object keys as
-/// numbers into a `KeyTable`. Keys are about half of a Kubernetes object's JSON text.
+/// zigzag varint integers, doubles as their 8 bytes, and strings (object keys and values)
+/// either as a number into the store's `StringTable` or inline (length, then UTF-8). Keys are
+/// about half of a Kubernetes object's JSON text and most short values repeat across objects
+/// (`apps/v1`, `True`, `IfNotPresent`, condition reasons): a Deployment takes a fifth of its
+/// JSON text.
 enum CompactJSON {
     private enum Tag: UInt8 { case null, `false`, `true`, int, double, string, array, object }
 
-    static func encode(_ value: JSONValue, keys: inout KeyTable) -> [UInt8] {
+    static func encode(_ value: JSONValue, strings: inout StringTable) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        write(value, keys: &keys, to: &out)
+        strings.encodings &+= 1
+        write(value, strings: &strings, to: &out)
         // Exactly sized: the buffer grew by doubling.
         return Array(unsafeUninitializedCapacity: out.count) { buf, n in n = buf.initialize(from: out).1 }
     }
 
-    private static func write(_ v: JSONValue, keys: inout KeyTable, to out: inout [UInt8]) {
+    private static func write(_ v: JSONValue, strings: inout StringTable, to out: inout [UInt8]) {
         switch v {
         case .null: out.append(Tag.null.rawValue)
         case .bool(let b): out.append(b ? Tag.true.rawValue : Tag.false.rawValue)
@@ -73,32 +106,33 @@ enum CompactJSON {
             }
         case .string(let s):
             out.append(Tag.string.rawValue)
-            string(s, &out)
+            let intern = s.utf8.count <= StringTable.longestValue && strings.ids[s] == nil && strings.seenBefore(s)
+            string(s, id: strings.id(s, intern: intern), &out)
         case .array(let a):
             out.append(Tag.array.rawValue)
             varint(UInt64(a.count), &out)
-            for e in a { write(e, keys: &keys, to: &out) }
+            for e in a { write(e, strings: &strings, to: &out) }
         case .object(let o):
             out.append(Tag.object.rawValue)
             varint(UInt64(o.count), &out)
             for (k, e) in o {
-                if let id = keys.ids[k] {
-                    varint(UInt64(id) << 1, &out)
-                } else if keys.names.count < KeyTable.limit {
-                    let id = keys.names.count
-                    keys.names.append(k)
-                    keys.ids[k] = id
-                    varint(UInt64(id) << 1, &out)
-                } else {
-                    // Inline: length with the low bit set, then the text.
-                    var key = k
-                    key.withUTF8 { u in
-                        varint(UInt64(u.count) << 1 | 1, &out)
-                        out.append(contentsOf: u)
-                    }
-                }
-                write(e, keys: &keys, to: &out)
+                string(k, id: strings.id(k, intern: true), &out)
+                write(e, strings: &strings, to: &out)
             }
+        }
+    }
+
+    /// A numbered string as its number shifted left; an inline one as its length shifted
+    /// left with the low bit set, then its UTF-8.
+    private static func string(_ s: String, id: Int?, _ out: inout [UInt8]) {
+        if let id {
+            varint(UInt64(id) << 1, &out)
+            return
+        }
+        var s = s
+        s.withUTF8 { u in
+            varint(UInt64(u.count) << 1 | 1, &out)
+            out.append(contentsOf: u)
         }
     }
 
@@ -111,25 +145,17 @@ enum CompactJSON {
         out.append(UInt8(v))
     }
 
-    private static func string(_ s: String, _ out: inout [UInt8]) {
-        var s = s
-        s.withUTF8 { u in
-            varint(UInt64(u.count), &out)
-            out.append(contentsOf: u)
-        }
-    }
-
-    /// Decodes bytes written by `encode` with (a later copy of) the same key table.
-    static func decode(_ bytes: [UInt8], keys: [String]) -> JSONValue {
+    /// Decodes bytes written by `encode` with (a later copy of) the same string table's names.
+    static func decode(_ bytes: [UInt8], strings: [String]) -> JSONValue {
         bytes.withUnsafeBufferPointer { buf in
-            var r = Reader(buf: buf, keys: keys)
+            var r = Reader(buf: buf, strings: strings)
             return r.value()
         }
     }
 
     private struct Reader {
         let buf: UnsafeBufferPointer<UInt8>
-        let keys: [String]
+        let strings: [String]
         var pos = 0
 
         mutating func varint() -> UInt64 {
@@ -144,7 +170,10 @@ enum CompactJSON {
             }
         }
 
-        mutating func text(_ n: Int) -> String {
+        mutating func string() -> String {
+            let k = varint()
+            if k & 1 == 0 { return strings[Int(k >> 1)] }
+            let n = Int(k >> 1)
             let s = String(decoding: UnsafeBufferPointer(rebasing: buf[pos..<pos + n]), as: UTF8.self)
             pos += n
             return s
@@ -165,7 +194,7 @@ enum CompactJSON {
                 for i in 0..<8 { bits |= UInt64(buf[pos + i]) << (8 * UInt64(i)) }
                 pos += 8
                 return .double(Double(bitPattern: bits))
-            case .string: return .string(text(Int(varint())))
+            case .string: return .string(string())
             case .array:
                 let n = Int(varint())
                 var a: [JSONValue] = []
@@ -176,8 +205,7 @@ enum CompactJSON {
                 let n = Int(varint())
                 var o = [String: JSONValue](minimumCapacity: n)
                 for _ in 0..<n {
-                    let k = varint()
-                    let key = k & 1 == 0 ? keys[Int(k >> 1)] : text(Int(k >> 1))
+                    let key = string()
                     o[key] = value()
                 }
                 return .object(o)
@@ -271,7 +299,7 @@ public final class ObjectStore: Sendable {
         /// Active indexes only (by name).
         var indexes: [String: [String: Set<ObjectKey>]] = [:]
         var parsed = ParsedCache()
-        var keys = KeyTable()
+        var strings = StringTable()
         var serial: UInt64 = 0
     }
     private let state = Mutex(State())
@@ -286,7 +314,7 @@ public final class ObjectStore: Sendable {
     public func get(_ key: ObjectKey) -> JSONValue? {
         let found = state.withLock { s -> (StoredObject, JSONValue?, [String])? in
             guard let e = s.objects[key] else { return nil }
-            return (e, s.parsed.lookup(key, serial: e.serial), s.keys.names)
+            return (e, s.parsed.lookup(key, serial: e.serial), s.strings.names)
         }
         guard let (entry, cached, names) = found else { return nil }
         if let cached { return cached }
@@ -307,7 +335,7 @@ public final class ObjectStore: Sendable {
     public func snapshot() -> StoreSnapshot {
         state.withLock {
             StoreSnapshot(entries: $0.objects, indexes: $0.indexes, indexFunctions: indexFunctions, parsed: $0.parsed,
-                          keyNames: $0.keys.names)
+                          keyNames: $0.strings.names)
         }
     }
 
@@ -337,7 +365,7 @@ public final class ObjectStore: Sendable {
             guard s.indexes[name] == nil else { return }
             var index: [String: Set<ObjectKey>] = [:]
             for (key, entry) in s.objects {
-                let obj = s.parsed.lookup(key, serial: entry.serial) ?? entry.value(s.keys.names)
+                let obj = s.parsed.lookup(key, serial: entry.serial) ?? entry.value(s.strings.names)
                 for v in Set(fn(obj)) { index[v, default: []].insert(key) }
             }
             s.indexes[name] = index
@@ -351,7 +379,7 @@ public final class ObjectStore: Sendable {
 
     /// The entry's object (a recent parsed copy, or decoded).
     func value(of entry: StoredObject, at key: ObjectKey) -> JSONValue {
-        let (cached, names) = state.withLock { ($0.parsed.lookup(key, serial: entry.serial), $0.keys.names) }
+        let (cached, names) = state.withLock { ($0.parsed.lookup(key, serial: entry.serial), $0.strings.names) }
         return cached ?? entry.value(names)
     }
 
@@ -361,12 +389,11 @@ public final class ObjectStore: Sendable {
     @discardableResult
     func upsert(_ object: JSONValue) -> JSONValue? {
         let key = ObjectKey(object)
-        var table = state.withLock { $0.keys }
-        let before = table.names.count
-        let bytes = CompactJSON.encode(object, keys: &table)
         let old = entry(key).map { value(of: $0, at: key) }
         state.withLock { s in
-            if table.names.count != before { s.keys = table }
+            // Encoded in the lock: the table changes in place (a copy of it per write would cost
+            // more than the encoding, about 10 µs for a Deployment).
+            let bytes = CompactJSON.encode(object, strings: &s.strings)
             s.serial += 1
             s.objects[key] = StoredObject(bytes: bytes, resourceVersion: object.resourceVersion, serial: s.serial)
             // The reconcile this change wakes will most likely read it.

@@ -81,9 +81,12 @@ struct ObjectStoreCompactTests {
             "empty": "", "text": "tab\t quote\" ✓ 𝄞", "emptyArray": [], "emptyObject": [:],
             "nested": [["a": [1, 2, [3]]], [:], ["", "b"]],
         ]
-        var table = KeyTable()
-        let bytes = CompactJSON.encode(value, keys: &table)
-        let back = CompactJSON.decode(bytes, keys: table.names)
+        var table = StringTable()
+        _ = CompactJSON.encode(value, strings: &table)
+        // The second time, short values seen before are numbered: both forms decode.
+        let bytes = CompactJSON.encode(value, strings: &table)
+        #expect(CompactJSON.decode(CompactJSON.encode(value, strings: &table), strings: table.names) == value)
+        let back = CompactJSON.decode(bytes, strings: table.names)
         #expect(back == value)
         // Kinds survive exactly (an integral double stays a double).
         #expect(back["integralDouble"].intValue == 3)
@@ -91,12 +94,26 @@ struct ObjectStoreCompactTests {
         #expect(bytes.count < value.serializedBytes().count)
     }
 
-    @Test func keysPastTheTableLimitAreWrittenInline() {
-        var table = KeyTable()
-        let many = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<(KeyTable.limit + 50)).map { ("k\($0)", JSONValue.int(Int64($0))) }))
-        let bytes = CompactJSON.encode(many, keys: &table)
-        #expect(table.names.count == KeyTable.limit)
-        #expect(CompactJSON.decode(bytes, keys: table.names) == many)
+    @Test func stringsPastTheTableLimitAreWrittenInline() {
+        var table = StringTable()
+        let many = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<(StringTable.limit + 50)).map { ("k\($0)", JSONValue.string("v\($0)")) }))
+        let first = CompactJSON.encode(many, strings: &table)
+        #expect(table.names.count == StringTable.limit)
+        let second = CompactJSON.encode(many, strings: &table)
+        #expect(CompactJSON.decode(first, strings: table.names) == many)
+        #expect(CompactJSON.decode(second, strings: table.names) == many)
+    }
+
+    @Test func aValueIsNumberedOnlyOnceASecondObjectHasIt() {
+        var table = StringTable()
+        let a: JSONValue = ["name": "only-in-a", "kind": "Deployment", "again": "only-in-a"]
+        let b: JSONValue = ["name": "only-in-b", "kind": "Deployment"]
+        _ = CompactJSON.encode(a, strings: &table)
+        #expect(!table.names.contains("only-in-a"))  // repeated within one object: still one object
+        _ = CompactJSON.encode(b, strings: &table)
+        #expect(table.names.contains("Deployment"))
+        #expect(!table.names.contains("only-in-b"))
+        #expect(table.names.contains("kind"))  // keys are numbered at once
     }
 
     @Test func anIndexFirstAskedForLateCoversEarlierAndLaterWrites() {

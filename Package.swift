@@ -25,6 +25,10 @@ let package = Package(
     targets: [
         // JSON value type, resource identities, the API protocol, selectors and patches: no I/O.
         .target(name: "KubeCore", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        // OpenAPI v3 structural schemas and CEL rules as kube-apiserver applies them to custom
+        // resources: validation, pruning, defaulting, rule evaluation and cost. Shared by the test
+        // API server and `serin lint`, so both give the real server's verdict.
+        .target(name: "KubeSchema", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
         .target(
             name: "KubeClient",
             dependencies: [
@@ -51,7 +55,7 @@ let package = Package(
         .target(
             name: "KubeTestServer",
             dependencies: [
-                "KubeCore",
+                "KubeCore", "KubeSchema",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import KubeSchema
 
 /// create / update / patch, with kube-apiserver's metadata rules.
 extension StoreState {

@@ -1,4 +1,5 @@
 import KubeCore
+import KubeSchema
 
 /// The validation kube-apiserver does that clients most often trip over.
 enum Validation {

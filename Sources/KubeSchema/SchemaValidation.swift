@@ -3,8 +3,8 @@ import KubeCore
 /// The part of OpenAPI v3 schema validation kube-apiserver applies to custom resources that
 /// manifests most often trip: type, required, enum, minimum/maximum, minItems/maxItems.
 /// Messages follow kube-openapi's wording.
-enum CRDValidation {
-    static func causes(schema: JSONValue, object: JSONValue) -> [APIStatus.Cause] {
+public enum CRDValidation {
+    public static func causes(schema: JSONValue, object: JSONValue) -> [APIStatus.Cause] {
         guard schema.objectValue != nil else { return [] }
         var body = object
         body["metadata"] = .null

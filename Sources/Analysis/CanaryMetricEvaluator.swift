@@ -109,21 +109,21 @@ public struct CanaryMetricEvaluator: Sendable {
 
     /// Applies the threshold range and the no-data policy to a single-value outcome.
     public static func verdict(metric: CanaryMetric, query: String, outcome: SingleValue, checkedAt: String) -> MetricCheckResult {
-        let threshold = thresholdDescription(metric.thresholdRange)
+        let threshold = thresholdDescription(metric.bounds)
         switch outcome {
         case .noData(let reason):
             return noData(metric: metric, query: query, threshold: threshold, reason: reason, checkedAt: checkedAt)
         case .value(let v):
             let shown = PromFormat.number(v)
-            if let min = metric.thresholdRange?.min, !(v >= min) {
+            if let min = metric.bounds?.min, !(v >= min) {
                 return MetricCheckResult(name: metric.name, query: query, value: v, threshold: threshold, verdict: .fail,
                                          message: "\(shown) < \(PromFormat.number(min))", checkedAt: checkedAt)
             }
-            if let max = metric.thresholdRange?.max, !(v <= max) {
+            if let max = metric.bounds?.max, !(v <= max) {
                 return MetricCheckResult(name: metric.name, query: query, value: v, threshold: threshold, verdict: .fail,
                                          message: "\(shown) > \(PromFormat.number(max))", checkedAt: checkedAt)
             }
-            let why = metric.thresholdRange == nil ? "\(shown) (no thresholdRange)" : "\(shown) \(threshold)"
+            let why = metric.bounds == nil ? "\(shown) (no threshold)" : "\(shown) \(threshold)"
             return MetricCheckResult(name: metric.name, query: query, value: v, threshold: threshold, verdict: .pass,
                                      message: why, checkedAt: checkedAt)
         }
@@ -158,7 +158,7 @@ public struct CanaryMetricEvaluator: Sendable {
     /// metrics with only a minimum.
     static func lowerIsWorse(_ metric: CanaryMetric) -> Bool {
         if let b = BuiltinMetric(rawValue: metric.name), metric.templateRef == nil, metric.query == nil { return b.lowerIsWorse }
-        return metric.thresholdRange?.min != nil && metric.thresholdRange?.max == nil
+        return metric.bounds?.min != nil && metric.bounds?.max == nil
     }
 
     // MARK: - Evaluation
@@ -169,7 +169,7 @@ public struct CanaryMetricEvaluator: Sendable {
                          credentials: MetricCredentials = .none) async -> MetricCheckResult {
         let checkedAt = Self.rfc3339(now())
         let threshold = metric.judge == .compare ? judge(metric).thresholdDescription
-            : Self.thresholdDescription(metric.thresholdRange)
+            : Self.thresholdDescription(metric.bounds)
         let query: String
         do {
             query = try Self.query(for: metric, context: context, template: template, options: builtinOptions)

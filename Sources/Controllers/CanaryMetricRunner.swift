@@ -58,7 +58,7 @@ struct CanaryMetricRunner: Sendable {
     private func failed(_ metric: CanaryMetric, _ message: String) -> MetricCheckResult {
         MetricCheckResult(
             name: metric.name, query: "", value: nil,
-            threshold: CanaryMetricEvaluator.thresholdDescription(metric.thresholdRange), verdict: .error,
+            threshold: CanaryMetricEvaluator.thresholdDescription(metric.bounds), verdict: .error,
             message: message, checkedAt: CanaryMetricEvaluator.rfc3339(evaluator.now()))
     }
 

@@ -180,7 +180,7 @@ extension DecisionRound {
     func describeFailure(_ r: MetricCheckResult) -> String {
         if r.verdict == .error { return "\(r.name) error: \(r.message)" }
         if r.noData { return "\(r.name) returned no data" }
-        let range = analysis.metrics?.first { $0.name == r.name }?.thresholdRange
+        let range = analysis.metrics?.first { $0.name == r.name }?.bounds
         if let v = r.value {
             if let lo = range?.min, v < lo { return "\(r.name) \(Self.fixed2(v)) < \(Self.plain(lo))" }
             if let hi = range?.max, v > hi { return "\(r.name) \(Self.fixed2(v)) > \(Self.plain(hi))" }

@@ -4,6 +4,8 @@ public struct CanaryMetric: Codable, Sendable, Hashable {
     public var name: String
     /// Duration string (`1m`); the window of the builtin queries.
     public var interval: String?
+    /// Flagger's per-metric `threshold` (deprecated there, still honoured): see `bounds`.
+    public var threshold: Double?
     public var thresholdRange: ThresholdRange?
     /// Inline PromQL (Flagger's deprecated form, still accepted).
     public var query: String?
@@ -20,12 +22,13 @@ public struct CanaryMetric: Codable, Sendable, Hashable {
     public var confidence: Double?
     public var allowedIncrease: Double?
 
-    public init(name: String, interval: String? = nil, thresholdRange: ThresholdRange? = nil, query: String? = nil,
+    public init(name: String, interval: String? = nil, threshold: Double? = nil, thresholdRange: ThresholdRange? = nil, query: String? = nil,
                 templateRef: TemplateRef? = nil, templateVariables: [String: String]? = nil,
                 onNoData: NoDataPolicy? = nil, percentile: Double? = nil, judge: JudgeKind? = nil,
                 confidence: Double? = nil, allowedIncrease: Double? = nil) {
         self.name = name
         self.interval = interval
+        self.threshold = threshold
         self.thresholdRange = thresholdRange
         self.query = query
         self.templateRef = templateRef
@@ -35,6 +38,18 @@ public struct CanaryMetric: Codable, Sendable, Hashable {
         self.judge = judge
         self.confidence = confidence
         self.allowedIncrease = allowedIncrease
+    }
+}
+
+extension CanaryMetric {
+    /// The range a value is judged against, as Flagger judges it: `thresholdRange` when set;
+    /// otherwise `threshold` is a minimum for the builtin request-success-rate, a maximum
+    /// (milliseconds) for the builtin request-duration, and a maximum for queries and templates.
+    public var bounds: ThresholdRange? {
+        if let thresholdRange { return thresholdRange }
+        guard let threshold else { return nil }
+        if query == nil, templateRef == nil, name == "request-success-rate" { return ThresholdRange(min: threshold) }
+        return ThresholdRange(max: threshold)
     }
 }
 

@@ -190,6 +190,11 @@ extension CanarySpec {
             if let r = m.thresholdRange, let lo = r.min, let hi = r.max, lo > hi {
                 add("\(p).thresholdRange", "min \(lo) is greater than max \(hi)", "make thresholdRange.min less than or equal to max")
             }
+            // Without a bound a value can never fail, so the check would pass unchecked.
+            if m.judge != .compare, m.bounds?.min == nil, m.bounds?.max == nil {
+                add(p, "metric \"\(m.name)\" has no threshold, so it could never fail",
+                    "set thresholdRange.min and/or thresholdRange.max (or Flagger's threshold), or judge: compare")
+            }
             if let iv = m.interval {
                 if let secs = GoDuration.secondsOrNil(iv) {
                     if secs > Self.maximumIntervalSeconds {

@@ -298,6 +298,19 @@ struct RolloutValidator {
                 if let pct = m.percentage, !(0...100).contains(pct) {
                     add("\(sp).setMirrorRoute.percentage", "\(pct) is outside 0..100", "use a percentage between 0 and 100")
                 }
+                // Checked here rather than by CEL: the CRD cannot afford the rule on an unbounded list.
+                for (j, match) in (m.match ?? []).enumerated() {
+                    let mp = "\(sp).setMirrorRoute.match[\(j)]"
+                    var matchers: [(String, RolloutStringMatch)] = []
+                    if let method = match.method { matchers.append(("\(mp).method", method)) }
+                    if let path = match.path { matchers.append(("\(mp).path", path)) }
+                    for (name, value) in (match.headers ?? [:]).sorted(by: { $0.key < $1.key }) {
+                        matchers.append(("\(mp).headers[\(name)]", value))
+                    }
+                    for (field, value) in matchers where value.count != 1 {
+                        add(field, "must set exactly one of exact, regex, prefix", "e.g. {exact: GET} or {prefix: /api}")
+                    }
+                }
             }
             if step.experiment != nil {
                 add("\(sp).experiment", "experiment steps are not supported by Serin", "replace it with an analysis step")

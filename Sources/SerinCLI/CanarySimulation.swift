@@ -152,7 +152,7 @@ struct CanarySimulation {
 
     static func check(_ m: CanaryMetric, scenario: Scenario, now: Date) -> MetricCheckResult {
         let pass = scenario != .failingChecks
-        let r = m.thresholdRange
+        let r = m.bounds
         let value: Double = pass ? (r?.min ?? r?.max ?? 0) : (r?.min.map { $0 - 1 } ?? r?.max.map { $0 + 1 } ?? 0)
         return MetricCheckResult(name: m.name, query: "simulated", value: value, threshold: "", verdict: pass ? .pass : .fail,
                                  message: pass ? "simulated pass" : "simulated failure", checkedAt: Timestamp.format(now))

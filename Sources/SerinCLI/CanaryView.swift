@@ -103,7 +103,7 @@ enum CanaryView {
                 let value = r.noData ? "no data" : r.value.map(NumberText.format) ?? "-"
                 table.add([name, value, r.threshold.isEmpty ? "-" : r.threshold, r.verdict.rawValue, r.message])
             } else {
-                let threshold = spec.first { $0.name == name }?.thresholdRange.map(Self.threshold) ?? "-"
+                let threshold = spec.first { $0.name == name }?.bounds.map(Self.threshold) ?? "-"
                 table.add([name, "-", threshold, "-", "not checked yet"])
             }
         }

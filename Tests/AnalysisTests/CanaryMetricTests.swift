@@ -99,6 +99,26 @@ import Testing
         }
     }
 
+    /// Flagger's per-metric `threshold`: a minimum for request-success-rate, a maximum (ms) for
+    /// request-duration, a maximum for queries and templates; thresholdRange wins when both are set.
+    @Test func flaggerThresholdIsHonoured() {
+        let t = "2026-01-01T00:00:00Z"
+        let sr = CanaryMetric(name: "request-success-rate", threshold: 99)
+        let low = CanaryMetricEvaluator.verdict(metric: sr, query: "q", outcome: .value(97.2), checkedAt: t)
+        #expect(low.verdict == .fail && low.message == "97.2 < 99" && low.threshold == ">= 99")
+        #expect(CanaryMetricEvaluator.verdict(metric: sr, query: "q", outcome: .value(99.5), checkedAt: t).verdict == .pass)
+        let dur = CanaryMetric(name: "request-duration", threshold: 500)
+        let slow = CanaryMetricEvaluator.verdict(metric: dur, query: "q", outcome: .value(612), checkedAt: t)
+        #expect(slow.verdict == .fail && slow.message == "612 > 500" && slow.threshold == "<= 500")
+        let custom = CanaryMetric(name: "request-success-rate", threshold: 5, query: "sum(rate(errors[1m]))")
+        #expect(CanaryMetricEvaluator.verdict(metric: custom, query: "q", outcome: .value(7), checkedAt: t).verdict == .fail)
+        #expect(CanaryMetricEvaluator.verdict(metric: custom, query: "q", outcome: .value(3), checkedAt: t).verdict == .pass)
+        let template = CanaryMetric(name: "not-found-percentage", threshold: 5, templateRef: TemplateRef(name: "nf"))
+        #expect(template.bounds == ThresholdRange(max: 5))
+        let both = CanaryMetric(name: "request-success-rate", threshold: 50, thresholdRange: ThresholdRange(min: 99))
+        #expect(CanaryMetricEvaluator.verdict(metric: both, query: "q", outcome: .value(90), checkedAt: t).verdict == .fail)
+    }
+
     @Test func unreachablePrometheusIsAnErrorResult() async throws {
         let client = PrometheusClient()
         let evaluator = CanaryMetricEvaluator(client: client, defaultAddress: nil)

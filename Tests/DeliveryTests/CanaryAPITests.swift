@@ -184,8 +184,21 @@ import SerinAPI
     }
 
     @Test func unknownMetricNeedsAQuery() {
-        let s = spec(CanaryAnalysis(stepWeight: 10, metrics: [CanaryMetric(name: "latency-p42")]))
+        let s = spec(CanaryAnalysis(stepWeight: 10, metrics: [CanaryMetric(name: "latency-p42", threshold: 1)]))
         #expect(paths(s) == ["spec.analysis.metrics[0]"])
+    }
+
+    /// A value can never fail a metric without a bound: that check would pass unchecked.
+    @Test func aMetricWithoutThresholdIsASpecProblem() {
+        let s = spec(CanaryAnalysis(stepWeight: 10, metrics: [
+            CanaryMetric(name: "request-success-rate"),
+            CanaryMetric(name: "request-duration", thresholdRange: ThresholdRange()),
+            CanaryMetric(name: "error-rate", threshold: 1),
+            CanaryMetric(name: "latency", query: "q", judge: .compare),
+        ]))
+        let problems = s.validate()
+        #expect(problems.map(\.path) == ["spec.analysis.metrics[0]", "spec.analysis.metrics[1]"])
+        #expect(problems.first?.description == "spec.analysis.metrics[0]: metric \"request-success-rate\" has no threshold, so it could never fail; set thresholdRange.min and/or thresholdRange.max (or Flagger's threshold), or judge: compare")
     }
 
     @Test func duplicateNamesAreReported() {
@@ -197,9 +210,9 @@ import SerinAPI
     @Test func metricFieldsOutOfRange() {
         var a = CanaryAnalysis(interval: "99999999999999999h", stepWeight: 10)
         a.metrics = [
-            CanaryMetric(name: "request-duration", interval: "48h", percentile: 1.5),
+            CanaryMetric(name: "request-duration", interval: "48h", threshold: 500, percentile: 1.5),
             CanaryMetric(name: "error-rate", judge: .compare, confidence: 2),
-            CanaryMetric(name: "custom", query: "sum(rate(x{app=\"{{ target\"}[1m]))"),
+            CanaryMetric(name: "custom", threshold: 1, query: "sum(rate(x{app=\"{{ target\"}[1m]))"),
         ]
         let problems = spec(a).validate()
         #expect(problems.map(\.path) == [

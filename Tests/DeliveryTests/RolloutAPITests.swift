@@ -130,6 +130,15 @@ func seedRollout() throws -> Rollout { try Rollout(yaml: seedRolloutYAML()) }
         spec = Self.canary([RolloutCanaryStep(setHeaderRoute: RolloutSetHeaderRoute(name: "beta"))], routing: routing,
                            canaryService: "c", stableService: "s")
         #expect(spec.validate().isEmpty, "\(spec.validate())")
+        // A mirror route's matchers each set exactly one of exact, regex, prefix (checked here,
+        // not by a CEL rule the API server's cost budget cannot afford on the unbounded list).
+        routing.managedRoutes = [RolloutManagedRoute(name: "mirror")]
+        let match = RolloutRouteMatch(method: RolloutStringMatch(exact: "GET", prefix: "G"), path: RolloutStringMatch(prefix: "/api"),
+                                      headers: ["x-a": RolloutStringMatch(), "x-b": RolloutStringMatch(regex: "b.*")])
+        spec = Self.canary([RolloutCanaryStep(setMirrorRoute: RolloutSetMirrorRoute(name: "mirror", match: [match], percentage: 10))],
+                           routing: routing, canaryService: "c", stableService: "s")
+        #expect(Self.paths(spec) == ["spec.strategy.canary.steps[0].setMirrorRoute.match[0].method",
+                                     "spec.strategy.canary.steps[0].setMirrorRoute.match[0].headers[x-a]"])
         // The Gateway API plugin names its HTTPRoute.
         let plugin = RolloutTrafficRouting(plugins: ["argoproj-labs/gatewayAPI": ["httpRoute": "web", "namespace": "apps"]])
         #expect(plugin.gatewayHTTPRoutes == ["web"])

@@ -66,5 +66,19 @@ extension ServedResource {
         ServedResource(
             type: .customResourceDefinitions, singular: "customresourcedefinition", shortNames: ["crd", "crds"],
             categories: ["api-extensions"], hasStatus: true),
+        // Served so `kubectl apply -k manifests/` can install Serin for real; stored, not enforced.
+        ServedResource(type: ResourceType(group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount"),
+                       singular: "serviceaccount", shortNames: ["sa"]),
+        ServedResource(type: ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles",
+                                          kind: "ClusterRole", namespaced: false), singular: "clusterrole"),
+        ServedResource(type: ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings",
+                                          kind: "ClusterRoleBinding", namespaced: false), singular: "clusterrolebinding"),
+        ServedResource(type: ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", kind: "Role"),
+                       singular: "role"),
+        ServedResource(type: ResourceType(group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings",
+                                          kind: "RoleBinding"), singular: "rolebinding"),
+        ServedResource(type: ResourceType(group: "policy", version: "v1", plural: "poddisruptionbudgets",
+                                          kind: "PodDisruptionBudget"), singular: "poddisruptionbudget", shortNames: ["pdb"],
+                       hasStatus: true),
     ]
 }

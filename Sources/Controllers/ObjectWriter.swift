@@ -72,10 +72,11 @@ struct ObjectWriter: Sendable {
 
     /// Replaces the status through the status subresource, then waits (bounded, in real time)
     /// until `cache` holds what was written, so the next reconcile starts from it and does not
-    /// act twice on the state before.
+    /// act twice on the state before. Returns the object as written.
+    @discardableResult
     func writeStatus(
         _ resource: ResourceType, _ json: JSONValue, status: JSONValue, cache: ObjectStore, catchUp: Duration
-    ) async throws {
+    ) async throws -> JSONValue {
         var obj = json
         obj["status"] = status
         try fence()
@@ -83,9 +84,10 @@ struct ObjectWriter: Sendable {
         let key = ObjectKey(json)
         let deadline = ContinuousClock.now + catchUp
         while ContinuousClock.now < deadline {
-            guard let cached = cache.get(key) else { return }
-            if cached.resourceVersion == written.resourceVersion || cached.resourceVersion != json.resourceVersion { return }
+            guard let cached = cache.get(key) else { return written }
+            if cached.resourceVersion == written.resourceVersion || cached.resourceVersion != json.resourceVersion { return written }
             try? await Task.sleep(for: .milliseconds(2))
         }
+        return written
     }
 }

@@ -17,10 +17,11 @@ struct RolloutActuator {
         var description: String
     }
 
-    /// Carries out `action`; returns the Rollout as written when the action updated it (undo),
-    /// so the status write that follows carries its new resourceVersion.
+    /// Carries out `action`; `rollout` is the Rollout as last written (after the status write),
+    /// so an update of its spec (undo) carries the current resourceVersion. Returns the Rollout
+    /// as written when the action updated it.
     @discardableResult
-    func perform(_ action: RolloutAction, _ o: RolloutObservation) async throws -> JSONValue? {
+    func perform(_ action: RolloutAction, _ o: RolloutObservation, rollout: JSONValue) async throws -> JSONValue? {
         let ns = o.namespace
         switch action {
         case .createReplicaSet(let rs):
@@ -86,7 +87,7 @@ struct RolloutActuator {
 
         case .setPodTemplate(let template):
             // Undo, as `kubectl argo rollouts undo` does: the old template goes into the spec.
-            var obj = o.json
+            var obj = rollout
             obj[path: ["spec", "template"]] = template
             try writer.fence()
             return try await api.update(.rollouts, namespace: ns, obj)

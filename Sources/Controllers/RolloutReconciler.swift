@@ -8,9 +8,10 @@ import SerinAPI
 /// Observe → decide → act for one Rollout.
 ///
 /// Reads the Rollout, its ReplicaSets, AnalysisRuns and Services from the informer caches,
-/// asks the decision core, carries out the actions in order (stopping at the first failure, so
-/// status is not advanced past what happened), writes status through the status subresource,
-/// records the decision's Events, and requeues when the decision says.
+/// asks the decision core, writes the new status (the intent) through the status subresource,
+/// records the decision's Events, then carries out the actions in order (stopping at the first
+/// failure: the next round re-derives what is left from status), and requeues when the
+/// decision says.
 public struct RolloutReconciler: Reconciler {
     let api: any KubeAPI
     let caches: RolloutCaches
@@ -58,24 +59,14 @@ public struct RolloutReconciler: Reconciler {
         }
         let decision = decider.decide(rollout, world: o.world, now: now)
 
-        let actuator = RolloutActuator(writer: writer, api: api, logger: log)
+        // Intent first: the status (the only memory) is written before any effect, so a lost
+        // write (409, SIGKILL) never leaves effects ahead of status. The decision core is
+        // level-based: from the new status it re-derives every effect that did not happen.
         var base = json
-        for action in decision.actions {
-            do {
-                if let updated = try await actuator.perform(action, o) { base = updated }
-            } catch {
-                let what = Self.describe(action)
-                log.warning("action failed", metadata: ["action": "\(what)", "error": "\(error)"])
-                await events.record(json, type: .warning, reason: "SyncFailed",
-                                    message: "\(what) failed for \(rollout.namespace)/\(rollout.name): \(Self.short(error))")
-                return .error(error)
-            }
-        }
-
         if decision.newStatus != rollout.status {
             do {
-                try await writer.writeStatus(.rollouts, base, status: JSONValue(encoding: decision.newStatus),
-                                             cache: caches.rollouts, catchUp: config.cacheCatchUp)
+                base = try await writer.writeStatus(.rollouts, json, status: JSONValue(encoding: decision.newStatus),
+                                                    cache: caches.rollouts, catchUp: config.cacheCatchUp)
             } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
                 log.debug("status write lost a race; deciding again", metadata: ["error": "\(e)"])
                 return .requeue(after: .zero)
@@ -87,6 +78,19 @@ public struct RolloutReconciler: Reconciler {
         for e in decision.events {
             await events.record(json, type: e.type == .warning ? .warning : .normal, reason: e.reason, message: e.message)
             if e.type == .warning { log.warning("\(e.reason): \(e.message)") } else { log.info("\(e.reason): \(e.message)") }
+        }
+
+        let actuator = RolloutActuator(writer: writer, api: api, logger: log)
+        for action in decision.actions {
+            do {
+                if let updated = try await actuator.perform(action, o, rollout: base) { base = updated }
+            } catch {
+                let what = Self.describe(action)
+                log.warning("action failed", metadata: ["action": "\(what)", "error": "\(error)"])
+                await events.record(json, type: .warning, reason: "SyncFailed",
+                                    message: "\(what) failed for \(rollout.namespace)/\(rollout.name): \(Self.short(error))")
+                return .error(error)
+            }
         }
         guard let after = decision.requeueAfter else { return .done }
         return .requeue(afterSeconds: after)

@@ -57,9 +57,10 @@ public struct CanaryEvent: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Protocol for the controller: when `needsResults` is true the decision holds only queries and
 /// the old status; run them, add the results to the ObservedWorld and decide again (a handful of
-/// rounds at most). Otherwise carry out `actions` in order, write `newStatus` to the status
-/// subresource, record `events` (and POST them to `event` webhooks), and requeue after
-/// `requeueAfter` seconds (nil: wait for a watch event).
+/// rounds at most). Otherwise write `newStatus` to the status subresource first (the intent:
+/// status is the only memory, and the core re-derives from it any effect that did not happen),
+/// record `events` (and POST them to `event` webhooks), then carry out `actions` in order, and
+/// requeue after `requeueAfter` seconds (nil: wait for a watch event).
 public struct Decision: Sendable, Hashable {
     public var newStatus: CanaryStatus
     public var actions: [CanaryAction]

@@ -85,9 +85,10 @@ public enum RolloutAction: Sendable, Hashable {
 /// A Kubernetes Event to record on the Rollout.
 public typealias RolloutEvent = CanaryEvent
 
-/// The outcome of one Rollout decision: carry out `actions` in order (stop at the first
-/// failure), then write `newStatus`, record `events`, and look again after `requeueAfter`
-/// seconds (nil: wait for a watch event).
+/// The outcome of one Rollout decision: write `newStatus` first (the intent; the core re-derives
+/// from it any effect that did not happen), record `events`, then carry out `actions` in order
+/// (stop at the first failure), and look again after `requeueAfter` seconds (nil: wait for a
+/// watch event).
 public struct RolloutDecision: Sendable, Hashable {
     public var newStatus: RolloutStatus
     public var actions: [RolloutAction]

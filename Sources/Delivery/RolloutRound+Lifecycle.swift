@@ -45,6 +45,7 @@ extension RolloutRound {
         detectUpdate(specHash: resolved.specHash)
 
         if let value = undoValue, undo(value) { return }
+        if undoValue == nil, resumeUndo() { return }
         if restartNow { s.restartRequestedAt = nowText }
         if s.abort == true && s.abortedAt == nil {
             // status.abort set by hand (Argo's CLI does this).
@@ -166,6 +167,16 @@ extension RolloutRound {
         actions.append(.setPodTemplate(RolloutReplicaSets.strippingHash(target.template)))
         s.fastTrackHash = target.podHash
         event(.normal, "RolloutUndo", "Rolling \(name) back to revision \(target.revision) (\(target.podHash))")
+        wake(after: 0)
+        return true
+    }
+
+    /// An undo whose template write was lost (status is written first): `fastTrackHash` still
+    /// set after `detectUpdate` means the template has not changed since, so write it again.
+    mutating func resumeUndo() -> Bool {
+        guard let hash = s.fastTrackHash, hash != podHash, spec.workloadRef == nil,
+              let target = w.replicaSet(hash: hash) else { return false }
+        actions.append(.setPodTemplate(RolloutReplicaSets.strippingHash(target.template)))
         wake(after: 0)
         return true
     }

@@ -23,7 +23,14 @@ struct RolloutBlueGreenControllerTests {
         let healthy = await env.drive { await env.phase(name) == "Healthy" }
         let status = await env.status(name)
         #expect(healthy, "not Healthy: \(status)")
-        return try #require(await env.status(name)["stableRS"].stringValue)
+        let stable = try #require(await env.status(name)["stableRS"].stringValue)
+        // Status is written first; the Services follow within the same reconcile.
+        _ = await eventually(timeout: .seconds(5)) {
+            let active = await env.selector(Self.active)
+            let preview = await env.selector(Self.preview)
+            return active == stable && preview == stable
+        }
+        return stable
     }
 
     @Test("seed blue-green end to end: preview, pre-promotion analysis, manual promote, switch, post-promotion analysis, old pods gone 30s later")
@@ -98,7 +105,9 @@ struct RolloutBlueGreenControllerTests {
             #expect(healthy)
             #expect(await env.status(Self.name)["stableRS"].stringValue == v2)
 
-            // The old ReplicaSet keeps its pods scaleDownDelaySeconds (30 s), then goes to zero.
+            // The old ReplicaSet keeps its pods scaleDownDelaySeconds (30 s), then goes to zero
+            // (the deadline annotation follows the status write).
+            _ = await eventually(timeout: .seconds(5)) { await env.replicaSet(hash: v1)?.annotations[RolloutLabels.scaleDownDeadline] != nil }
             let deadline = try #require(await env.replicaSet(hash: v1)?.annotations[RolloutLabels.scaleDownDeadline])
             let due = try #require(RolloutTime.parse(deadline))
             let left = due.timeIntervalSince(env.clock.now())
@@ -149,7 +158,8 @@ struct RolloutBlueGreenControllerTests {
             env.prometheus.set { $0.successRate = 0.80 }
             let degraded = await env.drive(timeout: .seconds(60)) { await env.phase(Self.name) == "Degraded" }
             #expect(degraded)
-            #expect(await env.selector(Self.active) == v1)
+            let switchedBack = await eventually(timeout: .seconds(5)) { await env.selector(Self.active) == v1 }
+            #expect(switchedBack)
             let st = await env.status(Self.name)
             #expect(st["abort"] == true)
             #expect(st["stableRS"].stringValue == v1)
@@ -192,7 +202,8 @@ struct RolloutBlueGreenControllerTests {
             }
             let status = await env.status(Self.name)
             #expect(back, "\(status)")
-            #expect(await env.selector(Self.active) == v1)
+            let activeBack = await eventually(timeout: .seconds(5)) { await env.selector(Self.active) == v1 }
+            #expect(activeBack)
             #expect(await env.runs().count == runsBefore)  // revision 1 was stable: no analysis
             let rs1 = await env.replicaSet(hash: v1)
             #expect(rs1?.annotations[RolloutLabels.revision] == "3")

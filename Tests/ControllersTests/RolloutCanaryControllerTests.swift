@@ -91,9 +91,14 @@ struct RolloutCanaryControllerTests {
             let st = await env.status(Self.name)
             #expect(st["stableRS"].stringValue == v2)
             #expect(st["currentStepIndex"] == 5)
-            #expect(await env.replicas(hash: v2) == 5)
-            #expect(await env.replicas(hash: v1) == 0)
-            #expect(await env.selector("web-stable") == v2)
+            // Status is written first; the effects follow within the same reconcile.
+            let settled = await eventually(timeout: .seconds(5)) {
+                let canary = await env.replicas(hash: v2)
+                let stable = await env.replicas(hash: v1)
+                let selected = await env.selector("web-stable")
+                return canary == 5 && stable == 0 && selected == v2
+            }
+            #expect(settled)
             #expect(await env.hasEvent(Self.name, reason: "RolloutStepCompleted", containing: "step 3/5 completed (analysis: success-rate)"))
 
             recorder.stop()

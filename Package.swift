@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "serin", targets: ["serin"]),
+        .executable(name: "serin-dev", targets: ["serin-dev"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
@@ -148,20 +149,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The operator and the SRE's command line: the only binary in the image.
         .executableTarget(
             name: "serin",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "Controllers", "Analysis", "SerinAPI",
-                "SerinTestApp", "Traffic", "Delivery", "SerinOperator", "SerinCLI", "SerinTester", "SerinBench",
+                "KubeCore", "KubeClient", "Controllers", "SerinOperator", "SerinCLI", "SerinTester",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Development only: the local API server, the demo and the benchmarks.
+        .executableTarget(
+            name: "serin-dev",
+            dependencies: [
+                "KubeCore", "KubeTestServer", "Analysis", "SerinAPI", "SerinTestApp", "SerinBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The measurements `serin bench` can run.
+/// The measurements `serin-dev bench` can run.
 public enum BenchScenario: String, CaseIterable, Sendable {
     case footprint, idle, coldstart, analysis, reaction
 

@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Prometheus
 import SerinOperator
+import UnixSignals
 
 extension OperatorCommand {
     func run() async throws {
@@ -19,7 +20,7 @@ extension OperatorCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let process = OperatorProcess(options: o, registry: registry, register: SerinControllers.register)
-        let code = try await process.run(untilSignal: SignalWaiter.waitForTermination)
+        let code = try await process.run(untilSignal: { for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break } })
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -24,9 +24,6 @@ struct SerinCommand: AsyncParsableCommand {
     /// One line per command.
     static let subcommands: [any ParsableCommand.Type] = [
         OperatorCommand.self,
-        DevClusterCommand.self,
-        DemoCommand.self,
-        BenchCommand.self,
         TesterCommand.self,
     ] + SerinCLI.commands
 }

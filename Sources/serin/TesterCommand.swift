@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SerinOperator
 import SerinTester
+import UnixSignals
 
 /// `serin tester`: Flagger's loadtester counterpart, the `test-runner` a Canary's webhooks call.
 struct TesterCommand: AsyncParsableCommand {
@@ -84,7 +85,7 @@ struct TesterCommand: AsyncParsableCommand {
                                     maxTasks: maxTasks, logger: logger)
         let server = try await TesterServer.start(options: options)
         logger.info("serin tester listening", metadata: ["address": "\(address)", "port": "\(server.port)"])
-        await SignalWaiter.waitForTermination()
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
         logger.info("serin tester stopping")
         await server.stop()
     }

@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// `serin demo` end to end, as a user runs it: the built binary with a real Prometheus and
+/// `serin-dev demo` end to end, as a user runs it: the built binary with a real Prometheus and
 /// HAProxy. About a minute each, so opt-in: SERIN_DEMO_TEST=1 (hack/demo is the usual way).
-@Suite("serin demo", .serialized, .timeLimit(.minutes(8)),
+@Suite("serin-dev demo", .serialized, .timeLimit(.minutes(8)),
        .enabled(if: ProcessInfo.processInfo.environment["SERIN_DEMO_TEST"] == "1"))
 struct DemoRunTests {
     static var repoRoot: URL {
@@ -18,8 +18,8 @@ struct DemoRunTests {
     }
 
     static func runDemo(_ arguments: [String]) throws -> Run {
-        let binary = repoRoot.appendingPathComponent(".build/debug/serin").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build serin first (swift build)")
+        let binary = repoRoot.appendingPathComponent(".build/debug/serin-dev").path
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build serin-dev first (swift build)")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("demo-test-\(UUID().uuidString).txt")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: out) }
@@ -54,7 +54,7 @@ struct DemoRunTests {
     func passes() throws {
         let run = try Self.runDemo([])
         #expect(run.status == 0, "\(run.output)")
-        #expect(run.output.contains("serin demo PASSED"))
+        #expect(run.output.contains("serin-dev demo PASSED"))
         for step in ["canary weight 0 → 20", "canary weight 20 → 40", "canary weight 40 → 60"] {
             #expect(run.output.contains(step), "missing \(step)")
         }
@@ -72,7 +72,7 @@ struct DemoRunTests {
         let run = try Self.runDemo(["--bad-error-rate", "0"])
         #expect(run.status == 1)
         #expect(run.output.contains("[FAIL] phase Failed (saw Succeeded)"))
-        #expect(run.output.contains("serin demo FAILED"))
+        #expect(run.output.contains("serin-dev demo FAILED"))
         #expect(run.output.contains("operator.log"))
         let workspace = try #require(run.workspace)
         #expect(Self.leftovers(workspace).isEmpty)

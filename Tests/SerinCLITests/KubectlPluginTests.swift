@@ -98,8 +98,12 @@ import Testing
         }
         let help = try await Self.run(serin, ["--help"], environment: ["PATH": "/usr/bin:/bin"])
         #expect(help.output.contains("USAGE: serin <subcommand>"))
-        for command in ["operator", "demo", "get", "status", "promote", "lint", "simulate"] {
+        for command in ["operator", "tester", "get", "status", "promote", "lint", "simulate"] {
             #expect(help.output.contains("  \(command) "), "serin --help lacks \(command)")
+        }
+        // The development tools live in serin-dev, not in the binary that runs in clusters.
+        for command in ["demo", "dev-cluster", "bench"] {
+            #expect(!help.output.contains("  \(command) "), "serin --help still offers \(command)")
         }
     }
 }

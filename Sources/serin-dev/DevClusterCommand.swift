@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import KubeTestServer
+import UnixSignals
 
 /// Runs the wire-level test API server in the foreground, for local demos and kubectl.
 struct DevClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dev-cluster",
+        commandName: "cluster",
         abstract: "Run Serin's local Kubernetes API server (no real cluster needed) and write a kubeconfig for it."
     )
 
@@ -30,12 +31,12 @@ struct DevClusterCommand: AsyncParsableCommand {
         let dir = (kubeconfig as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try server.writeKubeconfig(to: kubeconfig)
-        print("serin dev-cluster serving \(server.url)")
+        print("serin-dev cluster serving \(server.url)")
         print("kubeconfig: \(kubeconfig)")
         print("try: kubectl --kubeconfig \(kubeconfig) get namespaces")
         fflush(nil)  // stdout into a file or pipe is block-buffered: show these lines now
-        await SignalWaiter.waitForTermination()
-        print("serin dev-cluster stopping")
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
+        print("serin-dev cluster stopping")
         try await server.stop()
     }
 }

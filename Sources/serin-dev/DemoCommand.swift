@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import UnixSignals
 
 /// The local demo: a canary promoted and a bad one rolled back, with no cluster.
 struct DemoCommand: AsyncParsableCommand {
@@ -55,15 +56,15 @@ struct DemoRunner {
         do {
             workspace = try DemoWorkspace.create()
         } catch {
-            timeline.say("serin demo: \(error)")
+            timeline.say("serin-dev demo: \(error)")
             return 1
         }
-        let serin = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let serin = SerinDevCommand.siblingSerin()
         let env = DemoEnvironment(
             settings: .init(prometheusBinary: command.prometheus, haproxyBinary: command.haproxy,
                             crdDirectory: command.crds, rate: command.rate, serinBinary: serin),
             workspace: workspace, timeline: timeline)
-        timeline.say("serin demo: progressive delivery with no cluster (logs and configs in \(workspace.root))")
+        timeline.say("serin-dev demo: progressive delivery with no cluster (logs and configs in \(workspace.root))")
         timeline.say("  elapsed  source   what happened")
 
         let timeout = command.timeout, badErrorRate = command.badErrorRate, badLatencyMs = command.badLatencyMs
@@ -79,7 +80,7 @@ struct DemoRunner {
                 }
             }
             group.addTask {
-                await SignalWaiter.waitForTermination()
+                for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
                 return Task.isCancelled ? .finished([]) : .interrupted
             }
             group.addTask {
@@ -105,15 +106,15 @@ struct DemoRunner {
             }
             return ok ? 0 : 1
         case .failed(let reason):
-            timeline.say("\nserin demo FAILED: \(reason)")
+            timeline.say("\nserin-dev demo FAILED: \(reason)")
             printLogs(workspace, timeline: timeline, tails: true)
             return 1
         case .interrupted:
-            timeline.say("\nserin demo interrupted; every process it started has been stopped.")
+            timeline.say("\nserin-dev demo interrupted; every process it started has been stopped.")
             printLogs(workspace, timeline: timeline)
             return 130
         case .timedOut:
-            timeline.say("\nserin demo FAILED: it did not finish within \(Int(timeout))s.")
+            timeline.say("\nserin-dev demo FAILED: it did not finish within \(Int(timeout))s.")
             printLogs(workspace, timeline: timeline, tails: true)
             return 1
         }
@@ -138,8 +139,8 @@ struct DemoRunner {
                 + "(\(String(format: "%.2f", pct))%)")
         }
         timeline.say(allOK
-            ? "\nserin demo PASSED: the good release was promoted step by step, the bad one rolled back automatically."
-            : "\nserin demo FAILED: see the [FAIL] lines above.")
+            ? "\nserin-dev demo PASSED: the good release was promoted step by step, the bad one rolled back automatically."
+            : "\nserin-dev demo FAILED: see the [FAIL] lines above.")
         return allOK
     }
 

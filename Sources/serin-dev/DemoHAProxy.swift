@@ -10,7 +10,7 @@ enum DemoHAProxy {
 
     static func config(port: Int, socket: String, primary: String, canary: String) -> String {
         """
-        # Written by `serin demo`.
+        # Written by `serin-dev demo`.
         global
             stats socket \(socket) mode 600 level admin
             stats timeout 10s

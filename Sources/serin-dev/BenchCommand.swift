@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SerinBench
 
-/// `serin bench`: starts the test API server, a scripted Prometheus and `serin operator` as a
+/// `serin-dev bench`: starts the test API server, a scripted Prometheus and `serin operator` as a
 /// child process, measures footprint, idle economy, cold start, analysis at scale and reaction,
 /// and prints a table plus one JSON line per figure.
 struct BenchCommand: AsyncParsableCommand {
@@ -21,16 +21,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Analysis interval of the benchmark Canaries, in seconds.") var interval = 10
     @Option(help: "Serin's crds/ directory (default: found from the working directory or the executable).") var crds: String?
     @Option(help: "Directory for operator logs and kubeconfigs.") var workDir: String?
-    @Option(help: "The serin executable to run as the operator (default: this one).") var serinBinary: String?
+    @Option(help: "The serin executable to run as the operator (default: the one beside serin-dev).") var serinBinary: String?
     @Option(help: "Operator --kube-api-qps.") var operatorQps = 1000.0
     @Option(help: "Operator --kube-api-burst.") var operatorBurst = 2000
     @Option(help: "Operator --workers.") var operatorWorkers = 4
     @Flag(help: "Serve the test API over plain HTTP instead of HTTPS.") var plainHttp = false
 
     func run() async throws {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let work = workDir ?? FileManager.default.currentDirectoryPath + "/.serin-bench"
-        var o = BenchOptions(serinBinary: serinBinary ?? exe, workDirectory: work)
+        var o = BenchOptions(serinBinary: serinBinary ?? SerinDevCommand.siblingSerin(), workDirectory: work)
         o.canaries = canaries
         if quick { o.applyQuick() }
         if let only {

@@ -6,7 +6,7 @@ import Foundation
 enum DemoPrometheus {
     static func config(targets: [String]) -> String {
         """
-        # Written by `serin demo`.
+        # Written by `serin-dev demo`.
         global:
           scrape_interval: 1s
           scrape_timeout: 1s

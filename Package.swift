@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "Controllers",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery", "SerinOperator",
+                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "serin",
             dependencies: [
-                "KubeCore", "KubeClient", "Controllers", "SerinOperator", "SerinCLI", "SerinTester",
+                "KubeCore", "KubeClient", "KubeRuntime", "Analysis", "Controllers", "SerinOperator", "SerinCLI", "SerinTester",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,7 +1,6 @@
 import KubeCore
 import KubeRuntime
 import SerinAPI
-import SerinOperator
 
 /// How the AnalysisRun controller runs: defaults from the operator's flags, knobs for tests.
 public struct AnalysisRunControllerConfig: Sendable {
@@ -13,11 +12,6 @@ public struct AnalysisRunControllerConfig: Sendable {
     public var cacheCatchUp: Duration = .seconds(2)
 
     public init() {}
-
-    public init(options: OperatorOptions) {
-        metricsServer = options.metricsServer.isEmpty ? nil : options.metricsServer
-        workers = options.workers
-    }
 }
 
 /// Registration of the AnalysisRun controller on a manager.

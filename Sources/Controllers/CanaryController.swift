@@ -4,7 +4,6 @@ import Foundation
 import KubeCore
 import KubeRuntime
 import SerinAPI
-import SerinOperator
 import Traffic
 
 /// How the Canary controller runs: defaults from the operator's flags, knobs for tests.
@@ -27,15 +26,6 @@ public struct CanaryControllerConfig: Sendable {
     public var alerts = AlertOptions()
 
     public init() {}
-
-    public init(options: OperatorOptions) {
-        defaultProvider = options.provider
-        metricsServer = options.metricsServer.isEmpty ? nil : options.metricsServer
-        metricsProvider = options.metricsProvider
-        // Validated at startup (OperatorOptions.validate), so a parse error cannot reach here.
-        builtinQueryOptions = (try? BuiltinQueryOptions.parseFlag(options.builtinMetricLabels)) ?? [:]
-        workers = options.workers
-    }
 }
 
 /// Registration of the Canary controller on a manager.

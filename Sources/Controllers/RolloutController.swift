@@ -2,7 +2,6 @@ import Delivery
 import KubeCore
 import KubeRuntime
 import SerinAPI
-import SerinOperator
 
 /// How the Rollout controller runs: defaults from the operator's flags, knobs for tests.
 public struct RolloutControllerConfig: Sendable {
@@ -13,10 +12,6 @@ public struct RolloutControllerConfig: Sendable {
     public var cacheCatchUp: Duration = .seconds(2)
 
     public init() {}
-
-    public init(options: OperatorOptions) {
-        workers = options.workers
-    }
 }
 
 /// Registration of the Rollout controller on a manager.

@@ -19,7 +19,7 @@ extension OperatorCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let process = OperatorProcess(options: o, registry: registry, register: SerinControllers.register)
+        let process = OperatorProcess(options: o, registry: registry, register: ControllerRegistration.register)
         let code = try await process.run(untilSignal: { for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break } })
         if code != 0 { throw ExitCode(code) }
     }

@@ -26,6 +26,14 @@ public enum CRDValidation {
         return out
     }
 
+    /// The causes of one value against a (sub)schema, paths relative to the value (`<root>`
+    /// for the value itself): what default validation of a CRD needs.
+    public static func valueCauses(_ value: JSONValue, schema: JSONValue) -> [APIStatus.Cause] {
+        var out: [APIStatus.Cause] = []
+        check(value, schema, path: "", into: &out)
+        return out
+    }
+
     static func check(_ value: JSONValue, _ schema: JSONValue, path: String, into out: inout [APIStatus.Cause]) {
         let field = path.isEmpty ? "<root>" : path
         if value.isNull {
@@ -106,11 +114,15 @@ public enum CRDValidation {
     static func object(
         _ o: [String: JSONValue], _ value: JSONValue, _ schema: JSONValue, path: String, field: String, into out: inout [APIStatus.Cause]
     ) {
+        // kube-openapi's object validator stops at a property-count failure; TooFewProperties
+        // carries the minimum as its value.
+        if let min = schema["minProperties"].intValue, o.count < min {
+            out.append(invalid(field, .int(Int64(min)), "\(field) in body should have at least \(min) properties"))
+            return
+        }
         if let max = schema["maxProperties"].intValue, o.count > max {
             out.append(APIStatus.Cause(type: "FieldValueTooMany", message: "Too many: \(o.count): must have at most \(max) items", field: field))
-        }
-        if let min = schema["minProperties"].intValue, o.count < min {
-            out.append(invalid(field, value, "\(field) in body should have at least \(min) properties"))
+            return
         }
         for r in schema["required"].arrayValue ?? [] {
             if let k = r.stringValue, o[k] == nil || o[k] == .null {

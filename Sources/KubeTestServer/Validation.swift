@@ -57,6 +57,7 @@ enum Validation {
             causes.append(APIErrors.invalidValue("metadata.name", crd.name ?? "", "must be spec.names.plural+\".\"+spec.group"))
         }
         if (crd["spec"]["versions"].arrayValue ?? []).isEmpty { causes.append(APIErrors.required("spec.versions", "must have exactly one version marked as storage version")) }
+        causes += CRDAdmission.causes(crd)
         return causes
     }
 }

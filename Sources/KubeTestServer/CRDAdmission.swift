@@ -259,3 +259,16 @@ enum CRDAdmission {
         return !scheme.isEmpty && scheme.allSatisfy { $0.isLetter || $0.isNumber || "+-.".contains($0) } && s[range.upperBound...].count > 0
     }
 }
+
+/// ObjectMeta limits every object has on a real server (apimachinery's ValidateAnnotations):
+/// the annotations together, keys and values, at most 256 KiB. `kubectl apply` of a large CRD
+/// without `--server-side` trips it through the last-applied annotation.
+enum ObjectMetaLimits {
+    static let totalAnnotationSize = 256 * 1024
+
+    static func causes(_ obj: JSONValue) -> [APIStatus.Cause] {
+        let size = obj.annotations.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
+        guard size > totalAnnotationSize else { return [] }
+        return [APIStatus.Cause(type: "FieldValueTooLong", message: "Too long: may not be more than \(totalAnnotationSize) bytes", field: "metadata.annotations")]
+    }
+}

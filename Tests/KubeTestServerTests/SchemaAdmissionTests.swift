@@ -150,6 +150,16 @@ struct SchemaAdmissionTests {
         }
     }
 
+    @Test func annotationsTogetherAreLimitedTo256KiB() async throws {
+        try await ServerHarness.with { h async throws in
+            var cm = Fixtures.configMap("big")
+            cm["metadata"]["annotations"] = ["kubectl.kubernetes.io/last-applied-configuration": .string(String(repeating: "x", count: 262_144))]
+            let r = try await h.post("/api/v1/namespaces/default/configmaps", cm)
+            #expect(r.status == 422)
+            #expect(r.json["message"] == #"ConfigMap "big" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes"#)
+        }
+    }
+
     @Test func protectedGroupsNeedTheApprovalAnnotation() async throws {
         try await ServerHarness.with { h async throws in
             let r = try await h.post(Self.crds, Self.crd(Self.object(["a": ["type": "string"]]), group: "demo.k8s.io"))

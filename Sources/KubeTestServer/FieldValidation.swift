@@ -1,3 +1,4 @@
+import Foundation
 import KubeCore
 import KubeSchema
 import Yams

@@ -46,11 +46,12 @@ public enum CRDValidation {
         }
         if schema["x-kubernetes-int-or-string"].boolValue == true {
             if value.intValue == nil, value.stringValue == nil {
-                out.append(invalid(field, value, "\(field) in body must be of type integer,string: \"\(typeName(value))\""))
+                out.append(typeInvalid(field, .string(typeName(value)), "\(field) in body must be of type integer,string: \"\(typeName(value))\""))
                 return
             }
         } else if let type = schema["type"].stringValue, !matches(value, type) {
-            out.append(invalid(field, value, "\(field) in body must be of type \(type): \"\(typeName(value))\""))
+            // kube-openapi's type validator carries the JSON type name as the value.
+            out.append(typeInvalid(field, .string(typeName(value)), "\(field) in body must be of type \(type): \"\(typeName(value))\""))
             return
         }
         composition(value, schema, path: path, field: field, into: &out)

@@ -1,7 +1,6 @@
 import Foundation
 import KubeCore
 import KubeSchema
-import Yams
 
 /// Server-side field validation of custom resources, as kube-apiserver does it (the
 /// `fieldValidation` query parameter of create, update and patch):
@@ -80,8 +79,8 @@ enum FieldValidation: String, Sendable {
             causes: [APIStatus.Cause(type: "FieldValueInvalid", message: why, field: "patch")]))
     }
 
-    /// One warning per problem; the YAML decoder's multi-line error becomes one per line, as
-    /// apiserver's `parseYAMLWarnings` splits it.
+    /// One warning per problem (a multi-line YAML decoder error would become one per line, as
+    /// apiserver's `parseYAMLWarnings` splits it).
     static func warnings(_ problems: [String]) -> [String] {
         var out: [String] = []
         for p in problems {
@@ -125,8 +124,8 @@ enum FieldValidation: String, Sendable {
     }
 }
 
-/// Duplicate object keys in a request body, which the JSON value types drop (the last one
-/// wins, as in Go): what the strict JSON and YAML decoders report.
+/// Duplicate object keys in a JSON request body, which the JSON value type drops (the last
+/// one wins, as in Go): what the strict JSON decoder reports.
 enum DuplicateFields {
     /// `duplicate field "spec.ports[0].hostPort"` for each repeated key of a JSON text, in
     /// document order (sigs.k8s.io/json's wording and path notation).
@@ -134,32 +133,6 @@ enum DuplicateFields {
         var s = Scanner(bytes: bytes)
         s.value("")
         return s.found.map { "duplicate field \"\($0)\"" }
-    }
-
-    /// go-yaml's strict error for repeated mapping keys (`yaml: unmarshal errors:` and one
-    /// `  line N: key "x" already set in map` line per repeat), or nothing.
-    static func yaml(_ bytes: [UInt8]) -> [String] {
-        guard let node = try? Yams.compose(yaml: String(decoding: bytes, as: UTF8.self)) else { return [] }
-        var lines: [String] = []
-        collect(node, into: &lines)
-        guard !lines.isEmpty else { return [] }
-        return [FieldValidation.yamlErrorPrefix + lines.map { "  \($0)" }.joined(separator: "\n")]
-    }
-
-    static func collect(_ node: Node, into out: inout [String]) {
-        switch node {
-        case .mapping(let m):
-            var seen = Set<String>()
-            for (k, v) in m {
-                let key = k.string ?? ""
-                if !seen.insert(key).inserted { out.append("line \(k.mark?.line ?? 0): key \"\(key)\" already set in map") }
-                collect(v, into: &out)
-            }
-        case .sequence(let items):
-            for v in items { collect(v, into: &out) }
-        default:
-            return
-        }
     }
 
     /// A structural walk of JSON text that only remembers keys; the body has already been
@@ -264,7 +237,7 @@ extension Router {
         let contentType = (req.headers.first(name: "Content-Type") ?? "application/json").split(separator: ";").first.map(String.init) ?? ""
         switch contentType {
         case "application/json", "": return DuplicateFields.json(req.body)
-        case "application/yaml": return DuplicateFields.yaml(req.body)
+        // Yams refuses repeated keys while parsing, so a YAML body that got here has none.
         default: return []
         }
     }

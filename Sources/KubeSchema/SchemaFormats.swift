@@ -65,15 +65,20 @@ enum Formats {
         return full(s, "^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?\(v)[0-9a-fA-F]{3}-?\(variant)[0-9a-fA-F]{3}-?[0-9a-fA-F]{12}$")
     }
 
+    /// strfmt's HostnamePattern, at most 255 bytes, labels at most 63.
     static func isHostname(_ s: String) -> Bool {
-        guard s.utf8.count <= 255 else { return false }
-        return full(s, #"^([a-zA-Z0-9\p{S}\p{L}]((-?[a-zA-Z0-9\p{S}\p{L}]{0,62})?)|([a-zA-Z0-9\p{S}\p{L}](([a-zA-Z0-9-\p{S}\p{L}]{0,61}[a-zA-Z0-9\p{S}\p{L}])?)(\.)){1,}([a-zA-Z0-9-\p{L}]){2,63})$"#)
+        let pattern = #"^([a-zA-Z0-9\p{S}\p{L}]((-?[a-zA-Z0-9\p{S}\p{L}]{0,62})?)|([a-zA-Z0-9\p{S}\p{L}](([a-zA-Z0-9-\p{S}\p{L}]{0,61}[a-zA-Z0-9\p{S}\p{L}])?)(\.)){1,}([a-zA-Z0-9\p{S}\p{L}])(-?[a-zA-Z0-9\p{S}\p{L}]){1,62})$"#
+        guard full(s, pattern), s.utf8.count <= 255 else { return false }
+        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { $0.utf8.count <= 63 }
     }
 
     static func isIPv4(_ s: String) -> Bool {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return false }
-        return parts.allSatisfy { p in !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) && Int(p)! <= 255 }
+        // Go's net.ParseIP: decimal octets, no leading zeros.
+        return parts.allSatisfy { p in
+            !p.isEmpty && p.count <= 3 && p.allSatisfy({ $0.isASCII && $0.isNumber }) && Int(p)! <= 255 && (p.count == 1 || p.first != "0")
+        }
     }
 
     static func isIPv6(_ s: String) -> Bool {

@@ -132,9 +132,79 @@ enum CRDAdmission {
                     "\(path).properties[metadata]", "must not specify anything other than name and generateName, but metadata is implicitly specified"))
             }
         }
+        listType(s, path, into: &out)
         if embedded, !preserve, props.isEmpty {
             out.append(APIErrors.required(
                 "\(path).properties", "must not be empty if x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields"))
+        }
+    }
+
+    /// `x-kubernetes-list-type`, `-list-map-keys` and `-map-type` rules
+    /// (ValidateCustomResourceDefinitionOpenAPISchema, validateMapListKeysMapSet).
+    static func listType(_ s: JSONValue, _ path: String, into out: inout [APIStatus.Cause]) {
+        let type = s["type"].stringValue ?? ""
+        let list = s["x-kubernetes-list-type"].stringValue
+        let keys = (s["x-kubernetes-list-map-keys"].arrayValue ?? []).compactMap(\.stringValue)
+        let items = s["items"]
+        if let mapType = s["x-kubernetes-map-type"].stringValue, !["atomic", "granular"].contains(mapType) {
+            out.append(APIStatus.Cause(
+                type: "FieldValueNotSupported", message: "Unsupported value: \"\(mapType)\": supported values: \"atomic\", \"granular\"",
+                field: "\(path).x-kubernetes-map-type"))
+        }
+        if let list, type != "array" {
+            if type.isEmpty {
+                out.append(APIErrors.required("\(path).type", "must be array if x-kubernetes-list-type is specified"))
+            } else {
+                out.append(invalid("\(path).type", "\"\(type)\"", "must be array if x-kubernetes-list-type is specified"))
+            }
+        }
+        if let list, !["atomic", "set", "map"].contains(list) {
+            out.append(APIStatus.Cause(
+                type: "FieldValueNotSupported", message: "Unsupported value: \"\(list)\": supported values: \"atomic\", \"set\", \"map\"",
+                field: "\(path).x-kubernetes-list-type"))
+        }
+        let goKeys = "[]string{" + keys.map { "\"\($0)\"" }.joined(separator: ", ") + "}"
+        if !keys.isEmpty {
+            if list == nil {
+                out.append(APIErrors.required("\(path).x-kubernetes-list-type", "must be map if x-kubernetes-list-map-keys is non-empty"))
+            } else if list != "map" {
+                out.append(invalid("\(path).x-kubernetes-list-type", "\"\(list!)\"", "must be map if x-kubernetes-list-map-keys is non-empty"))
+            }
+        }
+        guard list == "map" || list == "set" else { return }
+        if list == "map" {
+            if keys.isEmpty { out.append(APIErrors.required("\(path).x-kubernetes-list-map-keys", "must not be empty if x-kubernetes-list-type is map")) }
+            if items.objectValue == nil {
+                out.append(APIErrors.required("\(path).items", "must have a schema if x-kubernetes-list-type is map"))
+            } else if (items["type"].stringValue ?? "") != "object" {
+                out.append(invalid("\(path).items.type", "\"\(items["type"].stringValue ?? "")\"", "must be object if parent array's x-kubernetes-list-type is map"))
+            } else {
+                let required = Set((items["required"].arrayValue ?? []).compactMap(\.stringValue))
+                var seen = Set<String>()
+                for k in keys {
+                    let p = items["properties"][k]
+                    if p.objectValue == nil {
+                        out.append(invalid("\(path).x-kubernetes-list-map-keys", goKeys, "entries must all be names of item properties"))
+                    } else {
+                        if ["array", "object"].contains(p["type"].stringValue ?? "") {
+                            out.append(invalid("\(path).items.properties[\(k)].type", "\"object\"", "must be a scalar type if parent array's x-kubernetes-list-type is map"))
+                        }
+                        if !required.contains(k), p["default"].isNull {
+                            out.append(APIErrors.required(
+                                "\(path).items.properties[\(k)].default", "this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property"))
+                        }
+                        if p["nullable"].boolValue == true {
+                            out.append(forbidden("\(path).items.properties[\(k)].nullable", "this property is in x-kubernetes-list-map-keys, so it cannot be nullable"))
+                        }
+                    }
+                    if !seen.insert(k).inserted {
+                        out.append(invalid("\(path).x-kubernetes-list-map-keys", goKeys, "must not contain duplicate entries"))
+                    }
+                }
+            }
+        }
+        if items["nullable"].boolValue == true {
+            out.append(forbidden("\(path).items.nullable", "cannot be nullable when x-kubernetes-list-type is \(list!)"))
         }
     }
 

@@ -32,6 +32,10 @@ struct SchemaAdmissionTests {
     static let keywords: JSONValue = object([
         "name": ["type": "string", "maxLength": 3, "minLength": 2, "pattern": "^[a-z]+$"],
         "id": ["type": "string", "format": "uuid"],
+        "host": ["type": "string", "format": "hostname"],
+        "ip": ["type": "string", "format": "ipv4"],
+        "when": ["type": "string", "format": "date-time"],
+        "count32": ["type": "integer", "format": "int32"],
         "five": ["type": "integer", "multipleOf": 5],
         "below": ["type": "integer", "maximum": 100, "exclusiveMaximum": true],
         "above": ["type": "number", "minimum": 0, "exclusiveMinimum": true],
@@ -60,7 +64,8 @@ struct SchemaAdmissionTests {
         try await ServerHarness.with { h async throws in
             #expect(try await h.post(Self.crds, Self.crd(Self.keywords)).status == 201)
             let good: JSONValue = [
-                "name": "ab", "id": "123e4567-e89b-12d3-a456-426614174000", "five": 10, "below": 99, "above": 0.5,
+                "name": "ab", "id": "123e4567-e89b-12d3-a456-426614174000", "host": "app.example.com", "ip": "10.0.0.1",
+                "when": "2026-12-02T00:40:00Z", "count32": 99_999_999_999, "five": 10, "below": 99, "above": 0.5,
                 "labels": ["a": "b"], "few": ["a": "b"], "tags": ["x", "y"], "ports": [["name": "http", "port": 80], ["name": "grpc", "port": 81]],
                 "choice": ["a": "x"], "notes": ["n"], "maybe": ["m", nil], "mode": "fast", "size": "25%",
             ]
@@ -68,7 +73,7 @@ struct SchemaAdmissionTests {
             #expect(ok.status == 201, "\(ok.raw)")
 
             let bad: JSONValue = [
-                "name": "abcd!", "id": "nope", "five": 7, "below": 100, "above": 0,
+                "name": "abcd!", "id": "nope", "host": "-bad_host", "ip": "10.0.0.01", "when": "yesterday", "five": 7, "below": 100, "above": 0,
                 "labels": [:], "few": ["a": "1", "b": "2", "c": "3"], "tags": ["x", "x"],
                 "ports": [["name": "http", "port": 80], ["name": "http", "port": 81]],
                 "choice": ["a": "x", "b": "y"], "notes": [nil], "mode": "medium", "size": "big",
@@ -80,6 +85,9 @@ struct SchemaAdmissionTests {
                 "spec.name: Too long: may not be more than 3 bytes",
                 #"spec.name: Invalid value: "abcd!": spec.name in body should match '^[a-z]+$'"#,
                 #"spec.id: Invalid value: "nope": spec.id in body must be of type uuid: "nope""#,
+                #"spec.host: Invalid value: "-bad_host": spec.host in body must be of type hostname: "-bad_host""#,
+                #"spec.ip: Invalid value: "10.0.0.01": spec.ip in body must be of type ipv4: "10.0.0.01""#,
+                #"spec.when: Invalid value: "yesterday": spec.when in body must be of type date-time: "yesterday""#,
                 "spec.five: Invalid value: 7: spec.five in body should be a multiple of 5",
                 "spec.below: Invalid value: 100: spec.below in body should be less than 100",
                 "spec.above: Invalid value: 0: spec.above in body should be greater than 0",
@@ -137,6 +145,14 @@ struct SchemaAdmissionTests {
             #expect(badDefault.status == 422)
             #expect(badDefault.json["details"]["causes"][0]["field"] == "spec.validation.openAPIV3Schema.properties[spec].properties[size].default")
             #expect(badDefault.json["details"]["causes"][0]["message"] == #"Invalid value: "string":  in body must be of type integer: "string""#)
+
+            let listMap = try await h.post(Self.crds, Self.crd(Self.object([
+                "ports": ["type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                          "items": ["type": "object", "properties": ["name": ["type": "string"]]]],
+            ])))
+            #expect(listMap.status == 422)
+            #expect(listMap.json["details"]["causes"][0]["field"] == "spec.validation.openAPIV3Schema.properties[spec].properties[ports].items.properties[name].default")
+            #expect(listMap.json["details"]["causes"][0]["message"] == "Required value: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property")
 
             var column = Self.crd(Self.object(["a": ["type": "string"]]))
             column["spec"]["versions"][0]["additionalPrinterColumns"] = [["name": "A", "type": "text", "jsonPath": "spec.a"]]

@@ -13,6 +13,9 @@ public enum CRDDefaulting {
         obj = body
     }
 
+    /// `value` with the defaults of `schema` applied below it.
+    public static func defaulted(_ value: JSONValue, schema: JSONValue) -> JSONValue { defaulted(value, schema) }
+
     static func defaulted(_ value: JSONValue, _ schema: JSONValue) -> JSONValue {
         switch value {
         case .object(var o):

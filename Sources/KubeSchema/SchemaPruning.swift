@@ -22,8 +22,12 @@ public enum CRDPruning {
             var out: [String: JSONValue] = [:]
             for (k, v) in o {
                 if let s = props?[k] {
+                    // Nulls of non-nullable fields go too (PruneNonNullableNullsWithoutDefaults;
+                    // a default then fills the field in).
+                    if v.isNull, s["nullable"].boolValue != true { continue }
                     out[k] = pruned(v, s)
                 } else if additional.objectValue != nil {
+                    if v.isNull, additional["nullable"].boolValue != true { continue }
                     out[k] = pruned(v, additional)
                 } else if additional.boolValue == true || preserve {
                     out[k] = v

@@ -76,10 +76,11 @@ final class ObjectStore: Sendable {
     }
 
     func patch(
-        _ r: ServedResource, namespace: String?, name: String, type: PatchType, _ patch: JSONValue, subresource: String?, dryRun: Bool
+        _ r: ServedResource, namespace: String?, name: String, type: PatchType, _ patch: JSONValue, subresource: String?, dryRun: Bool,
+        inspect: ((JSONValue) throws -> Void)? = nil
     ) throws -> JSONValue {
         let patched = try state.withLock { s in
-            try s.patch(r, namespace: namespace, name: name, type: type, patch, subresource: subresource, dryRun: dryRun)
+            try s.patch(r, namespace: namespace, name: name, type: type, patch, subresource: subresource, dryRun: dryRun, inspect: inspect)
         }
         if !dryRun { checkOwners(r, patched) }
         return patched

@@ -116,12 +116,17 @@ struct Router: Sendable {
         case "create":
             guard t.name == nil, t.subresource == nil else { throw APIErrors.methodNotAllowed() }
             let body = try decodeBody(req)
-            let created = try store.create(r, namespace: t.namespace, body, dryRun: dryRun)
-            return ok(created, status: .created)
+            let directive = try FieldValidation.directive(req.query, options: "CreateOptions")
+            let warnings = try directive.check(r, body, duplicates: bodyDuplicates(req, r, directive))
+            return try withWarnings(warnings) { ok(try store.create(r, namespace: t.namespace, body, dryRun: dryRun), status: .created) }
         case "update":
             guard let name = t.name else { throw APIErrors.methodNotAllowed() }
             let body = try decodeBody(req)
-            return ok(try store.update(r, namespace: t.namespace, name: name, body, subresource: t.subresource, dryRun: dryRun))
+            let directive = try FieldValidation.directive(req.query, options: "UpdateOptions")
+            let warnings = t.subresource == "scale" ? [] : try directive.check(r, body, duplicates: bodyDuplicates(req, r, directive))
+            return try withWarnings(warnings) {
+                ok(try store.update(r, namespace: t.namespace, name: name, body, subresource: t.subresource, dryRun: dryRun))
+            }
         case "patch":
             guard let name = t.name else { throw APIErrors.methodNotAllowed() }
             let contentType = (req.headers.first(name: "Content-Type") ?? "").split(separator: ";").first.map(String.init) ?? ""
@@ -135,7 +140,15 @@ struct Router: Sendable {
             }
             let patch: JSONValue
             do { patch = try JSONValue(parsing: req.body) } catch { throw APIErrors.badRequest("error decoding patch: \(error)") }
-            return ok(try store.patch(r, namespace: t.namespace, name: name, type: type, patch, subresource: t.subresource, dryRun: dryRun))
+            let directive = try FieldValidation.directive(req.query, options: "PatchOptions")
+            let check = PatchFieldCheck(resource: r, directive: t.subresource == "scale" ? .ignore : directive, type: type, body: req.body, patch: patch)
+            do {
+                let patched = try store.patch(
+                    r, namespace: t.namespace, name: name, type: type, patch, subresource: t.subresource, dryRun: dryRun, inspect: check.inspect)
+                return try withWarnings(check.warnings) { ok(patched) }
+            } catch let e as KubeAPIError {
+                return try withWarnings(check.warnings) { throw e }
+            }
         case "delete":
             let options = try deleteOptions(req)
             return ok(try store.delete(r, namespace: t.namespace, name: t.name!, options: options, dryRun: dryRun))

@@ -110,7 +110,7 @@ extension StoreState {
 
     mutating func patch(
         _ r: ServedResource, namespace: String?, name: String, type: PatchType, _ patch: JSONValue, subresource: String?,
-        dryRun: Bool
+        dryRun: Bool, inspect: ((JSONValue) throws -> Void)? = nil
     ) throws -> JSONValue {
         let ns = r.type.namespaced ? (namespace ?? "default") : ""
         let ref = ObjectRef(storageKey: r.storageKey, namespace: ns, name: name)
@@ -137,6 +137,7 @@ extension StoreState {
             }
         }
         if patched.name == nil { patched["metadata"]["name"] = .string(name) }
+        try inspect?(patched)
         return try update(r, namespace: ns, name: name, patched, subresource: subresource, dryRun: dryRun)
     }
 

@@ -14,6 +14,7 @@ enum Validation {
             for p in KubeNames.qualifiedNameErrors(key) { causes.append(APIErrors.invalidValue("metadata.labels", key, p)) }
             for p in KubeNames.labelValueErrors(value) { causes.append(APIErrors.invalidValue("metadata.labels", value, p)) }
         }
+        causes += ObjectMetaLimits.causes(obj)
         if r.isCustom { causes += CRDValidation.causes(schema: r.schema, object: obj) }
         if !r.isCustom {
             switch r.type.kind {
@@ -57,6 +58,7 @@ enum Validation {
             causes.append(APIErrors.invalidValue("metadata.name", crd.name ?? "", "must be spec.names.plural+\".\"+spec.group"))
         }
         if (crd["spec"]["versions"].arrayValue ?? []).isEmpty { causes.append(APIErrors.required("spec.versions", "must have exactly one version marked as storage version")) }
+        causes += CRDAdmission.causes(crd)
         return causes
     }
 }

@@ -53,7 +53,9 @@ enum DemoManifests {
     /// Gateway API's HTTPRoute, reduced to what the test API server needs to serve it.
     static let httpRouteCRD: JSONValue = [
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": ["name": "httproutes.gateway.networking.k8s.io"],
+        // A group under k8s.io needs the approval annotation, or the API server refuses the CRD.
+        "metadata": ["name": "httproutes.gateway.networking.k8s.io",
+                     "annotations": ["api-approved.kubernetes.io": "unapproved, demo stand-in for the Gateway API HTTPRoute CRD"]],
         "spec": [
             "group": "gateway.networking.k8s.io", "scope": "Namespaced",
             "names": ["plural": "httproutes", "singular": "httproute", "kind": "HTTPRoute", "listKind": "HTTPRouteList"],

@@ -69,7 +69,7 @@ final class CanaryEnvironment: Sendable {
             prometheus: try await FakePrometheus.start(), hooks: try await ScriptedHTTPServer.start())
         env.hooks.script { _ in (200, "{}") }
         var crds = [try Manifest.crd("canaries.yaml"), try Manifest.crd("metrictemplates.yaml")]
-        for text in RouterCRDs.all { crds += try Manifest.documents(text) }
+        crds += RouterCRDs.all
         for crd in crds { _ = try await client.create(.customResourceDefinitions, namespace: nil, crd) }
         for r in [ResourceType.canaries, .metricTemplates, .httpRoutes, .virtualServices, .destinationRules] {
             let served = await eventually(timeout: .seconds(5)) {

@@ -96,7 +96,7 @@ struct OperatorProcessCanaryTests {
         let ns = "microservices"
 
         var crds = [try Manifest.crd("canaries.yaml"), try Manifest.crd("metrictemplates.yaml")]
-        for text in RouterCRDs.all { crds += try Manifest.documents(text) }
+        crds += RouterCRDs.all
         for crd in crds { _ = try await api.create(.customResourceDefinitions, namespace: nil, crd) }
         for name in ["serin-system", ns] {
             _ = try await api.create(.namespaces, namespace: nil, ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(name)]])

@@ -38,7 +38,7 @@ final class RolloutEnvironment: Sendable {
                                      prometheus: try await FakePrometheus.start())
         var crds = try ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"]
             .map { try Manifest.crd($0) }
-        for text in RouterCRDs.all { crds += try Manifest.documents(text) }
+        crds += RouterCRDs.all
         for crd in crds { _ = try await client.create(.customResourceDefinitions, namespace: nil, crd) }
         for r in [ResourceType.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .httpRoutes] {
             let served = await eventually(timeout: .seconds(5)) { (try? await client.list(r, namespace: nil)) != nil }

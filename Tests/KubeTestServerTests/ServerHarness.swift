@@ -13,6 +13,8 @@ struct ServerHarness: Sendable {
         var status: Int
         var headers: [String: String]
         var raw: String
+        /// Every `Warning` header, in order (the `headers` map keeps only the last).
+        var warnings: [String] = []
         var json: JSONValue { (try? JSONValue(parsing: raw)) ?? .null }
     }
 
@@ -82,19 +84,23 @@ struct ServerHarness: Sendable {
         var text = Substring(out)
         var status = 0
         var headers: [String: String] = [:]
+        var warnings: [String] = []
         while text.hasPrefix("HTTP/") {
             guard let end = text.range(of: "\r\n\r\n") else { break }
             let head = text[..<end.lowerBound].components(separatedBy: "\r\n")
             status = Int(head[0].split(separator: " ")[1]) ?? 0
             headers = [:]
+            warnings = []
             for line in head.dropFirst() {
                 if let colon = line.firstIndex(of: ":") {
-                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                    headers[line[..<colon].lowercased()] = value
+                    if line[..<colon].lowercased() == "warning" { warnings.append(value) }
                 }
             }
             text = text[end.upperBound...]
         }
-        return Response(status: status, headers: headers, raw: String(text))
+        return Response(status: status, headers: headers, raw: String(text), warnings: warnings)
     }
 
     static func run(_ args: [String], stdin: String?) async throws -> String {

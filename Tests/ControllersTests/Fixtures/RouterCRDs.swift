@@ -1,44 +1,26 @@
-/// Minimal CRDs of the router kinds Serin writes (Gateway API HTTPRoute, Istio VirtualService
-/// and DestinationRule), so the test API server serves them. Not Serin's to install in a
-/// cluster: the gateway or mesh brings the real ones.
-enum RouterCRDs {
-    static func crd(group: String, version: String, plural: String, kind: String, short: String) -> String {
-        """
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: \(plural).\(group)
-        spec:
-          group: \(group)
-          scope: Namespaced
-          names:
-            plural: \(plural)
-            singular: \(kind.lowercased())
-            kind: \(kind)
-            listKind: \(kind)List
-            shortNames: [\(short)]
-          versions:
-            - name: \(version)
-              served: true
-              storage: true
-              subresources:
-                status: {}
-              schema:
-                openAPIV3Schema:
-                  type: object
-                  properties:
-                    spec:
-                      type: object
-                      x-kubernetes-preserve-unknown-fields: true
-                    status:
-                      type: object
-                      x-kubernetes-preserve-unknown-fields: true
-        """
-    }
+import Foundation
+import KubeCore
 
-    static let all: [String] = [
-        crd(group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute", short: "hr"),
-        crd(group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService", short: "vs"),
-        crd(group: "networking.istio.io", version: "v1beta1", plural: "destinationrules", kind: "DestinationRule", short: "dr"),
-    ]
+/// The real CRDs of the router kinds Serin writes (Gateway API v1.6.1 HTTPRoute, Istio 1.30
+/// VirtualService and DestinationRule), read from ../shared/thirdparty-crds as the projects ship
+/// them, so every object Serin's routers write in the controller tests is validated (and pruned
+/// and defaulted) by the genuine schema. Not Serin's to install in a cluster: the gateway or mesh
+/// brings them.
+enum RouterCRDs {
+    static let directory = Manifest.repoRoot.deletingLastPathComponent().appendingPathComponent("shared/thirdparty-crds")
+    static let names: Set<String> = ["httproutes.gateway.networking.k8s.io", "virtualservices.networking.istio.io", "destinationrules.networking.istio.io"]
+
+    /// Parsed once per test process: the files are large.
+    static let all: [JSONValue] = {
+        var out: [JSONValue] = []
+        for file in ["gateway-api-v1.6.1-standard.yaml", "istio.yaml"] {
+            let url = directory.appendingPathComponent(file)
+            guard let text = try? String(contentsOf: url, encoding: .utf8), let docs = try? JSONValue.documents(yaml: text) else {
+                fatalError("cannot read the router CRDs at \(url.path)")
+            }
+            out += docs.filter { names.contains($0.name ?? "") }
+        }
+        precondition(out.count == names.count, "expected \(names.sorted()) in \(directory.path)")
+        return out
+    }()
 }

@@ -58,7 +58,9 @@ enum Install {
         let open: JSONValue = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
         return [
             "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": ["name": .string("\(plural).\(group)")],
+            // Groups under k8s.io need the approval annotation, or kube-apiserver refuses the CRD.
+            "metadata": ["name": .string("\(plural).\(group)"),
+                         "annotations": ["api-approved.kubernetes.io": "unapproved, test stand-in for the Gateway API CRD"]],
             "spec": [
                 "group": .string(group), "scope": "Namespaced",
                 "names": ["plural": .string(plural), "singular": .string(kind.lowercased()), "kind": .string(kind),

@@ -1,4 +1,5 @@
 import KubeCore
+import KubeSchema
 import NIOHTTP1
 
 /// Maps HTTP requests onto discovery and the store: authentication, faults, paths, verbs,
@@ -116,11 +117,13 @@ struct Router: Sendable {
         case "create":
             guard t.name == nil, t.subresource == nil else { throw APIErrors.methodNotAllowed() }
             let body = try decodeBody(req)
+            try Self.checkFieldValidation(req, r, body)
             let created = try store.create(r, namespace: t.namespace, body, dryRun: dryRun)
             return ok(created, status: .created)
         case "update":
             guard let name = t.name else { throw APIErrors.methodNotAllowed() }
             let body = try decodeBody(req)
+            try Self.checkFieldValidation(req, r, body)
             return ok(try store.update(r, namespace: t.namespace, name: name, body, subresource: t.subresource, dryRun: dryRun))
         case "patch":
             guard let name = t.name else { throw APIErrors.methodNotAllowed() }
@@ -152,6 +155,17 @@ struct Router: Sendable {
             labelSelector: req.query["labelSelector"], fieldSelector: req.query["fieldSelector"],
             limit: req.query["limit"].flatMap { Int($0) }, continueToken: req.query["continue"],
             resourceVersion: req.query["resourceVersion"])
+    }
+
+    /// `?fieldValidation=Strict` (kubectl's default): a custom resource with fields its schema
+    /// does not declare is refused, naming each, instead of having them pruned silently.
+    static func checkFieldValidation(_ req: HTTPRequest, _ r: ServedResource, _ body: JSONValue) throws {
+        guard req.query["fieldValidation"] == "Strict", r.isCustom else { return }
+        let unknown = CRDPruning.unknownFields(schema: r.schema, object: body)
+        guard !unknown.isEmpty else { return }
+        let kind = r.type.kind
+        throw APIErrors.badRequest("\(kind) in version \"\(r.type.version)\" cannot be handled as a \(kind): strict decoding error: "
+            + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
     }
 
     func decodeBody(_ req: HTTPRequest) throws -> JSONValue {

@@ -248,8 +248,12 @@ struct RolloutValidator {
                 add(sp, "sets no action", "set one of setWeight, pause, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute")
                 continue
             }
-            if fields.count > 1 {
-                add(sp, "sets \(fields.joined(separator: " and ")) in one step", "split them into separate steps, one action each")
+            // As Argo: setWeight, pause, experiment and analysis exclude one another; the route and
+            // scale settings may go along with each other (and with one of those).
+            let exclusive = fields.filter(RolloutCanaryStep.exclusiveFields.contains)
+            if exclusive.count > 1 {
+                add(sp, "sets \(exclusive.joined(separator: " and ")) in one step",
+                    "split them into separate steps: setWeight, pause, experiment and analysis each need a step of their own")
                 continue
             }
             if let w = step.setWeight, !(0...maxWeight).contains(w) {

@@ -50,7 +50,9 @@ import Testing
         let r = await runCLI(["lint", paths[0]])
         #expect(r.code == 1)
         #expect(r.output.contains("error: apiVersion: flagger.app/v1beta1 is the Flagger API\n    fix: change apiVersion to serin.dev/v1alpha1; the fields stay the same"))
-        #expect(r.output.contains("error: spec.analysis.threshold: expected Int"))
+        // The server's verdict on the field (the operator's decode error on it is not repeated).
+        #expect(r.output.contains("error: spec.analysis.threshold: Invalid value: \"string\": spec.analysis.threshold in body must be of type integer: \"string\""))
+        #expect(!r.output.contains("expected Int"))
         #expect(r.output.contains("2 errors"))
     }
 
@@ -191,5 +193,136 @@ import Testing
         let missing = await runCLI(["lint", dir + "/nope.yaml"])
         #expect(missing.code == 1)
         #expect(missing.errors.contains("nope.yaml: no such file"))
+    }
+    /// A Rollout of the seed shape with `extra` appended to `strategy.canary` (indented to it).
+    func canaryRollout(_ canary: String) -> String {
+        """
+        apiVersion: serin.dev/v1alpha1
+        kind: Rollout
+        metadata: {name: web, namespace: apps}
+        spec:
+          replicas: 3
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: web, image: web:1}]}
+          strategy:
+            canary:
+        \(canary.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    @Test func unknownFieldsAreRefusedAsTheServerRefusesThem() async throws {
+        let (dir, paths) = try files(["ro.yaml": canaryRollout("""
+            stepz:
+            - setWeight: 20
+            - pause: {duration: 30s}
+            """), "c.yaml": try seedCanaryYAML().replacingOccurrences(of: "stepWeight: 5", with: "stepWeight: 5\n    colour: blue")])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 1)
+        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.stepz: unknown field \"spec.strategy.canary.stepz\"\n    fix: did you mean steps?"))
+        #expect(r.output.contains("Canary microservices/user-service-canary: error: spec.analysis.colour: unknown field \"spec.analysis.colour\"\n    fix: remove it"))
+    }
+
+    @Test func alertProvidersAreCheckedAndExperimentsRefusedPlainly() async throws {
+        let (dir, paths) = try files(["a.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: AlertProvider
+            metadata: {name: on-call, namespace: apps}
+            spec: {type: pagerduty, address: "hooks.example.com/x", chanel: ops}
+            ---
+            apiVersion: serin.dev/v1alpha1
+            kind: Experiment
+            metadata: {name: exp, namespace: apps}
+            spec: {templates: [{name: baseline}]}
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: alert provider type \"pagerduty\" is not supported by Serin"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.address: is not an http(s) URL"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.chanel: unknown field \"spec.chanel\"\n    fix: did you mean channel?"))
+        #expect(r.output.contains("Experiment apps/exp: error: kind: Experiment is not supported: Serin does not support the Experiment kind yet"))
+        #expect(!r.output.contains("check the spelling"))
+    }
+
+    @Test func conditionNamesAreChecked() async throws {
+        let template = try repoFile("examples/seed-analysistemplate.yaml")
+            .replacingOccurrences(of: "successCondition: result[0] >= 0.95", with: "successCondition: resutl[0] >= 0.95 && lenn(result) > 0")
+        let (dir, paths) = try files(["t.yaml": template])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: spec.metrics[0].successCondition: metric \"success-rate\": unknown name \"resutl\"\n      resutl[0] >= 0.95 && lenn(result) > 0\n      ^\n    fix: did you mean result?"))
+        #expect(r.output.contains("error: spec.metrics[0].successCondition: metric \"success-rate\": unknown function \"lenn\""))
+        #expect(r.output.contains("fix: did you mean len?"))
+    }
+
+    @Test func unsupportedProvidersAndRoutersAreNamed() async throws {
+        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: linkerd\n")
+        let (dir, paths) = try files(["c.yaml": canary, "t.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: AnalysisTemplate
+            metadata: {name: load, namespace: apps}
+            spec:
+              metrics:
+              - name: load
+                provider:
+                  job:
+                    spec:
+                      template:
+                        spec:
+                          containers: [{name: t, image: busybox}]
+                          restartPolicy: Never
+            """, "ro.yaml": canaryRollout("""
+            canaryService: web-canary
+            stableService: web-stable
+            trafficRouting:
+              nginx: {stableIngress: web}
+            steps:
+            - setWeight: 20
+            """)])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: spec.provider: provider linkerd is not supported by Serin"))
+        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider: metric \"load\": provider job is not supported by Serin"))
+        #expect(!r.output.contains("no provider (prometheus or compare)"))
+        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router nginx is not supported by Serin"))
+        // A Canary naming no provider runs with the operator's --provider.
+        let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])
+        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
+        #expect(kuma.code == 1)
+        #expect(kuma.output.contains("error: spec.provider: provider kuma is not supported by Serin"))
+        _ = paths
+    }
+
+    @Test func validShapesOfTheOriginalsLintClean() async throws {
+        // (a) Flagger ignores maxWeight when stepWeights is set.
+        let steps = try seedCanaryYAML().replacingOccurrences(of: "stepWeight: 5", with: "stepWeights: [10, 40, 80]")
+        // (c) Argo excludes only setWeight, pause, experiment and analysis from sharing a step.
+        let rollout = canaryRollout("""
+            canaryService: web-canary
+            stableService: web-stable
+            trafficRouting:
+              managedRoutes: [{name: beta}]
+              istio: {virtualService: {name: web, routes: [primary]}}
+            steps:
+            - setCanaryScale: {replicas: 1}
+              setHeaderRoute: {name: beta, match: [{headerName: x-beta, headerValue: {exact: "yes"}}]}
+            - setWeight: 20
+            - pause: {duration: 30s}
+            """)
+        // (d) expr-lang predicates: `{ … }` with `#` and `.field`.
+        let template = try repoFile("examples/seed-analysistemplate.yaml")
+            .replacingOccurrences(of: "successCondition: result[0] >= 0.95", with: "successCondition: \"all(result, {# >= 0.95}) && any(result, { .value > 1 } ) || true\"")
+        let (dir, paths) = try files(["c.yaml": steps, "ro.yaml": rollout, "t.yaml": template])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 0, "\(r.output)")
+        #expect(r.output.hasSuffix("3 files, 3 documents: 0 errors\n"))
+        _ = paths
     }
 }

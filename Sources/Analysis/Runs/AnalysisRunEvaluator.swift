@@ -44,7 +44,15 @@ public enum AnalysisRunEvaluator {
                 guard let text, !text.isEmpty else { continue }
                 // A placeholder left (a Secret-sourced arg) is substituted when measuring.
                 let probe = text.contains("{{") ? "true" : text
-                do { _ = try ConditionExpression(probe) } catch {
+                do {
+                    // A name the evaluator does not bind fails every measurement: report it now.
+                    for u in try ConditionExpression(probe).unknownNames {
+                        let what = u.isFunction ? "function" : "name"
+                        let hint = u.suggestion.map { "; did you mean \($0)?" } ?? "; a condition knows result and the functions "
+                            + ConditionExpression.knownFunctions.sorted().joined(separator: ", ")
+                        problems.append("metric \"\(m.name)\" \(field): unknown \(what) \"\(u.name)\" at position \(u.position)\(hint)")
+                    }
+                } catch {
                     problems.append("metric \"\(m.name)\" \(field): \(error.description)")
                 }
             }

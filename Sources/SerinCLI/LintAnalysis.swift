@@ -68,6 +68,9 @@ extension DocumentCheck {
             var message = p.metric.map { "metric \"\($0)\": \(p.message)" } ?? p.message
             var fix2 = fix
             // The providers Serin lacks are dropped when decoding: name the one written.
+            if p.message.contains("no provider"), findings.contains(where: { $0.path.hasPrefix("\(base).provider.") }) {
+                continue  // the unknown provider field already names the provider as unsupported
+            }
             if p.message.contains("no provider"), let i = index {
                 let written = (doc.json["spec"]["metrics"][i]["provider"].objectValue ?? [:]).keys.sorted()
                 if !written.isEmpty {

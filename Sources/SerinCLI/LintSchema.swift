@@ -75,13 +75,16 @@ struct ServedSchema: Sendable {
 extension DocumentCheck {
     /// The API server's verdict on the object, as `kubectl apply` (strict field validation) gets
     /// it: every field the schema does not declare, then every schema error (after defaulting),
-    /// then the CRD's CEL rules. Returns the paths reported, so the operator's checks that
-    /// follow do not say the same thing twice.
-    mutating func serverVerdict(_ served: ServedSchema) -> [String] {
-        var paths: [String] = []
+    /// then the CRD's CEL rules.
+    mutating func serverVerdict(_ served: ServedSchema) {
         for path in CRDPruning.unknownFields(schema: served.schema, object: doc.json) {
-            add(path, "unknown field \"\(path)\"", Self.unknownFieldFix(path, served: served))
-            paths.append(path)
+            // The server's words; for a field of Flagger or Argo Rollouts that Serin lacks, the feature too.
+            if let feature = OriginalsOnlyFields.feature(at: path) {
+                add(path, "unknown field \"\(path)\": \(feature) is not supported by Serin",
+                    "remove it; Serin cannot run this feature (the API server refuses the field)")
+            } else {
+                add(path, "unknown field \"\(path)\"", Self.unknownFieldFix(path, served: served))
+            }
         }
         var defaulted = doc.json
         CRDDefaulting.apply(schema: served.schema, to: &defaulted)
@@ -96,9 +99,24 @@ extension DocumentCheck {
             let path = cause.field == "<root>" ? "" : cause.field
             add(path, cause.message, "change \(path.isEmpty ? "the object" : path) to what the \(served.kind) schema allows "
                 + "(kubectl explain \(served.kind.lowercased())\(path.isEmpty ? "" : "." + Self.explainPath(path)))")
-            paths.append(path)
         }
-        return paths
+    }
+
+    /// One finding a field: the server's verdict (findings in `verdict`) and the operator's
+    /// checks (those after it) can both refuse a field. The operator's words replace the
+    /// server's at the same field (they say what Serin needs, e.g. which providers it runs);
+    /// an operator finding below a field the server already refused is dropped (it follows
+    /// from it, e.g. a decode error under a value of the wrong type). Unknown fields stay.
+    mutating func mergeVerdict(verdict: Range<Int>) {
+        let server = Array(findings[verdict])
+        let own = Array(findings[verdict.upperBound...])
+        let ownPaths = Set(own.map(\.path))
+        let keptServer = server.filter { $0.message.hasPrefix("unknown field ") || !ownPaths.contains($0.path) }
+        let refused = keptServer.map(\.path)
+        let keptOwn = own.filter { f in
+            !refused.contains { p in p != f.path && (p.isEmpty || f.path.hasPrefix(p + ".") || f.path.hasPrefix(p + "[")) }
+        }
+        findings = Array(findings[..<verdict.lowerBound]) + keptServer + keptOwn
     }
 
     /// `did you mean steps?` when a declared field of the same object is close; else how to
@@ -116,5 +134,41 @@ extension DocumentCheck {
     /// `spec.steps[0].pause` → `spec.steps.pause` (kubectl explain has no indexes).
     static func explainPath(_ path: String) -> String {
         ServedSchema.components(path).filter { $0 != "[]" }.joined(separator: ".")
+    }
+}
+
+/// Fields of Flagger's and Argo Rollouts' schemas that Serin's CRDs do not declare, with the
+/// feature each carries: lint names the feature as unsupported rather than as a typo.
+enum OriginalsOnlyFields {
+    /// By path with indexes written `[]`.
+    static let features: [String: String] = [
+        "spec.resourcePlugin": "resourcePlugin (Argo Rollouts' workload plugins: StatefulSet, ReplicaSet)",
+        "spec.templates": "templates (an AnalysisTemplate including other templates)",
+        "spec.strategy.canary.pingPong": "pingPong (ALB ping-pong Services)",
+        "spec.strategy.canary.steps[].replicaProgressThreshold": "replicaProgressThreshold",
+        "spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes": "tlsRoutes (Istio TLS routes)",
+        "spec.strategy.canary.trafficRouting.istio.virtualServices[].tlsRoutes": "tlsRoutes (Istio TLS routes)",
+        "spec.strategy.canary.trafficRouting.istio.virtualService.tcpRoutes": "tcpRoutes (Istio TCP routes)",
+        "spec.strategy.canary.trafficRouting.istio.virtualServices[].tcpRoutes": "tcpRoutes (Istio TCP routes)",
+        "spec.metrics[].provider.prometheus.rangeQuery": "rangeQuery (Prometheus range queries)",
+        "spec.metrics[].provider.prometheus.authentication.basicAuth": "basicAuth (Prometheus basic authentication)",
+        "spec.service.delegation": "delegation (Flagger's Istio VirtualService delegation)",
+        "spec.service.backendTimeout": "backendTimeout",
+        "spec.autoscalerRef.primaryScalerQueries": "primaryScalerQueries (KEDA ScaledObject)",
+        "spec.autoscalerRef.primaryScalerReplicas": "primaryScalerReplicas (KEDA ScaledObject)",
+    ]
+
+    /// The feature of an unknown field, nil when it is not one of the originals' (a typo).
+    /// Any key under a metric's `provider` is a metric provider of Argo Rollouts.
+    static func feature(at path: String) -> String? {
+        let shape = ServedSchema.components(path).reduce(into: "") { out, part in
+            out += part == "[]" ? "[]" : (out.isEmpty ? part : "." + part)
+        }
+        if let f = features[shape] { return f }
+        let parts = shape.split(separator: ".").map(String.init)
+        if parts.count == 4, parts[0] == "spec", parts[1] == "metrics[]", parts[2] == "provider" {
+            return "provider \(parts[3])"
+        }
+        return nil
     }
 }

@@ -107,7 +107,8 @@ struct ManifestLinter {
             }
             // The API server's verdict first (unknown fields, schema errors); the operator's own
             // checks then add what the schema cannot say, without repeating a field already named.
-            let schemaPaths = ServedSchema.byKind[doc.kind].map { check.serverVerdict($0) } ?? []
+            let verdictStart = check.findings.count
+            if let served = ServedSchema.byKind[doc.kind] { check.serverVerdict(served) }
             let before = check.findings.count
             switch doc.kind {
             case "AlertProvider": check.alertProvider()
@@ -122,12 +123,7 @@ struct ManifestLinter {
             case "Rollout": check.rollout(templates: analysisTemplates)
             default: break
             }
-            if !schemaPaths.isEmpty {
-                let own = check.findings[before...].filter { f in
-                    !schemaPaths.contains { p in p.isEmpty || f.path == p || f.path.hasPrefix(p + ".") || f.path.hasPrefix(p + "[") }
-                }
-                check.findings = Array(check.findings[..<before]) + own
-            }
+            check.mergeVerdict(verdict: verdictStart..<before)
             if check.findings.isEmpty {
                 report.clean.append("\(doc.file): document \(doc.index), \(doc.subject): ok")
             }

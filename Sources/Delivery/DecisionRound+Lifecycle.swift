@@ -164,7 +164,7 @@ extension DecisionRound {
     mutating func startRelease(checksum: String, announce: String) {
         resetRelease()
         s.lastAppliedSpec = checksum
-        if spec.skipAnalysis == true {
+        if spec.skipsAnalysis {
             event(.normal, "SkipAnalysis", "Skipping analysis for \(name): promoting")
             beginPromotion()
             return

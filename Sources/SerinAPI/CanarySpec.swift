@@ -67,6 +67,9 @@ public struct CanarySpec: Codable, Sendable, Hashable {
     public static let defaultProgressDeadlineSeconds = 600
     public var effectiveProgressDeadlineSeconds: Int { progressDeadlineSeconds ?? Self.defaultProgressDeadlineSeconds }
     public var effectiveAnalysis: CanaryAnalysis { analysis ?? CanaryAnalysis() }
+    /// Whether a release promotes without analysis: skipAnalysis, or no analysis at all (as
+    /// Flagger does for a Canary without spec.analysis).
+    public var skipsAnalysis: Bool { skipAnalysis == true || analysis == nil }
 }
 
 /// `{apiVersion, kind, name}` reference to the target Deployment or HPA.

@@ -160,7 +160,7 @@ extension CanarySpec {
             }
         }
         let progressive = a.stepWeight != nil || !(a.stepWeights ?? []).isEmpty
-        if skipAnalysis != true, a.strategy == .canary, !progressive {
+        if !skipsAnalysis, a.strategy == .canary, !progressive {
             add("analysis", "has no plan", "set stepWeight (and maxWeight), stepWeights, or iterations")
         }
         if a.strategy == .abTesting, a.match?.arrayValue == nil {

@@ -104,6 +104,11 @@ struct ManifestLinter {
             }
             if doc.json["metadata"]["name"].stringValue?.isEmpty != false, doc.json["metadata"]["generateName"].stringValue == nil {
                 check.add("metadata.name", "is missing", "name the object (metadata.name)")
+            } else if let name = doc.json["metadata"]["name"].stringValue {
+                // The server's check of every object's name.
+                for why in KubeNames.dns1123SubdomainErrors(name) {
+                    check.add("metadata.name", "Invalid value: \"\(name)\": \(why)", "use lower-case letters, digits, '-' and '.' (e.g. \(name.lowercased()))")
+                }
             }
             // The API server's verdict first (unknown fields, schema errors); the operator's own
             // checks then add what the schema cannot say, without repeating a field already named.

@@ -98,7 +98,7 @@ import Testing
         #expect(r.code == 1)
         #expect(!r.output.contains(": ok"))
         #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
-        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: MetricTemplate latency: provider type \"datadog\" is not supported (prometheus)"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"datadog\" is not supported by Serin (prometheus)"))
         #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
         // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
         let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: datadog", with: "type: prometheus")
@@ -318,11 +318,63 @@ import Testing
         // (d) expr-lang predicates: `{ … }` with `#` and `.field`.
         let template = try repoFile("examples/seed-analysistemplate.yaml")
             .replacingOccurrences(of: "successCondition: result[0] >= 0.95", with: "successCondition: \"all(result, {# >= 0.95}) && any(result, { .value > 1 } ) || true\"")
-        let (dir, paths) = try files(["c.yaml": steps, "ro.yaml": rollout, "t.yaml": template])
+        // Flagger promotes a Canary without analysis at once (as skipAnalysis).
+        let bare = """
+            apiVersion: serin.dev/v1alpha1
+            kind: Canary
+            metadata: {name: podinfo, namespace: test}
+            spec:
+              targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+              service: {port: 9898}
+            """
+        let (dir, paths) = try files(["c.yaml": steps, "ro.yaml": rollout, "t.yaml": template, "z.yaml": bare])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 0, "\(r.output)")
-        #expect(r.output.hasSuffix("3 files, 3 documents: 0 errors\n"))
+        #expect(r.output.hasSuffix("4 files, 4 documents: 0 errors\n"))
         _ = paths
+    }
+
+    @Test func aSecretArgumentUsedOnlyInOAuth2IsNotAMissingArgument() async throws {
+        // (b) The argument is declared and Secret-sourced: no "missing argument" for it. Serin
+        // does not measure with oauth2, and says so.
+        let (dir, paths) = try files(["t.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: AnalysisTemplate
+            metadata: {name: success-rate, namespace: apps}
+            spec:
+              args:
+              - name: service-name
+              - name: oauthSecret
+                valueFrom: {secretKeyRef: {name: oauth-secret, key: secret}}
+              metrics:
+              - name: success-rate
+                interval: 5m
+                successCondition: result[0] >= 0.95
+                provider:
+                  prometheus:
+                    address: http://prometheus.example.com:9090
+                    authentication:
+                      oauth2:
+                        tokenUrl: https://my-oauth2-provider/token
+                        clientId: my-client-id
+                        clientSecret: "{{ args.oauthSecret }}"
+                    query: sum(rate(requests{service="{{args.service-name}}"}[5m]))
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(!r.output.contains("missing argument"))
+        #expect(!r.output.contains("oauthSecret"))
+        #expect(r.output.contains("error: spec.metrics[0].provider.prometheus.authentication.oauth2: metric \"success-rate\": authentication.oauth2 is not supported by Serin"))
+        #expect(r.output.hasSuffix("1 file, 1 document: 1 error\n"))
+    }
+
+    @Test func namesAreCheckedAsTheServerChecksThem() async throws {
+        let run = try seedCanaryYAML().replacingOccurrences(of: "name: user-service-canary", with: "name: User-Service")
+        let (dir, paths) = try files(["c.yaml": run])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: metadata.name: Invalid value: \"User-Service\": a lowercase RFC 1123 subdomain"))
     }
 }

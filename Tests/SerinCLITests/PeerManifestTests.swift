@@ -17,12 +17,16 @@ import Testing
 ///   server or by lint.
 /// - Fragments (`fragment:no-targetRef`, `fragment:no-template,no-selector`, …: elided doc
 ///   snippets, and any `no-X` in `notes`): judged like peer-valid documents, except that a
-///   refusal is allowed when every error lint and the server give is about a part the notes
-///   say is missing (`no-targetRef` → spec.targetRef, `no-spec` → spec, …). A document with no
+///   refusal is allowed when every error lint and the server give is about a part the snippet
+///   leaves out: one the notes name (`no-targetRef` → spec.targetRef, `no-spec` → spec, …), a
+///   field absent, null or `{}` in it, or a message saying something is missing or required.
+///   An error about a field the snippet does show fails the rule. A document with no
 ///   metadata.name (a snippet that shows only the spec) is given the name `unnamed` first.
 /// - The known gap: Flagger's per-metric `threshold` (spec.analysis.metrics[].threshold), which
 ///   the CRD and the Swift types gain in another change. A document refused only for it is
-///   counted apart and does not fail the test; delete `knownGapField` when the field lands.
+///   counted apart and does not fail the test; delete `isKnownGap` when the field lands.
+/// - Broken snippets (`brokenInPeerDocs`, with the reason): documents INDEX.tsv calls valid
+///   that the peer's own API server refuses; judged as peer-invalid.
 @Suite(.serialized) struct PeerManifestTests {
     static let directory = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/peer-manifests")
     /// `spec.analysis.metrics[N].threshold`.
@@ -128,7 +132,7 @@ import Testing
 
     /// The feature an "unsupported" lint message names, from the document's features and kind.
     static func unsupportedFeature(_ errors: [Finding], _ entry: Entry, kind: String) -> String? {
-        var names: [(label: String, name: String)] = [("kind=\(kind)", kind)]
+        var names: [(label: String, name: String)] = []
         for f in entry.features {
             let value = f.split(separator: "=", maxSplits: 1).last.map(String.init) ?? f
             if value == "(default)" {
@@ -137,26 +141,36 @@ import Testing
             }
             names.append((f, value))
         }
+        names.append(("kind=\(kind)", kind))
         let unsupported = errors.filter { e in
             let lower = e.message.lowercased()
             return lower.contains("not supported") || lower.contains("unsupported")
         }
+        // The feature is what the message puts before "is not supported": INDEX.tsv's name for
+        // it when one of the document's features is named there, else those words.
         for e in unsupported {
-            for n in names where !n.name.isEmpty && e.message.contains(n.name) { return n.label }
-        }
-        // A feature INDEX.tsv does not list: the words the message puts before "is not supported".
-        for e in unsupported {
-            if let phrase = featurePhrase(e.message) { return phrase }
+            guard let phrase = featurePhrase(e.message) else { continue }
+            for n in names where !n.name.isEmpty && phrase.contains(n.name) { return n.label }
+            return phrase
         }
         return nil
     }
 
     /// `unknown field "spec.x": pingPong (ALB ping-pong Services) is not supported by Serin` → `pingPong`.
     static func featurePhrase(_ message: String) -> String? {
+        if message.hasPrefix("Unsupported value: ") {
+            // The server's enum verdict: `Unsupported value: "graphite": supported values: …`.
+            let value = message.dropFirst("Unsupported value: ".count).split(separator: ":").first ?? ""
+            return value.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))
+        }
         guard let end = message.range(of: " is not supported") ?? message.range(of: " are not supported") else { return nil }
         var head = message[..<end.lowerBound]
+        while let open = head.range(of: " ("), let close = head[open.upperBound...].firstIndex(of: ")") {
+            head = Substring(String(head[..<open.lowerBound]) + head[head.index(after: close)...])
+        }
         if let colon = head.range(of: ": ", options: .backwards) { head = head[colon.upperBound...] }
         if let paren = head.range(of: " (") { head = head[..<paren.lowerBound] }
+        if let quote = head.range(of: "\" ", options: .backwards), head.hasPrefix("unknown field") { head = head[quote.upperBound...] }
         let phrase = head.trimmingCharacters(in: .whitespaces)
         return phrase.isEmpty ? nil : phrase
     }
@@ -167,9 +181,51 @@ import Testing
         "argo/213-rollout-rollout-hpa-example.yaml":
             "`app: demo` is indented beside matchLabels and `blueGreen | canary:` is a placeholder; "
             + "Argo's structural CRD refuses both fields under strict field validation",
+        "argo/202-analysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",
+        "argo/203-clusteranalysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",
+        "argo/205-analysisrun-guestbook-currentpodhash-multiple-templates.yaml":
+            "metadata.name has upper-case letters: every API server refuses it (RFC 1123 subdomain)",
+        "argo/208-analysisrun-guestbook-currentpodhash-templates-in-template.yaml":
+            "metadata.name has upper-case letters: every API server refuses it (RFC 1123 subdomain)",
     ]
 
-    func judge(_ entry: Entry, kind: String, lint: [Finding], server: [Finding]?) -> Outcome {
+    /// Whether a fragment's error is about a part it leaves out: a field absent, null or `{}`
+    /// in the document (`type: # can be prometheus…` is null), or a message saying something
+    /// is missing or required.
+    static func aboutElidedPart(_ f: Finding, _ object: JSONValue, parts: [String]) -> Bool {
+        if covered(f.path, by: parts) { return true }
+        switch value(at: f.path, in: object) {
+        case nil, .null?: return true
+        case .object(let o)? where o.isEmpty: return true
+        default: break
+        }
+        let m = f.message.lowercased()
+        return ["missing", "required", "names no ", "needs ", "has no ", "is empty"].contains { m.contains($0) }
+    }
+
+    /// The value at `spec.a[0].b`, nil when absent.
+    static func value(at path: String, in object: JSONValue) -> JSONValue? {
+        var v = object
+        for piece in path.split(separator: ".") {
+            var name = Substring(piece)
+            var indexes: [Int] = []
+            while name.hasSuffix("]"), let open = name.lastIndex(of: "[") {
+                indexes.insert(Int(name[name.index(after: open)..<name.index(before: name.endIndex)]) ?? -1, at: 0)
+                name = name[..<open]
+            }
+            if !name.isEmpty {
+                guard let next = v.objectValue?[String(name)] else { return nil }
+                v = next
+            }
+            for i in indexes {
+                guard let a = v.arrayValue, a.indices.contains(i) else { return nil }
+                v = a[i]
+            }
+        }
+        return v
+    }
+
+    func judge(_ entry: Entry, object: JSONValue, kind: String, lint: [Finding], server: [Finding]?) -> Outcome {
         let refused = !lint.isEmpty || server != nil
         if entry.peerInvalid || Self.brokenInPeerDocs[entry.file] != nil {
             return refused ? .invalid : .failed("peer-invalid, accepted by lint and the server")
@@ -178,7 +234,7 @@ import Testing
         if let feature = Self.unsupportedFeature(lint, entry, kind: kind) { return .unsupported(feature: feature) }
         let all = lint + (server ?? [])
         let parts = entry.missingParts
-        if !parts.isEmpty, all.allSatisfy({ Self.covered($0.path, by: parts) }) { return .fragmentGap }
+        if entry.isFragment, all.allSatisfy({ Self.aboutElidedPart($0, object, parts: parts) }) { return .fragmentGap }
         if all.allSatisfy({ Self.isKnownGap($0.path) || Self.covered($0.path, by: parts) }) {
             return .knownGap
         }
@@ -201,7 +257,7 @@ import Testing
         await server.stop()
     }
 
-    func run(_ entries: [Entry], _ server: PeerServer) async throws {
+    func run(_ entries: [Entry], _ peer: PeerServer) async throws {
         let scratch = NSTemporaryDirectory() + "serin-peer-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -230,8 +286,13 @@ import Testing
             if !entry.defaultProvider.isEmpty, kind == "Canary" { args += ["--provider", entry.defaultProvider] }
             let lint = await runCLI(args)
             let lintErrors = Self.lintErrors(lint.output)
-            let (status, body) = try await server.create(object)
-            let outcome = judge(entry, kind: kind, lint: lintErrors, server: Self.serverErrors(status, body))
+            let (status, body) = try await peer.create(object)
+            let server = Self.serverErrors(status, body)
+            let outcome = judge(entry, object: object, kind: kind, lint: lintErrors, server: server)
+            if ProcessInfo.processInfo.environment["PEER_VERBOSE"] != nil {
+                let first = (lintErrors + (server ?? [])).first.map { "\($0.path): \($0.message)" } ?? ""
+                print("PEER \(entry.file)\t\(outcome)\t\(first.prefix(160))")
+            }
             switch outcome {
             case .accepted: accepted += 1
             case .invalid: invalid += 1
@@ -248,7 +309,7 @@ import Testing
         for (feature, files) in unsupported.sorted(by: { ($1.value.count, $0.key) < ($0.value.count, $1.key) }) {
             table += "      \(feature.padding(toLength: 34, withPad: " ", startingAt: 0)) \(files.count)\n"
         }
-        table += "  refused: invalid (peer says invalid)  \(invalid)\n"
+        table += "  refused: invalid (peer says so, or broken snippets: brokenInPeerDocs)  \(invalid)\n"
         table += "  fragments refused for missing parts   \(fragmentGaps)\n"
         table += "  known gap (metrics[].threshold)       \(knownGaps.count)\n"
         table += "  failing the rule                      \(failures.count)\n"

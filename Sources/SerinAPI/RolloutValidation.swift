@@ -348,7 +348,10 @@ struct RolloutValidator {
             add("\(p).plugins.\(RolloutTrafficRouting.gatewayAPIPlugin).httpRoute", "is missing",
                 "name the HTTPRoute whose backendRefs weights Serin sets")
         }
-        if c.canaryService == nil || c.stableService == nil {
+        // As Argo: subset-level splitting (an Istio destinationRule) routes by subsets, not by
+        // the two Services (and is refused above as unsupported).
+        let subsetLevel = r.istio?.destinationRule.map { $0 != .null } ?? false
+        if !subsetLevel, c.canaryService == nil || c.stableService == nil {
             add("strategy.canary", "trafficRouting needs both canaryService and stableService",
                 "name the two Services the router splits traffic between")
         }

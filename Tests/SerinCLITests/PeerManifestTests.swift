@@ -290,8 +290,9 @@ import Testing
             let server = Self.serverErrors(status, body)
             let outcome = judge(entry, object: object, kind: kind, lint: lintErrors, server: server)
             if ProcessInfo.processInfo.environment["PEER_VERBOSE"] != nil {
-                let first = (lintErrors + (server ?? [])).first.map { "\($0.path): \($0.message)" } ?? ""
-                print("PEER \(entry.file)\t\(outcome)\t\(first.prefix(160))")
+                print("PEER \(entry.file)\t\(outcome)")
+                for f in lintErrors { print("PEER-LINT \(entry.file)\t\(f.path): \(f.message.prefix(200))") }
+                for f in server ?? [] { print("PEER-SERVER \(entry.file)\t\(f.path): \(f.message.prefix(200))") }
             }
             switch outcome {
             case .accepted: accepted += 1
@@ -307,7 +308,7 @@ import Testing
         table += "  accepted (lint and server)            \(accepted)\n"
         table += "  refused: unsupported feature          \(unsupported.values.map(\.count).reduce(0, +))\n"
         for (feature, files) in unsupported.sorted(by: { ($1.value.count, $0.key) < ($0.value.count, $1.key) }) {
-            table += "      \(feature.padding(toLength: 34, withPad: " ", startingAt: 0)) \(files.count)\n"
+            table += "      \(feature.padding(toLength: max(34, feature.count), withPad: " ", startingAt: 0)) \(files.count)\n"
         }
         table += "  refused: invalid (peer says so, or broken snippets: brokenInPeerDocs)  \(invalid)\n"
         table += "  fragments refused for missing parts   \(fragmentGaps)\n"

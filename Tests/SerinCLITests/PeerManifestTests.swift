@@ -266,45 +266,64 @@ import Testing
         var unsupported: [String: [String]] = [:]
         var knownGaps: [String] = []
         var failures: [String] = []
+        var judged = 0
         for entry in entries {
             let path = Self.directory.appendingPathComponent(entry.file).path
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            let docs = (try? JSONValue.documents(yaml: text)) ?? []
-            guard var object = docs.first, docs.count == 1 else {
-                failures.append("\(entry.file): \(docs.count) YAML documents, expected one")
+            let docs: [JSONValue]
+            do { docs = try JSONValue.documents(yaml: text).filter { !$0.isNull } } catch { docs = [] }
+            // Only Serin's kinds (and the originals' groups) are judged; a Deployment or Service
+            // beside them in the same file is the peer's setup.
+            let objects = docs.filter { d in
+                let group = (d["apiVersion"].stringValue ?? "").split(separator: "/").first.map(String.init) ?? ""
+                return ["serin.dev", "flagger.app", "argoproj.io"].contains(group)
+            }
+            if objects.isEmpty {
+                let lint = await runCLI(["lint", "-q", path])
+                let refused = !Self.lintErrors(lint.output).isEmpty
+                judged += 1
+                if entry.peerInvalid && refused { invalid += 1 } else {
+                    failures.append("\(entry.file): no Serin object read\(refused ? " (lint refuses the file)" : "")")
+                }
                 continue
             }
-            // A snippet without a name is given one (the name is not what it shows).
-            var lintPath = path
-            if object["metadata"]["name"].stringValue == nil {
-                object["metadata"]["name"] = "unnamed"
-                lintPath = scratch + "/" + entry.file.replacingOccurrences(of: "/", with: "-")
-                try object.serialized().write(toFile: lintPath, atomically: true, encoding: .utf8)
-            }
-            let kind = object["kind"].stringValue ?? ""
-            var args = ["lint", "-q", lintPath]
-            if !entry.defaultProvider.isEmpty, kind == "Canary" { args += ["--provider", entry.defaultProvider] }
-            let lint = await runCLI(args)
-            let lintErrors = Self.lintErrors(lint.output)
-            let (status, body) = try await peer.create(object)
-            let server = Self.serverErrors(status, body)
-            let outcome = judge(entry, object: object, kind: kind, lint: lintErrors, server: server)
-            if ProcessInfo.processInfo.environment["PEER_VERBOSE"] != nil {
-                print("PEER \(entry.file)\t\(outcome)")
-                for f in lintErrors { print("PEER-LINT \(entry.file)\t\(f.path): \(f.message.prefix(200))") }
-                for f in server ?? [] { print("PEER-SERVER \(entry.file)\t\(f.path): \(f.message.prefix(200))") }
-            }
-            switch outcome {
-            case .accepted: accepted += 1
-            case .invalid: invalid += 1
-            case .fragmentGap: fragmentGaps += 1
-            case .knownGap: knownGaps.append(entry.file)
-            case .unsupported(let feature): unsupported[feature, default: []].append(entry.file)
-            case .failed(let why): failures.append("\(entry.file): \(why)")
+            for (i, original) in objects.enumerated() {
+                var object = original
+                let label = objects.count == 1 ? entry.file : "\(entry.file)#\(i + 1)"
+                // A single named document is linted as written; others one by one, as JSON (the
+                // same object). A snippet without a name is given one (the name is not what it shows).
+                var lintPath = path
+                if object["metadata"]["name"].stringValue == nil { object["metadata"]["name"] = "unnamed" }
+                if objects.count > 1 || docs.count > 1 || object != original {
+                    lintPath = scratch + "/" + label.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: "#", with: "-")
+                    try object.serialized().write(toFile: lintPath, atomically: true, encoding: .utf8)
+                }
+                let kind = object["kind"].stringValue ?? ""
+                var args = ["lint", "-q", lintPath]
+                if !entry.defaultProvider.isEmpty, kind == "Canary" { args += ["--provider", entry.defaultProvider] }
+                let lint = await runCLI(args)
+                let lintErrors = Self.lintErrors(lint.output)
+                let (status, body) = try await peer.create(object)
+                let server = Self.serverErrors(status, body)
+                let outcome = judge(entry, object: object, kind: kind, lint: lintErrors, server: server)
+                judged += 1
+                if ProcessInfo.processInfo.environment["PEER_VERBOSE"] != nil {
+                    print("PEER \(label)\t\(outcome)")
+                    for f in lintErrors { print("PEER-LINT \(label)\t\(f.path): \(f.message.prefix(200))") }
+                    for f in server ?? [] { print("PEER-SERVER \(label)\t\(f.path): \(f.message.prefix(200))") }
+                }
+                switch outcome {
+                case .accepted: accepted += 1
+                case .invalid: invalid += 1
+                case .fragmentGap: fragmentGaps += 1
+                case .knownGap: knownGaps.append(label)
+                case .unsupported(let feature): unsupported[feature, default: []].append(label)
+                case .failed(let why): failures.append("\(label): \(why)")
+                }
             }
         }
 
-        var table = "peer manifests: \(entries.count)\n"
+        var table = "peer manifests: \(entries.count) files, \(judged) objects judged\n"
         table += "  accepted (lint and server)            \(accepted)\n"
         table += "  refused: unsupported feature          \(unsupported.values.map(\.count).reduce(0, +))\n"
         for (feature, files) in unsupported.sorted(by: { ($1.value.count, $0.key) < ($0.value.count, $1.key) }) {

@@ -110,6 +110,16 @@ struct ManifestLinter {
                     check.add("metadata.name", "Invalid value: \"\(name)\": \(why)", "use lower-case letters, digits, '-' and '.' (e.g. \(name.lowercased()))")
                 }
             }
+            // Labels as the server checks them: qualified keys, short plain values.
+            for (key, value) in (doc.json["metadata"]["labels"].objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for why in KubeNames.qualifiedNameErrors(key) {
+                    check.add("metadata.labels", "Invalid value: \"\(key)\": \(why)", "write the key as [prefix/]name, e.g. app.kubernetes.io/name")
+                }
+                let text = value.stringValue ?? value.serialized()
+                for why in KubeNames.labelValueErrors(text) {
+                    check.add("metadata.labels", "Invalid value: \"\(text)\": \(why)", "use at most 63 letters, digits, '-', '_' and '.'")
+                }
+            }
             // The API server's verdict first (unknown fields, schema errors); the operator's own
             // checks then add what the schema cannot say, without repeating a field already named.
             let verdictStart = check.findings.count

@@ -213,7 +213,7 @@ import Testing
     }
 
     @Test func unknownFieldsAreRefusedAsTheServerRefusesThem() async throws {
-        let (dir, paths) = try files(["ro.yaml": canaryRollout("""
+        let (dir, _) = try files(["ro.yaml": canaryRollout("""
             stepz:
             - setWeight: 20
             - pause: {duration: 30s}
@@ -261,7 +261,7 @@ import Testing
 
     @Test func unsupportedProvidersAndRoutersAreNamed() async throws {
         let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: linkerd\n")
-        let (dir, paths) = try files(["c.yaml": canary, "t.yaml": """
+        let (dir, _) = try files(["c.yaml": canary, "t.yaml": """
             apiVersion: serin.dev/v1alpha1
             kind: AnalysisTemplate
             metadata: {name: load, namespace: apps}
@@ -296,7 +296,6 @@ import Testing
         let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
         #expect(kuma.code == 1)
         #expect(kuma.output.contains("error: spec.provider: provider kuma is not supported by Serin"))
-        _ = paths
     }
 
     @Test func validShapesOfTheOriginalsLintClean() async throws {
@@ -327,12 +326,11 @@ import Testing
               targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
               service: {port: 9898}
             """
-        let (dir, paths) = try files(["c.yaml": steps, "ro.yaml": rollout, "t.yaml": template, "z.yaml": bare])
+        let (dir, _) = try files(["c.yaml": steps, "ro.yaml": rollout, "t.yaml": template, "z.yaml": bare])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 0, "\(r.output)")
         #expect(r.output.hasSuffix("4 files, 4 documents: 0 errors\n"))
-        _ = paths
     }
 
     @Test func aSecretArgumentUsedOnlyInOAuth2IsNotAMissingArgument() async throws {

@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "SerinCLI",
             dependencies: [
-                "KubeCore", "KubeClient", "SerinAPI", "Analysis", "Traffic", "Delivery",
+                "KubeCore", "KubeClient", "KubeSchema", "SerinAPI", "Analysis", "Traffic", "Delivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],

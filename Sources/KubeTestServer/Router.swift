@@ -1,4 +1,5 @@
 import KubeCore
+import KubeSchema
 import NIOHTTP1
 
 /// Maps HTTP requests onto discovery and the store: authentication, faults, paths, verbs,

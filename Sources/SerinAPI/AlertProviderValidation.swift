@@ -9,7 +9,7 @@ extension AlertProviderSpec {
         }
         let types = AlertProviderType.allCases.map(\.rawValue).joined(separator: ", ")
         if providerType == nil {
-            add("type", "\"\(type)\" is not a provider type", "use one of \(types)")
+            add("type", "alert provider type \"\(type)\" is not supported by Serin", "use one of \(types)")
         }
         let hasAddress = !(address ?? "").isEmpty
         if !hasAddress, secretRef == nil {

@@ -24,6 +24,11 @@ public enum CanaryProviders {
     /// Accepted spellings; Flagger writes the Gateway API version after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]
 
+    /// Flagger's other mesh and ingress providers: real, but Serin has no router for them.
+    public static let flaggerOnly: Set<String> = [
+        "linkerd", "appmesh", "contour", "gloo", "nginx", "skipper", "traefik", "kuma", "osm", "apisix", "smi", "knative",
+    ]
+
     /// The router family of a provider string (`gatewayapi:v1` → `gatewayapi`).
     public static func family(_ provider: String) -> String {
         String(provider.split(separator: ":", maxSplits: 1).first ?? "")
@@ -82,8 +87,13 @@ extension CanarySpec {
         let provider = effectiveProvider(default: defaultProvider)
         let family = CanaryProviders.family(provider)
         if !CanaryProviders.known.contains(provider) {
-            add("provider", "unknown provider \"\(provider)\"",
-                "use one of kubernetes, gatewayapi, istio")
+            if CanaryProviders.flaggerOnly.contains(family) {
+                add("provider", "provider \(provider) is not supported by Serin (Serin routes with kubernetes, gatewayapi and istio)",
+                    "use one of kubernetes, gatewayapi, istio")
+            } else {
+                add("provider", "unknown provider \"\(provider)\" is not supported",
+                    "use one of kubernetes, gatewayapi, istio")
+            }
         }
 
         let a = effectiveAnalysis
@@ -129,10 +139,8 @@ extension CanarySpec {
                 add("analysis.stepWeights[\(i)]", "\(steps[i]) does not increase on \(steps[i - 1])",
                     "list the weights in strictly increasing order")
             }
-            if let m = a.maxWeight, let last = steps.last, last > m {
-                add("analysis.stepWeights", "the last weight \(last) exceeds maxWeight \(m)",
-                    "lower the last step or raise maxWeight")
-            }
+            // maxWeight does not bound stepWeights: as in Flagger, the last step is the canary's top
+            // weight and maxWeight applies to stepWeight only.
             if a.stepWeight != nil {
                 add("analysis.stepWeight", "is set together with stepWeights", "set only one of stepWeight or stepWeights")
             }
@@ -152,7 +160,10 @@ extension CanarySpec {
             }
         }
         let progressive = a.stepWeight != nil || !(a.stepWeights ?? []).isEmpty
-        if skipAnalysis != true, a.strategy == .canary, !progressive {
+        // Never promote on checks that were not asked for: as in Flagger's CRD, analysis is required.
+        if analysis == nil {
+            add("analysis", "is missing", "add spec.analysis (interval, stepWeight and maxWeight or stepWeights, metrics), or set skipAnalysis: true with an analysis to promote at once")
+        } else if skipAnalysis != true, a.strategy == .canary, !progressive {
             add("analysis", "has no plan", "set stepWeight (and maxWeight), stepWeights, or iterations")
         }
         if a.strategy == .abTesting, a.match?.arrayValue == nil {

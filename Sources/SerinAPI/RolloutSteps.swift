@@ -1,6 +1,6 @@
 import KubeCore
 
-/// One step of `strategy.canary.steps`: exactly one field is set.
+/// One step of `strategy.canary.steps`: at least one field is set, at most one of setWeight, pause, experiment, analysis.
 public struct RolloutCanaryStep: Codable, Sendable, Hashable {
     /// Percentage of traffic (or, without trafficRouting, of replicas) for the canary.
     public var setWeight: Int?
@@ -32,7 +32,10 @@ public struct RolloutCanaryStep: Codable, Sendable, Hashable {
     }
     public static func analysis(_ a: RolloutAnalysis) -> RolloutCanaryStep { RolloutCanaryStep(analysis: a) }
 
-    /// The names of the fields set (validation wants exactly one).
+    /// The actions a step may hold only one of (Argo's rule); the others combine freely.
+    public static let exclusiveFields: Set<String> = ["setWeight", "pause", "experiment", "analysis"]
+
+    /// The names of the fields set (validation wants at least one, and at most one of `exclusiveFields`).
     public var setFields: [String] {
         var out: [String] = []
         if setWeight != nil { out.append("setWeight") }

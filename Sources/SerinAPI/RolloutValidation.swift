@@ -248,8 +248,12 @@ struct RolloutValidator {
                 add(sp, "sets no action", "set one of setWeight, pause, analysis, setCanaryScale, setHeaderRoute, setMirrorRoute")
                 continue
             }
-            if fields.count > 1 {
-                add(sp, "sets \(fields.joined(separator: " and ")) in one step", "split them into separate steps, one action each")
+            // As Argo: setWeight, pause, experiment and analysis exclude one another; the route and
+            // scale settings may go along with each other (and with one of those).
+            let exclusive = fields.filter(RolloutCanaryStep.exclusiveFields.contains)
+            if exclusive.count > 1 {
+                add(sp, "sets \(exclusive.joined(separator: " and ")) in one step",
+                    "split them into separate steps: setWeight, pause, experiment and analysis each need a step of their own")
                 continue
             }
             if let w = step.setWeight, !(0...maxWeight).contains(w) {
@@ -357,7 +361,10 @@ struct RolloutValidator {
             add("\(p).plugins.\(RolloutTrafficRouting.gatewayAPIPlugin).httpRoute", "is missing",
                 "name the HTTPRoute whose backendRefs weights Serin sets")
         }
-        if c.canaryService == nil || c.stableService == nil {
+        // As Argo: subset-level splitting (an Istio destinationRule) routes by subsets, not by
+        // the two Services (and is refused above as unsupported).
+        let subsetLevel = r.istio?.destinationRule.map { $0 != .null } ?? false
+        if !subsetLevel, c.canaryService == nil || c.stableService == nil {
             add("strategy.canary", "trafficRouting needs both canaryService and stableService",
                 "name the two Services the router splits traffic between")
         }

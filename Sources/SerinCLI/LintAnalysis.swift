@@ -26,6 +26,16 @@ extension DocumentCheck {
             add(full, message, "give \(full) the type the \(doc.kind) schema expects (kubectl explain \(kind).\(full))")
             return
         }
+        // Argo's oauth2 and sigv4 authentication: accepted by the schema, but measuring fails.
+        for (i, m) in metrics.enumerated() {
+            for (key, auth) in [("prometheus", m.provider.prometheus?.authentication), ("compare", m.provider.compare?.authentication)] {
+                for (kind, value) in [("oauth2", auth?.oauth2), ("sigv4", auth?.sigv4)] where value != nil && value != .null {
+                    add("spec.metrics[\(i)].provider.\(key).authentication.\(kind)",
+                        "metric \"\(m.name)\": authentication.\(kind) is not supported by Serin (every measurement would fail)",
+                        "use authentication.secretRef (a Secret with a token or basic credentials) or headers")
+                }
+            }
+        }
         for text in problems {
             let p = AnalysisProblem(text)
             let index = p.metric.flatMap { name in metrics.firstIndex { $0.name == name } }
@@ -65,9 +75,42 @@ extension DocumentCheck {
                     fix = nil
                 }
             }
-            let message = p.metric.map { "metric \"\($0)\": \(p.message)" } ?? p.message
-            add(path, message, fix, excerpt: excerpt)
+            var message = p.metric.map { "metric \"\($0)\": \(p.message)" } ?? p.message
+            var fix2 = fix
+            // The providers Serin lacks are dropped when decoding: name the one written.
+            if p.message.contains("no provider"), findings.contains(where: { $0.path.hasPrefix("\(base).provider.") }) {
+                continue  // the unknown provider field already names the provider as unsupported
+            }
+            if p.message.contains("no provider"), let i = index {
+                let written = (doc.json["spec"]["metrics"][i]["provider"].objectValue ?? [:]).keys.sorted()
+                if !written.isEmpty {
+                    message = "metric \"\(metrics[i].name)\": provider \(written.joined(separator: ", ")) is not supported by Serin"
+                    fix2 = "measure with provider.prometheus (a query) or provider.compare (canary against baseline)"
+                }
+            }
+            if let u = Self.unknownName(p.message) {
+                fix2 = u.suggestion.map { "did you mean \($0)?" } ?? "use result and the functions a condition knows"
+                if let source = index.flatMap({ p.field == "successCondition" ? metrics[$0].successCondition : metrics[$0].failureCondition }) {
+                    excerpt = Self.caret(source, at: u.position)
+                }
+                message = p.metric.map { "metric \"\($0)\": \(u.text)" } ?? u.text
+            }
+            add(path, message, fix2, excerpt: excerpt)
         }
+    }
+
+    /// `unknown name "resutl" at position 1; did you mean result?` → its parts.
+    static func unknownName(_ message: String) -> (text: String, position: Int, suggestion: String?)? {
+        guard message.hasPrefix("unknown name \"") || message.hasPrefix("unknown function \""),
+              let at = message.range(of: " at position ") else { return nil }
+        let digits = message[at.upperBound...].prefix { $0.isNumber }
+        guard let position = Int(digits) else { return nil }
+        let text = String(message[..<at.lowerBound])
+        var suggestion: String?
+        if let mean = message.range(of: "; did you mean ") {
+            suggestion = String(message[mean.upperBound...].dropLast(message.hasSuffix("?") ? 1 : 0))
+        }
+        return (text, position, suggestion)
     }
 
     /// The expression with a `^` under the parse error's position (1-based, as the parser reports).
@@ -76,15 +119,20 @@ extension DocumentCheck {
             _ = try ConditionExpression(source)
             return []
         } catch {
-            let chars = Array(source)
-            var offset = min(max(error.position - 1, 0), chars.count)
-            var lineStart = 0
-            for (i, c) in chars.enumerated() where i < offset && c == "\n" { lineStart = i + 1 }
-            let lineEnd = chars[lineStart...].firstIndex(of: "\n") ?? chars.count
-            offset -= lineStart
-            let line = String(chars[lineStart..<lineEnd])
-            return [line, String(repeating: " ", count: offset) + "^"]
+            return caret(source, at: error.position)
         }
+    }
+
+    /// The line of `source` holding the 1-based `position`, with a `^` under it.
+    static func caret(_ source: String, at position: Int) -> [String] {
+        let chars = Array(source)
+        var offset = min(max(position - 1, 0), chars.count)
+        var lineStart = 0
+        for (i, c) in chars.enumerated() where i < offset && c == "\n" { lineStart = i + 1 }
+        let lineEnd = chars[lineStart...].firstIndex(of: "\n") ?? chars.count
+        offset -= lineStart
+        let line = String(chars[lineStart..<lineEnd])
+        return [line, String(repeating: " ", count: offset) + "^"]
     }
 }
 

@@ -23,10 +23,32 @@ extension DocumentCheck {
             if problems.contains(where: { $0.path.hasPrefix(path) }) { continue }
             let template = metric.templateRef.flatMap { ref in templates["\(ref.namespace ?? doc.namespace ?? "")/\(ref.name)"] }
             for text in AnalysisValidation.validate(metric, provider: provider, template: template) {
-                let message = Self.dropMetricPrefix(text, name: metric.name)
+                let message = Self.unsupportedVariable(Self.dropMetricPrefix(text, name: metric.name))
                 add(path, message, Self.metricFix(message))
             }
         }
+    }
+
+    /// Flagger's template variables Serin does not render, and Go template functions
+    /// (`{{ printf "…" namespace }}`), named as unsupported rather than as typos.
+    static func unsupportedVariable(_ message: String) -> String {
+        let prefix = "unknown template variable \""
+        guard message.hasPrefix(prefix), let close = message.dropFirst(prefix.count).firstIndex(of: "\"") else {
+            // A Go template call holds quotes: the name runs to the last quote before " at position".
+            return message
+        }
+        var name = String(message[message.index(message.startIndex, offsetBy: prefix.count)..<close])
+        if let at = message.range(of: "\" at position ", options: .backwards) {
+            name = String(message[message.index(message.startIndex, offsetBy: prefix.count)..<at.lowerBound])
+        }
+        let words = name.split(separator: " ")
+        if words.count > 1, let function = words.first {
+            return "Go template functions such as \(function) are not supported by Serin: {{ \(name) }}"
+        }
+        if ["ingress", "route"].contains(name) {
+            return "template variable \(name) (Flagger's) is not supported by Serin"
+        }
+        return message
     }
 
     static func dropMetricPrefix(_ text: String, name: String) -> String {
@@ -40,6 +62,9 @@ extension DocumentCheck {
         if message.contains("allowedIncrease") { return "set allowedIncrease to 0 or more (0.1 allows 10%)" }
         if message.contains("duration") { return "write the metric's interval as a duration such as 1m" }
         if message.contains("provider type") { return "use a MetricTemplate with provider.type: prometheus" }
+        if message.contains("not supported by Serin") {
+            return "use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }} or {{ variables.X }}"
+        }
         if message.contains("template variable") || message.contains("argument") {
             return "use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }} or {{ variables.X }} with X in templateVariables"
         }
@@ -48,6 +73,12 @@ extension DocumentCheck {
 
     /// The provider and the query's variables, through the same rendering the operator uses.
     mutating func metricTemplate() {
+        // The provider first: a template of another provider is refused for it even when the
+        // rest does not decode (a snippet without a query).
+        if let type = doc.json["spec"]["provider"]["type"].stringValue, type.lowercased() != "prometheus" {
+            add("spec.provider.type", "provider type \"\(type)\" is not supported by Serin (prometheus)",
+                "set spec.provider.type: prometheus (the provider Serin runs)")
+        }
         let template: MetricTemplate
         do {
             template = try doc.json.decode(as: MetricTemplate.self)
@@ -80,9 +111,11 @@ extension DocumentCheck {
         let name = doc.name.isEmpty ? "template" : doc.name
         let probe = CanaryMetric(name: name, templateRef: TemplateRef(name: name), templateVariables: variables)
         for text in AnalysisValidation.validate(probe, template: template) {
-            let message = Self.dropMetricPrefix(text, name: name)
+            let message = Self.unsupportedVariable(Self.dropMetricPrefix(text, name: name))
             if message.contains("provider type") {
-                add("spec.provider.type", message, "set spec.provider.type: prometheus (the provider Serin runs)")
+                if !findings.contains(where: { $0.path == "spec.provider.type" }) {
+                    add("spec.provider.type", message, "set spec.provider.type: prometheus (the provider Serin runs)")
+                }
             } else {
                 add("spec.query", message, Self.metricFix(message))
             }

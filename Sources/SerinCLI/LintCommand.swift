@@ -5,9 +5,12 @@ import Foundation
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Check Canary, MetricTemplate, AnalysisTemplate, AnalysisRun and Rollout manifests offline.",
+        abstract: "Check Canary, MetricTemplate, AnalysisTemplate, AnalysisRun, Rollout and AlertProvider manifests offline.",
         discussion: """
-            Each message names the file, the document, the field and the fix. Other kinds in the files \
+            Each message names the file, the document, the field and the fix. The API server's verdict comes \
+            from the CRDs Serin serves (unknown fields are refused, as kubectl's strict field validation does), \
+            then the operator's own checks; Flagger and Argo Rollouts features Serin lacks are named as not \
+            supported. Other kinds in the files \
             (Deployments, Services …) are skipped. A directory stands for its *.yaml and *.yml files; - reads \
             standard input. Exits 1 when there is an error.
             """)

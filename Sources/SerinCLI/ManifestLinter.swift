@@ -3,9 +3,11 @@ import Foundation
 import KubeCore
 import SerinAPI
 
-/// `serin lint`: offline checks of Serin manifests with the operator's own validation
-/// (CanarySpec.validate, AnalysisValidation, the condition-expression parser), so a manifest
-/// that lints clean is one the operator accepts.
+/// `serin lint`: offline checks of Serin manifests with the API server's verdict (the CRD
+/// schemas of crds/: unknown fields as strict field validation refuses them, schema errors)
+/// and the operator's own validation (CanarySpec.validate, AnalysisValidation, the
+/// condition-expression parser), so a manifest that lints clean is one the server and the
+/// operator accept.
 struct ManifestLinter {
     /// The operator's `--provider` for Canaries that name none.
     var defaultProvider = "istio"
@@ -25,7 +27,10 @@ struct ManifestLinter {
     }
 
     static let apiVersion = "serin.dev/v1alpha1"
-    static let kinds: Set<String> = ["Canary", "MetricTemplate", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Rollout"]
+    static let kinds: Set<String> = ["Canary", "MetricTemplate", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Rollout",
+                                     "AlertProvider"]
+    /// Kinds of the originals Serin does not serve (yet): refused by name, not as a typo.
+    static let unsupportedKinds = ["Experiment": "Argo Rollouts"]
     /// The originals' groups: their manifests work here with only apiVersion changed.
     static let foreignGroups = ["flagger.app": "Flagger", "argoproj.io": "Argo Rollouts"]
 
@@ -73,6 +78,13 @@ struct ManifestLinter {
                 check.add("apiVersion", "is missing", "add apiVersion: \(Self.apiVersion)")
                 group = "serin.dev"
             }
+            if Self.unsupportedKinds[doc.kind] != nil, group == "serin.dev" || Self.foreignGroups[group] != nil {
+                check.add("kind", "\(doc.kind) is not supported: Serin does not support the \(doc.kind) kind yet",
+                          "run it with \(Self.unsupportedKinds[doc.kind]!), or express it with the kinds Serin serves: "
+                            + "\(Self.kinds.sorted().joined(separator: ", "))")
+                report.findings += check.findings
+                continue
+            }
             guard Self.kinds.contains(doc.kind), group == "serin.dev" || Self.foreignGroups[group] != nil else {
                 if group == "serin.dev" {
                     check.add("kind", "\"\(doc.kind)\" is not a kind lint knows",
@@ -92,8 +104,29 @@ struct ManifestLinter {
             }
             if doc.json["metadata"]["name"].stringValue?.isEmpty != false, doc.json["metadata"]["generateName"].stringValue == nil {
                 check.add("metadata.name", "is missing", "name the object (metadata.name)")
+            } else if let name = doc.json["metadata"]["name"].stringValue {
+                // The server's check of every object's name.
+                for why in KubeNames.dns1123SubdomainErrors(name) {
+                    check.add("metadata.name", "Invalid value: \"\(name)\": \(why)", "use lower-case letters, digits, '-' and '.' (e.g. \(name.lowercased()))")
+                }
             }
+            // Labels as the server checks them: qualified keys, short plain values.
+            for (key, value) in (doc.json["metadata"]["labels"].objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for why in KubeNames.qualifiedNameErrors(key) {
+                    check.add("metadata.labels", "Invalid value: \"\(key)\": \(why)", "write the key as [prefix/]name, e.g. app.kubernetes.io/name")
+                }
+                let text = value.stringValue ?? value.serialized()
+                for why in KubeNames.labelValueErrors(text) {
+                    check.add("metadata.labels", "Invalid value: \"\(text)\": \(why)", "use at most 63 letters, digits, '-', '_' and '.'")
+                }
+            }
+            // The API server's verdict first (unknown fields, schema errors); the operator's own
+            // checks then add what the schema cannot say, without repeating a field already named.
+            let verdictStart = check.findings.count
+            if let served = ServedSchema.byKind[doc.kind] { check.serverVerdict(served) }
+            let before = check.findings.count
             switch doc.kind {
+            case "AlertProvider": check.alertProvider()
             case "Canary": check.canary(defaultProvider: defaultProvider, templates: templateIndex)
             case "MetricTemplate": check.metricTemplate()
             case "AnalysisTemplate", "ClusterAnalysisTemplate":
@@ -105,6 +138,7 @@ struct ManifestLinter {
             case "Rollout": check.rollout(templates: analysisTemplates)
             default: break
             }
+            check.mergeVerdict(verdict: verdictStart..<before)
             if check.findings.isEmpty {
                 report.clean.append("\(doc.file): document \(doc.index), \(doc.subject): ok")
             }

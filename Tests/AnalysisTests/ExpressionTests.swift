@@ -86,6 +86,30 @@ import Testing
         ("and 1", 1),
     ]
 
+    @Test func predicatesTakeFieldsOfTheElement() throws {
+        // expr-lang: inside `{ … }`, `.value` is `#.value`; both spellings parse.
+        for source in ["all(result, {asFloat(.value) >= 9900})", "all(result, { #.value > 1 })", "any(result, { # > 1 })",
+                       "filter(result, {.ok}) == []"] {
+            let parsed = try ConditionExpression(source)
+            #expect(parsed.unknownNames.isEmpty, "\(source)")
+        }
+        // Serin's values are numbers: a field of one is an evaluation error, not a crash.
+        let e = try ConditionExpression("all(result, {.value > 1})")
+        let outcome = e.evaluateCondition(result: Self.vector)
+        let message: String? = if case .failure(let err) = outcome { err.message } else { nil }
+        #expect(message == "number has no field \"value\"")
+    }
+
+    @Test func unknownNamesAreFoundWithTheClosestKnownOne() throws {
+        let e = try ConditionExpression("resutl[0] > 1 && lenn(result) > 0 && zzz(result)")
+        let names = e.unknownNames
+        #expect(names.map(\.name) == ["resutl", "lenn", "zzz"])
+        #expect(names.map(\.suggestion) == ["result", "len", nil])
+        #expect(names.map(\.position) == [1, 18, 38])
+        #expect(names.map(\.isFunction) == [false, true, true])
+        #expect(try ConditionExpression("result[0] >= 0.95 && all(result, {# < 1})").unknownNames.isEmpty)
+    }
+
     @Test func parseErrorsCarryThePosition() {
         for (source, position) in Self.parseErrors {
             do {

@@ -142,6 +142,26 @@ struct CRDConformanceTests {
         }
     }
 
+    @Test func strictFieldValidationRefusesUnknownFields() async throws {
+        try await ServerHarness.with { h async throws in
+            _ = try await h.post(Self.crds, Fixtures.widgetCRD)
+            var w = Fixtures.widget("w1")
+            w["spec"]["bogus"] = "x"
+            w["spec"]["parts"] = [["weight": 1, "nme": "a"]]
+            // kubectl's default (--validate=strict): refused, naming every unknown field.
+            let strict = try await h.post(Self.widgets + "?fieldValidation=Strict", w)
+            #expect(strict.status == 400)
+            #expect(strict.json["reason"] == "BadRequest")
+            #expect(strict.json["message"].stringValue == "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: "
+                + "unknown field \"spec.bogus\", unknown field \"spec.parts[0].nme\"")
+            #expect(try await h.get("\(Self.widgets)/w1").status == 404)
+            // Without it (or Ignore / Warn), the fields are pruned.
+            let lax = try await h.post(Self.widgets + "?fieldValidation=Ignore", w)
+            #expect(lax.status == 201)
+            #expect(lax.json["spec"]["bogus"].isNull)
+        }
+    }
+
     @Test func customResourcesAreValidatedAgainstTheSchema() async throws {
         try await ServerHarness.with { h async throws in
             _ = try await h.post(Self.crds, Fixtures.widgetCRD)

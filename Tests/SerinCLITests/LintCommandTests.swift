@@ -50,7 +50,9 @@ import Testing
         let r = await runCLI(["lint", paths[0]])
         #expect(r.code == 1)
         #expect(r.output.contains("error: apiVersion: flagger.app/v1beta1 is the Flagger API\n    fix: change apiVersion to serin.dev/v1alpha1; the fields stay the same"))
+        // The server refuses the field too; the operator's words on it are the ones shown, once.
         #expect(r.output.contains("error: spec.analysis.threshold: expected Int"))
+        #expect(!r.output.contains("in body must be of type integer"))
         #expect(r.output.contains("2 errors"))
     }
 
@@ -96,7 +98,7 @@ import Testing
         #expect(r.code == 1)
         #expect(!r.output.contains(": ok"))
         #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
-        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: MetricTemplate latency: provider type \"datadog\" is not supported (prometheus)"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"datadog\" is not supported by Serin (prometheus)"))
         #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
         // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
         let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: datadog", with: "type: prometheus")
@@ -191,5 +193,194 @@ import Testing
         let missing = await runCLI(["lint", dir + "/nope.yaml"])
         #expect(missing.code == 1)
         #expect(missing.errors.contains("nope.yaml: no such file"))
+    }
+    /// A Rollout of the seed shape with `extra` appended to `strategy.canary` (indented to it).
+    func canaryRollout(_ canary: String) -> String {
+        """
+        apiVersion: serin.dev/v1alpha1
+        kind: Rollout
+        metadata: {name: web, namespace: apps}
+        spec:
+          replicas: 3
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec: {containers: [{name: web, image: web:1}]}
+          strategy:
+            canary:
+        \(canary.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    @Test func unknownFieldsAreRefusedAsTheServerRefusesThem() async throws {
+        let (dir, _) = try files(["ro.yaml": canaryRollout("""
+            stepz:
+            - setWeight: 20
+            - pause: {duration: 30s}
+            """), "c.yaml": try seedCanaryYAML().replacingOccurrences(of: "stepWeight: 5", with: "stepWeight: 5\n    colour: blue")])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 1)
+        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.stepz: unknown field \"spec.strategy.canary.stepz\"\n    fix: did you mean steps?"))
+        #expect(r.output.contains("Canary microservices/user-service-canary: error: spec.analysis.colour: unknown field \"spec.analysis.colour\"\n    fix: remove it"))
+    }
+
+    @Test func alertProvidersAreCheckedAndExperimentsRefusedPlainly() async throws {
+        let (dir, paths) = try files(["a.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: AlertProvider
+            metadata: {name: on-call, namespace: apps}
+            spec: {type: pagerduty, address: "hooks.example.com/x", chanel: ops}
+            ---
+            apiVersion: serin.dev/v1alpha1
+            kind: Experiment
+            metadata: {name: exp, namespace: apps}
+            spec: {templates: [{name: baseline}]}
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: alert provider type \"pagerduty\" is not supported by Serin"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.address: is not an http(s) URL"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.chanel: unknown field \"spec.chanel\"\n    fix: did you mean channel?"))
+        #expect(r.output.contains("Experiment apps/exp: error: kind: Experiment is not supported: Serin does not support the Experiment kind yet"))
+        #expect(!r.output.contains("check the spelling"))
+    }
+
+    @Test func conditionNamesAreChecked() async throws {
+        let template = try repoFile("examples/seed-analysistemplate.yaml")
+            .replacingOccurrences(of: "successCondition: result[0] >= 0.95", with: "successCondition: resutl[0] >= 0.95 && lenn(result) > 0")
+        let (dir, paths) = try files(["t.yaml": template])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: spec.metrics[0].successCondition: metric \"success-rate\": unknown name \"resutl\"\n      resutl[0] >= 0.95 && lenn(result) > 0\n      ^\n    fix: did you mean result?"))
+        #expect(r.output.contains("error: spec.metrics[0].successCondition: metric \"success-rate\": unknown function \"lenn\""))
+        #expect(r.output.contains("fix: did you mean len?"))
+    }
+
+    @Test func unsupportedProvidersAndRoutersAreNamed() async throws {
+        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: linkerd\n")
+        let (dir, _) = try files(["c.yaml": canary, "t.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: AnalysisTemplate
+            metadata: {name: load, namespace: apps}
+            spec:
+              metrics:
+              - name: load
+                provider:
+                  job:
+                    spec:
+                      template:
+                        spec:
+                          containers: [{name: t, image: busybox}]
+                          restartPolicy: Never
+            """, "ro.yaml": canaryRollout("""
+            canaryService: web-canary
+            stableService: web-stable
+            trafficRouting:
+              nginx: {stableIngress: web}
+            steps:
+            - setWeight: 20
+            """)])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: spec.provider: provider linkerd is not supported by Serin"))
+        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: unknown field \"spec.metrics[0].provider.job\": provider job is not supported by Serin"))
+        #expect(!r.output.contains("no provider (prometheus or compare)"))
+        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router nginx is not supported by Serin"))
+        // A Canary naming no provider runs with the operator's --provider.
+        let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])
+        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
+        #expect(kuma.code == 1)
+        #expect(kuma.output.contains("error: spec.provider: provider kuma is not supported by Serin"))
+    }
+
+    @Test func validShapesOfTheOriginalsLintClean() async throws {
+        // (a) Flagger ignores maxWeight when stepWeights is set.
+        let steps = try seedCanaryYAML().replacingOccurrences(of: "stepWeight: 5", with: "stepWeights: [10, 40, 80]")
+        // (c) Argo excludes only setWeight, pause, experiment and analysis from sharing a step.
+        let rollout = canaryRollout("""
+            canaryService: web-canary
+            stableService: web-stable
+            trafficRouting:
+              managedRoutes: [{name: beta}]
+              istio: {virtualService: {name: web, routes: [primary]}}
+            steps:
+            - setCanaryScale: {replicas: 1}
+              setHeaderRoute: {name: beta, match: [{headerName: x-beta, headerValue: {exact: "yes"}}]}
+            - setWeight: 20
+            - pause: {duration: 30s}
+            """)
+        // (d) expr-lang predicates: `{ … }` with `#` and `.field`.
+        let template = try repoFile("examples/seed-analysistemplate.yaml")
+            .replacingOccurrences(of: "successCondition: result[0] >= 0.95", with: "successCondition: \"all(result, {# >= 0.95}) && any(result, { .value > 1 } ) || true\"")
+        let (dir, _) = try files(["c.yaml": steps, "ro.yaml": rollout, "t.yaml": template])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 0, "\(r.output)")
+        #expect(r.output.hasSuffix("3 files, 3 documents: 0 errors\n"))
+    }
+
+    /// Flagger's CRD requires spec.analysis; a Canary without it would be promoted unchecked.
+    @Test func aCanaryWithoutAnalysisIsRefused() async throws {
+        let bare = """
+            apiVersion: serin.dev/v1alpha1
+            kind: Canary
+            metadata: {name: podinfo, namespace: test}
+            spec:
+              targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
+              service: {port: 9898}
+            """
+        let (dir, _) = try files(["z.yaml": bare])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", dir])
+        #expect(r.code == 1)
+        #expect(r.output.contains("spec.analysis: is missing"), "\(r.output)")
+    }
+
+    @Test func aSecretArgumentUsedOnlyInOAuth2IsNotAMissingArgument() async throws {
+        // (b) The argument is declared and Secret-sourced: no "missing argument" for it. Serin
+        // does not measure with oauth2, and says so.
+        let (dir, paths) = try files(["t.yaml": """
+            apiVersion: serin.dev/v1alpha1
+            kind: AnalysisTemplate
+            metadata: {name: success-rate, namespace: apps}
+            spec:
+              args:
+              - name: service-name
+              - name: oauthSecret
+                valueFrom: {secretKeyRef: {name: oauth-secret, key: secret}}
+              metrics:
+              - name: success-rate
+                interval: 5m
+                successCondition: result[0] >= 0.95
+                provider:
+                  prometheus:
+                    address: http://prometheus.example.com:9090
+                    authentication:
+                      oauth2:
+                        tokenUrl: https://my-oauth2-provider/token
+                        clientId: my-client-id
+                        clientSecret: "{{ args.oauthSecret }}"
+                    query: sum(rate(requests{service="{{args.service-name}}"}[5m]))
+            """])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(!r.output.contains("missing argument"))
+        #expect(!r.output.contains("oauthSecret"))
+        #expect(r.output.contains("error: spec.metrics[0].provider.prometheus.authentication.oauth2: metric \"success-rate\": authentication.oauth2 is not supported by Serin"))
+        #expect(r.output.hasSuffix("1 file, 1 document: 1 error\n"))
+    }
+
+    @Test func namesAreCheckedAsTheServerChecksThem() async throws {
+        let run = try seedCanaryYAML().replacingOccurrences(of: "name: user-service-canary", with: "name: User-Service")
+        let (dir, paths) = try files(["c.yaml": run])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = await runCLI(["lint", "-q", paths[0]])
+        #expect(r.code == 1)
+        #expect(r.output.contains("error: metadata.name: Invalid value: \"User-Service\": a lowercase RFC 1123 subdomain"))
     }
 }

@@ -204,6 +204,12 @@ struct ExprParser {
         case .pointer:
             advance()
             return .pointer(tok.position)
+        case .op("."):
+            // expr-lang's `.field` inside a predicate: a member of the current element `#`.
+            advance()
+            guard case .identifier(let name) = current.kind else { throw unexpected() }
+            advance()
+            return .member(.pointer(tok.position), name, tok.position)
         case .identifier(let name):
             advance()
             switch name {

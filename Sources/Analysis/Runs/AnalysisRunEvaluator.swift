@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SerinAPI
 
 /// What to do next for an AnalysisRun.
@@ -44,7 +45,15 @@ public enum AnalysisRunEvaluator {
                 guard let text, !text.isEmpty else { continue }
                 // A placeholder left (a Secret-sourced arg) is substituted when measuring.
                 let probe = text.contains("{{") ? "true" : text
-                do { _ = try ConditionExpression(probe) } catch {
+                do {
+                    // A name the evaluator does not bind fails every measurement: report it now.
+                    for u in try ConditionExpression(probe).unknownNames {
+                        let what = u.isFunction ? "function" : "name"
+                        let hint = u.suggestion.map { "; did you mean \($0)?" } ?? "; a condition knows result and the functions "
+                            + ConditionExpression.knownFunctions.sorted().joined(separator: ", ")
+                        problems.append("metric \"\(m.name)\" \(field): unknown \(what) \"\(u.name)\" at position \(u.position)\(hint)")
+                    }
+                } catch {
                     problems.append("metric \"\(m.name)\" \(field): \(error.description)")
                 }
             }
@@ -171,11 +180,29 @@ public enum AnalysisRunEvaluator {
 
     /// The metric with literal args substituted; other placeholders stay as written.
     static func substitutingKnown(_ m: AnalysisMetric, known: [String: String]) throws(AnalysisArguments.ArgumentError) -> AnalysisMetric {
-        let referenced = placeholderFields(m).flatMap { scanPlaceholders($0.1).args }
+        // Every string of the metric, not only the fields checked above: a Secret-sourced arg
+        // may stand anywhere (e.g. authentication.oauth2.clientSecret) and stays a placeholder.
+        let referenced = (placeholderFields(m).map(\.1) + allStrings(m)).flatMap { scanPlaceholders($0).args }
         guard !referenced.isEmpty else { return m }
         var values = known
         for name in referenced where values[name] == nil { values[name] = "{{args.\(name)}}" }
         return try AnalysisArguments.substitute(m, args: values)
+    }
+
+    /// Every string value in the metric as encoded (provider settings included).
+    static func allStrings(_ m: AnalysisMetric) -> [String] {
+        guard let json = try? JSONValue(encoding: m) else { return [] }
+        var out: [String] = []
+        func collect(_ v: JSONValue) {
+            switch v {
+            case .string(let s): if s.contains("{{") { out.append(s) }
+            case .array(let a): a.forEach(collect)
+            case .object(let o): o.values.forEach(collect)
+            default: break
+            }
+        }
+        collect(json)
+        return out
     }
 
     /// The spec with literal args substituted in its metrics, so a count or interval given

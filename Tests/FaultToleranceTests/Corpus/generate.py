@@ -122,7 +122,6 @@ canary("stepweights-decreasing", "stepWeights that go down.", ["stepWeights"], (
 canary("stepweights-repeated", "stepWeights with a repeated weight.", ["stepWeights"], ("spec.analysis.stepWeight", DELETE), ("spec.analysis.stepWeights", [10, 10, 20]))
 canary("stepweights-empty", "an empty stepWeights and no stepWeight.", ["stepWeights"], ("spec.analysis.stepWeight", DELETE), ("spec.analysis.stepWeights", []))
 canary("stepweight-over-maxweight", "a step larger than maxWeight.", ["stepWeight"], ("spec.analysis.stepWeight", 60))
-canary("stepweights-over-maxweight", "the last step beyond maxWeight.", ["stepWeights"], ("spec.analysis.stepWeight", DELETE), ("spec.analysis.stepWeights", [10, 60]))
 canary("stepweight-and-stepweights", "both stepWeight and stepWeights.", ["stepWeight"], ("spec.analysis.stepWeights", [10, 20]))
 canary("mirrorweight-150", "mirror weight above 100%.", ["mirrorWeight"], ("spec.analysis.mirror", True), ("spec.analysis.mirrorWeight", 150))
 canary("primaryready-101", "primaryReadyThreshold above 100%.", ["primaryReadyThreshold"], ("spec.analysis.primaryReadyThreshold", 101))
@@ -188,7 +187,6 @@ canary("thresholdrange-nested", "thresholdRange.min nested 50 lists deep.", ["th
 
 # --- Canary: contradictions
 canary("no-plan", "neither stepWeight, stepWeights nor iterations.", ["analysis"], ("spec.analysis.stepWeight", DELETE))
-canary("no-analysis", "no analysis at all.", ["analysis"], ("spec.analysis", DELETE))
 canary("metric-names-repeated", "two metrics with the same name.", ["metrics[1]"], ("spec.analysis.metrics", [{"name": "request-success-rate", "interval": "1m", "thresholdRange": {"min": 99}}, {"name": "request-success-rate", "interval": "1m", "thresholdRange": {"min": 90}}]))
 canary("webhook-names-repeated", "two webhooks with the same name.", ["webhooks[1]"], ("spec.analysis.webhooks", [{"name": "gate", "type": "rollout", "url": "http://hook.test/"}, {"name": "gate", "type": "rollout", "url": "http://hook.test/2"}]))
 canary("metric-name-empty", "a metric with an empty name.", ["metrics[0]"], ("spec.analysis.metrics.0.name", ""))

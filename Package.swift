@@ -229,6 +229,12 @@ let package = Package(
             exclude: ["Corpus"],
             swiftSettings: swiftSettings
         ),
+        // CEL rules: parser, checker, cost estimate against the real server's verdicts, evaluation.
+        .testTarget(
+            name: "KubeSchemaTests",
+            dependencies: ["KubeCore", "KubeSchema", "KubeTestServer", "KubeClient"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic"],
             swiftSettings: swiftSettings

@@ -1,0 +1,4 @@
+import Testing
+@testable import KubeSchema
+
+@Test func placeholder() { #expect(Bool(true)) }

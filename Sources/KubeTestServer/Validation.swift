@@ -14,7 +14,10 @@ enum Validation {
             for p in KubeNames.qualifiedNameErrors(key) { causes.append(APIErrors.invalidValue("metadata.labels", key, p)) }
             for p in KubeNames.labelValueErrors(value) { causes.append(APIErrors.invalidValue("metadata.labels", value, p)) }
         }
-        if r.isCustom { causes += CRDValidation.causes(schema: r.schema, object: obj) }
+        if r.isCustom {
+            causes += CRDValidation.causes(schema: r.schema, object: obj)
+            causes += CELValidation.causes(schema: r.schema, object: obj, old: old)
+        }
         if !r.isCustom {
             switch r.type.kind {
             case "Deployment", "ReplicaSet": causes += workloadCauses(obj, old: old)
@@ -57,6 +60,7 @@ enum Validation {
             causes.append(APIErrors.invalidValue("metadata.name", crd.name ?? "", "must be spec.names.plural+\".\"+spec.group"))
         }
         if (crd["spec"]["versions"].arrayValue ?? []).isEmpty { causes.append(APIErrors.required("spec.versions", "must have exactly one version marked as storage version")) }
+        causes += CELCRDCheck.causes(crd: crd)
         return causes
     }
 }

@@ -1,4 +1,0 @@
-import Testing
-@testable import KubeSchema
-
-@Test func placeholder() { #expect(Bool(true)) }

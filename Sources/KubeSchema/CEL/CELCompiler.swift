@@ -23,7 +23,7 @@ enum CELCompiler {
             return .failure(.issues(render(errs.errors.map { ($0.offset, $0.message) }, source)))
         case .success(let checked):
             let rt = checked.resultType
-            if rt != expect, !rt.isDyn { return .failure(.wrongType) }
+            if !expect.isDyn, rt != expect, !rt.isDyn { return .failure(.wrongType) }
             let cost = CELCostEstimator.estimate(checked, root: decl)
             return .success(CELProgram(source: source, checked: checked, maxCost: cost.max))
         }

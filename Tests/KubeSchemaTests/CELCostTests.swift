@@ -101,3 +101,23 @@ struct CELCostTests {
 extension String {
     fileprivate func padding(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
+
+@Suite("CEL transition rules in CRDs")
+struct CELTransitionRuleCRDTests {
+    @Test func oldSelfRefusedWhereItemsCannotBeCorrelated() {
+        let item: JSONValue = ["type": "object", "properties": ["a": ["type": "string"]], "x-kubernetes-validations": [["rule": "self.a == oldSelf.a"]]]
+        let crd: JSONValue = [
+            "kind": "CustomResourceDefinition",
+            "spec": ["versions": [["name": "v1", "schema": ["openAPIV3Schema": [
+                "type": "object",
+                "properties": [
+                    "set": ["type": "array", "maxItems": 10, "x-kubernetes-list-type": "atomic", "items": item],
+                    "byKey": ["type": "array", "maxItems": 10, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["a"], "items": item],
+                ],
+            ]]]]],
+        ]
+        let causes = CELCRDCheck.causes(crd: crd)
+        #expect(causes.map(\.field) == ["spec.validation.openAPIV3Schema.properties[set].items.x-kubernetes-validations[0].rule"])
+        #expect(causes.first?.message == "Invalid value: \"self.a == oldSelf.a\": oldSelf cannot be used on the uncorrelatable portion of the schema within spec.validation.openAPIV3Schema.properties[set]")
+    }
+}

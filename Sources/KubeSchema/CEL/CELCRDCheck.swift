@@ -39,7 +39,7 @@ public enum CELCRDCheck {
     /// Checks one openAPIV3Schema; `path` names it as the server does.
     static func check(schema: JSONValue, path: String) -> Report {
         var r = Report()
-        walk(schema, path: path, cardinality: 1, isRoot: true, into: &r)
+        walk(schema, path: path, cardinality: 1, isRoot: true, uncorrelatable: nil, into: &r)
         if r.total > perCRDLimit {
             for e in r.mostExpensive {
                 r.causes.append(forbidden(e.path, "contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema"))
@@ -49,7 +49,9 @@ public enum CELCRDCheck {
         return r
     }
 
-    private static func walk(_ s: JSONValue, path: String, cardinality: UInt64?, isRoot: Bool, into r: inout Report) {
+    /// `uncorrelatable` is the highest ancestor whose children cannot be matched with the old
+    /// object (sets, atomic lists and maps), where transition rules are refused.
+    private static func walk(_ s: JSONValue, path: String, cardinality: UInt64?, isRoot: Bool, uncorrelatable: String?, into r: inout Report) {
         guard s.objectValue != nil else { return }
         // The factor by which this node multiplies its children's occurrences (extractMaxElements).
         var childCardinality: UInt64? = nil
@@ -63,14 +65,16 @@ public enum CELCRDCheck {
                 childCardinality = c
             }
         }
+        let mapChildren = uncorrelatable ?? (s["x-kubernetes-map-type"].stringValue == "atomic" ? path : nil)
         for (name, prop) in (s["properties"].objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            walk(prop, path: "\(path).properties[\(name)]", cardinality: childCardinality, isRoot: false, into: &r)
+            walk(prop, path: "\(path).properties[\(name)]", cardinality: childCardinality, isRoot: false, uncorrelatable: mapChildren, into: &r)
         }
         if s["additionalProperties"].objectValue != nil {
-            walk(s["additionalProperties"], path: "\(path).additionalProperties", cardinality: childCardinality, isRoot: false, into: &r)
+            walk(s["additionalProperties"], path: "\(path).additionalProperties", cardinality: childCardinality, isRoot: false, uncorrelatable: mapChildren, into: &r)
         }
         if s["items"].objectValue != nil {
-            walk(s["items"], path: "\(path).items", cardinality: childCardinality, isRoot: false, into: &r)
+            let listChildren = uncorrelatable ?? (s["x-kubernetes-list-type"].stringValue == "map" ? nil : path)
+            walk(s["items"], path: "\(path).items", cardinality: childCardinality, isRoot: false, uncorrelatable: listChildren, into: &r)
         }
         guard let rules = s["x-kubernetes-validations"].arrayValue, !rules.isEmpty else { return }
         let embedded = s["x-kubernetes-embedded-resource"].boolValue == true
@@ -87,6 +91,9 @@ public enum CELCRDCheck {
             switch CELCompiler.compile(source, decl: decl) {
             case .success(let p):
                 cost = multiply(p.maxCost, cardinality ?? unboundedCardinality)
+                if p.isTransitionRule, let within = uncorrelatable {
+                    r.causes.append(APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \(goQuote(source)): oldSelf cannot be used on the uncorrelatable portion of the schema within \(within)", field: rulePath))
+                }
             case .failure(let err):
                 let detail: String
                 switch err {

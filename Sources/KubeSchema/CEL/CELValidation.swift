@@ -21,31 +21,49 @@ public enum CELValidation {
         var remaining = runtimeBudget
         var stopped = false
 
-        mutating func walk(_ value: JSONValue, old: JSONValue?, node: CELRuleTree, path: String, isRoot: Bool) {
+        /// `converted` is the value as CEL sees it when an enclosing node already built it.
+        mutating func walk(_ value: JSONValue, old: JSONValue?, node: CELRuleTree, path: String, isRoot: Bool, converted: CELValue? = nil) {
             if stopped || value.isNull { return }
             // Ratcheting: a value left as it was is not re-validated.
             if let old, old == value { return }
-            if !node.rules.isEmpty { evaluate(value, old: old, node: node, path: path) }
+            var celValue = converted
+            if !node.rules.isEmpty, let decl = node.decl {
+                if celValue == nil { celValue = CELValue.from(value, decl) }
+                evaluate(celValue!, old: old, node: node, path: path)
+            }
             switch value {
             case .object(let o):
+                var fields: [String: CELValue]?
+                var entries: [CELKey: CELValue]?
+                switch celValue {
+                case .object(let f)?: fields = f
+                case .map(let m)?: entries = m
+                default: break
+                }
                 for (name, child) in node.properties {
                     if isRoot, ["metadata", "apiVersion", "kind"].contains(name) { continue }
-                    if let v = o[name] { walk(v, old: old?[name], node: child, path: join(path, name), isRoot: false) }
+                    if let v = o[name] {
+                        let c = fields.flatMap { f in CELNames.escape(name).flatMap { f[$0] } }
+                        walk(v, old: old?[name], node: child, path: join(path, name), isRoot: false, converted: c)
+                    }
                 }
                 if let child = node.additional {
                     for (k, v) in o.sorted(by: { $0.key < $1.key }) {
-                        walk(v, old: old?.objectValue?[k], node: child, path: "\(path.isEmpty ? "<root>" : path)[\(k)]", isRoot: false)
+                        walk(v, old: old?.objectValue?[k], node: child, path: "\(path.isEmpty ? "<root>" : path)[\(k)]", isRoot: false,
+                             converted: entries?[.string(k)])
                     }
                 }
             case .array(let a):
                 guard let child = node.items else { return }
                 let olds = old?.arrayValue
+                var items: [CELValue]?
+                if case .list(let l)? = celValue, l.count == a.count { items = l }
                 for (i, v) in a.enumerated() {
                     var o: JSONValue?
                     if let keys = node.listMapKeys, let olds {
                         o = olds.first { e in keys.allSatisfy { e[$0] == v[$0] } }
                     }
-                    walk(v, old: o, node: child, path: "\(path.isEmpty ? "<root>" : path)[\(i)]", isRoot: false)
+                    walk(v, old: o, node: child, path: "\(path.isEmpty ? "<root>" : path)[\(i)]", isRoot: false, converted: items?[i])
                 }
             default:
                 break
@@ -54,16 +72,14 @@ public enum CELValidation {
 
         private func join(_ p: String, _ k: String) -> String { p.isEmpty ? k : "\(p).\(k)" }
 
-        mutating func evaluate(_ value: JSONValue, old: JSONValue?, node: CELRuleTree, path: String) {
+        mutating func evaluate(_ selfValue: CELValue, old: JSONValue?, node: CELRuleTree, path: String) {
             guard let decl = node.decl else { return }
             let field = path.isEmpty ? "<root>" : path
-            var selfValue: CELValue?
             var oldValue: CELValue?
             for rule in node.rules {
                 guard let program = rule.program else { continue }
                 if program.isTransitionRule, old == nil { continue }
-                if selfValue == nil { selfValue = CELValue.from(value, decl) }
-                var vars: [String: CELValue] = ["self": selfValue!]
+                var vars: [String: CELValue] = ["self": selfValue]
                 if program.isTransitionRule, let old {
                     if oldValue == nil { oldValue = CELValue.from(old, decl) }
                     vars["oldSelf"] = oldValue!
@@ -153,14 +169,24 @@ final class CELRuleTree: Sendable {
         self.listMapKeys = listMapKeys
     }
 
-    private static let cache = Mutex<[JSONValue: CELRuleTree?]>([:])
+    private struct Cache {
+        /// Schemas seen last, compared with `==`: a served resource passes the same stored
+        /// value each time, and equal storage compares without walking the schema.
+        var recent: [(JSONValue, CELRuleTree?)] = []
+        var byValue: [JSONValue: CELRuleTree?] = [:]
+    }
+
+    private static let cache = Mutex(Cache())
 
     static func cached(_ schema: JSONValue) -> CELRuleTree? {
-        if let hit = cache.withLock({ $0[schema] }) { return hit }
-        let tree = build(schema, isRoot: true)
+        if let hit = cache.withLock({ c in c.recent.first { $0.0 == schema } }) { return hit.1 }
+        let tree: CELRuleTree?
+        if let known = cache.withLock({ $0.byValue[schema] }) { tree = known } else { tree = build(schema, isRoot: true) }
         cache.withLock { c in
-            if c.count > 256 { c.removeAll() }
-            c[schema] = .some(tree)
+            if c.byValue.count > 256 { c.byValue.removeAll() }
+            c.byValue[schema] = .some(tree)
+            c.recent.insert((schema, tree), at: 0)
+            if c.recent.count > 16 { c.recent.removeLast() }
         }
         return tree
     }

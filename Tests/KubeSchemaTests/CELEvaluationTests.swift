@@ -66,6 +66,7 @@ struct CELEvaluationTests {
         "duration('1h') > duration('30m') && duration('1m30s') == duration('90s') && string(duration('1.5s')) == '1.5s'",
         "timestamp('2024-01-01T00:00:00Z') < timestamp('2024-06-01T12:00:00+02:00') && timestamp('2024-03-01T10:20:30Z').getHours() == 10",
         "isIP('10.0.0.1') && !isIP('10.0.0.01') && isIP('::1') && ip('10.0.0.1').family() == 4 && cidr('10.0.0.0/8').containsIP('10.1.2.3')",
+        "ip.isCanonical('2001:db8::1') && !ip.isCanonical('2001:DB8::1') && cidr('10.0.0.0/8').ip() == ip('10.0.0.0')",
         "isCIDR('192.168.0.0/16') && !isCIDR('192.168.0.0/33') && isURL('https://example.com/x') && url('https://example.com:8443/x').getHost() == 'example.com:8443'",
         "int('42') == 42 && string(42) == '42' && double(1) == 1.0 && uint(3) == 3u && int(2.9) == 2",
         "type(1) == int && type('a') == string && type([1]) == list && type(1u) != int",

@@ -84,4 +84,18 @@ struct CELRuleSemanticsTests {
         relabelled["metadata"]["labels"] = ["a": "b"]
         #expect(CELValidation.causes(schema: schema, object: relabelled, old: bad).isEmpty)
     }
+
+    @Test func optionalOldSelfRunsOnCreateToo() {
+        let spec: JSONValue = [
+            "type": "object", "properties": ["replicas": ["type": "integer"]],
+            "x-kubernetes-validations": [["rule": "!oldSelf.hasValue() || self.replicas >= oldSelf.value().replicas", "message": "replicas may only grow", "optionalOldSelf": true],
+                                         ["rule": "oldSelf.hasValue() || self.replicas < 10", "message": "start below 10", "optionalOldSelf": true]],
+        ]
+        let schema = Self.schema(spec)
+        let expectedCreate = [APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \"object\": start below 10", field: "spec")]
+        #expect(CELValidation.causes(schema: schema, object: Self.object(["replicas": 12]), old: nil) == expectedCreate)
+        #expect(CELValidation.causes(schema: schema, object: Self.object(["replicas": 3]), old: nil).isEmpty)
+        let shrunk = CELValidation.causes(schema: schema, object: Self.object(["replicas": 2]), old: Self.object(["replicas": 3]))
+        #expect(shrunk == [APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \"object\": replicas may only grow", field: "spec")])
+    }
 }

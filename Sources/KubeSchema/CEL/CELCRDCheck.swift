@@ -88,7 +88,7 @@ public enum CELCRDCheck {
                 continue
             }
             var cost: UInt64 = 0
-            switch CELCompiler.compile(source, decl: decl) {
+            switch CELCompiler.compile(source, decl: decl, optionalOldSelf: rule["optionalOldSelf"].boolValue == true) {
             case .success(let p):
                 cost = multiply(p.maxCost, cardinality ?? unboundedCardinality)
                 if p.isTransitionRule, let within = uncorrelatable {

@@ -10,14 +10,14 @@ struct CELProgram: Sendable {
 enum CELCompiler {
     /// Compiles `source` with `self` and `oldSelf` declared as `decl`; the error text is
     /// cel-go's issues.String() (without Kubernetes' "compilation failed: " prefix).
-    static func compile(_ source: String, decl: CELDeclType, expect: CELType = .bool) -> Result<CELProgram, CELCompileError> {
+    static func compile(_ source: String, decl: CELDeclType, expect: CELType = .bool, optionalOldSelf: Bool = false) -> Result<CELProgram, CELCompileError> {
         let ast: CELExpr
         do {
             ast = try CELParser.parse(source)
         } catch {
             return .failure(.issues(render([(error.offset, error.message)], source)))
         }
-        let vars: [String: CELType] = ["self": decl.celType, "oldSelf": decl.celType]
+        let vars: [String: CELType] = ["self": decl.celType, "oldSelf": optionalOldSelf ? .optional(decl.celType) : decl.celType]
         switch CELChecker.check(ast, variables: vars) {
         case .failure(let errs):
             return .failure(.issues(render(errs.errors.map { ($0.offset, $0.message) }, source)))

@@ -5,6 +5,7 @@ indirect enum CELSig: Sendable {
     case param(Int)
     case list(CELSig)
     case map(CELSig, CELSig)
+    case optional(CELSig)
 }
 
 struct CELOverload: Sendable {
@@ -119,6 +120,9 @@ enum CELOverloads {
         add("containsCIDR", m("cidr_contains_cidr", [t(cidr), t(cidr)], bool), m("cidr_contains_cidr_string", [t(cidr), string], bool))
         add("masked", m("cidr_masked", [t(cidr)], t(cidr)))
         add("prefixLength", m("cidr_prefix_length", [t(cidr)], int))
+        add("hasValue", m("optional_has_value", [.optional(A)], bool))
+        add("value", m("optional_value", [.optional(A)], A))
+        add("orValue", m("optional_or_value", [.optional(A), A], A))
         add("quantity", g("string_to_quantity", [string], t(quantity)))
         add("isQuantity", g("is_quantity_string", [string], bool))
         add("sign", m("quantity_sign", [t(quantity)], int))
@@ -170,6 +174,10 @@ enum CELOverloads {
             if a.isDyn { return match(k, .dyn, &binds) && match(v, .dyn, &binds) }
             if case .map(let ak, let av) = a { return match(k, ak, &binds) && match(v, av, &binds) }
             return false
+        case .optional(let e):
+            if a.isDyn { return match(e, .dyn, &binds) }
+            if case .optional(let ae) = a { return match(e, ae, &binds) }
+            return false
         }
     }
 
@@ -179,6 +187,7 @@ enum CELOverloads {
         case .param(let n): return binds[n] ?? .dyn
         case .list(let e): return .list(substitute(e, binds))
         case .map(let k, let v): return .map(substitute(k, binds), substitute(v, binds))
+        case .optional(let e): return .optional(substitute(e, binds))
         }
     }
 
@@ -187,6 +196,7 @@ enum CELOverloads {
         switch (x, y) {
         case let (.list(a), .list(b)): return compatible(a, b)
         case let (.map(k1, v1), .map(k2, v2)): return compatible(k1, k2) && compatible(v1, v2)
+        case let (.optional(a), .optional(b)): return compatible(a, b)
         case (.null, .object), (.object, .null), (.null, .opaque), (.opaque, .null): return true
         default: return x == y
         }

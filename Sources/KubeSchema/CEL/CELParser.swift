@@ -295,6 +295,10 @@ struct CELParser {
         let isMap = name == "map" && (args.count == 2 || args.count == 3)
         let isFilter = name == "filter" && args.count == 2
         guard isQuantifier || isMap || isFilter else {
+            // Namespaced functions (`ip.isCanonical(s)`) are global calls, as cel-go resolves them.
+            if case .ident(let ns) = target.kind, CELOverloads.table["\(ns).\(name)"] != nil {
+                return make(o, .call(function: "\(ns).\(name)", target: nil, args: args))
+            }
             return make(o, .call(function: name, target: target, args: args))
         }
         guard case .ident(let v) = args[0].kind else {

@@ -75,6 +75,16 @@ enum CELRuntime {
             break
         }
         try it.charge(1)
+        if case .optional(let o)? = target {
+            switch (fn, args.count) {
+            case ("hasValue", 0): return .bool(o != nil)
+            case ("value", 0):
+                guard let o else { throw CELEvalError("optional.none() dereference") }
+                return o
+            case ("orValue", 1): return o ?? args[0]
+            default: throw CELEvalError("no such overload")
+            }
+        }
         if let v = try CELStringFunctions.call(fn, target: target, args: args, &it) { return v }
         if let v = try CELListFunctions.call(fn, target: target, args: args) { return v }
         if let v = try conversion(fn, all) { return v }

@@ -6,6 +6,8 @@ indirect enum CELType: Sendable {
     case object(CELDeclType)
     /// Library types: url, net.IP, net.CIDR, kubernetes.Quantity, optional...
     case opaque(String)
+    /// `oldSelf` of a rule with optionalOldSelf.
+    case optional(CELType)
 
     var isDyn: Bool { if case .dyn = self { return true } else { return false } }
 
@@ -21,6 +23,7 @@ indirect enum CELType: Sendable {
     var isScalar: Bool {
         switch self {
         case .bool, .double, .duration, .int, .timestamp, .uint: return true
+        case .optional(let t): return t.isScalar
         default: return false
         }
     }
@@ -43,6 +46,7 @@ indirect enum CELType: Sendable {
         case .map(let k, let v): return "map(\(k.name), \(v.name))"
         case .object: return "object"
         case .opaque(let n): return n
+        case .optional(let t): return "optional_type(\(t.name))"
         }
     }
 }
@@ -57,6 +61,7 @@ extension CELType: Equatable {
         case let (.map(k1, v1), .map(k2, v2)): return k1 == k2 && v1 == v2
         case let (.object(x), .object(y)): return x === y || sameShape(x, y)
         case let (.opaque(x), .opaque(y)): return x == y
+        case let (.optional(x), .optional(y)): return x == y
         default: return false
         }
     }

@@ -78,11 +78,15 @@ public enum CELValidation {
             var oldValue: CELValue?
             for rule in node.rules {
                 guard let program = rule.program else { continue }
-                if program.isTransitionRule, old == nil { continue }
+                if program.isTransitionRule, old == nil, !rule.optionalOldSelf { continue }
                 var vars: [String: CELValue] = ["self": selfValue]
-                if program.isTransitionRule, let old {
-                    if oldValue == nil { oldValue = CELValue.from(old, decl) }
-                    vars["oldSelf"] = oldValue!
+                if program.isTransitionRule {
+                    if let old, oldValue == nil { oldValue = CELValue.from(old, decl) }
+                    if rule.optionalOldSelf {
+                        vars["oldSelf"] = .optional(oldValue)
+                    } else if let oldValue {
+                        vars["oldSelf"] = oldValue
+                    }
                 }
                 var it = CELInterpreter(variables: vars, limit: min(CELInterpreter.perCallLimit, remaining))
                 let result: Result<CELValue, CELEvalError>
@@ -145,6 +149,8 @@ final class CELRuleTree: Sendable {
         let message: String
         let reason: String?
         let fieldPath: String?
+        /// Transition rule run on create too, `oldSelf` an optional.
+        let optionalOldSelf: Bool
 
         var errorString: String { message.isEmpty ? source.trimmingSpaces : message.trimmingSpaces }
         var defaultMessage: String { message.isEmpty ? "failed rule: \(errorString)" : message.trimmingSpaces }
@@ -208,10 +214,11 @@ final class CELRuleTree: Sendable {
             decl = d
             for r in raw {
                 let source = r["rule"].stringValue ?? ""
-                let program = try? CELCompiler.compile(source, decl: d).get()
+                let optional = r["optionalOldSelf"].boolValue == true
+                let program = try? CELCompiler.compile(source, decl: d, optionalOldSelf: optional).get()
                 let me = r["messageExpression"].stringValue.flatMap { try? CELCompiler.compile($0, decl: d, expect: .string).get() }
                 rules.append(Rule(program: program, messageExpression: me, source: source, message: r["message"].stringValue ?? "",
-                                  reason: r["reason"].stringValue, fieldPath: r["fieldPath"].stringValue))
+                                  reason: r["reason"].stringValue, fieldPath: r["fieldPath"].stringValue, optionalOldSelf: optional))
             }
         }
         let keys = s["x-kubernetes-list-type"].stringValue == "map" ? (s["x-kubernetes-list-map-keys"].arrayValue ?? []).compactMap(\.stringValue) : nil

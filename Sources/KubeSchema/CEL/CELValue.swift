@@ -21,6 +21,7 @@ indirect enum CELValue: Sendable {
     case ip(String)
     case cidr(String, prefix: Int)
     case url(String)
+    case optional(CELValue?)
 
     var typeName: String {
         switch self {
@@ -40,6 +41,7 @@ indirect enum CELValue: Sendable {
         case .ip: return "net.IP"
         case .cidr: return "net.CIDR"
         case .url: return "kubernetes.URL"
+        case .optional: return "optional_type"
         }
     }
 }
@@ -165,6 +167,12 @@ func celEquals(_ a: CELValue, _ b: CELValue) -> Bool {
     case let (.ip(x), .ip(y)): return x == y
     case let (.cidr(x, p), .cidr(y, q)): return x == y && p == q
     case let (.url(x), .url(y)): return x == y
+    case let (.optional(x), .optional(y)):
+        switch (x, y) {
+        case (nil, nil): return true
+        case let (a?, b?): return celEquals(a, b)
+        default: return false
+        }
     case let (.list(x), .list(y)):
         guard x.count == y.count else { return false }
         return zip(x, y).allSatisfy { celEquals($0, $1) }

@@ -98,4 +98,14 @@ struct CELRuleSemanticsTests {
         let shrunk = CELValidation.causes(schema: schema, object: Self.object(["replicas": 2]), old: Self.object(["replicas": 3]))
         #expect(shrunk == [APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \"object\": replicas may only grow", field: "spec")])
     }
+
+    @Test func rootRulesReportedAsTheServerDoes() {
+        let schema: JSONValue = [
+            "type": "object",
+            "properties": ["apiVersion": ["type": "string"], "kind": ["type": "string"], "metadata": ["type": "object"]],
+            "x-kubernetes-validations": [["rule": "self.metadata.name.startsWith('my-')"]],
+        ]
+        let causes = CELValidation.causes(schema: schema, object: Self.object([:]), old: nil)
+        #expect(causes == [APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \"object\": failed rule: self.metadata.name.startsWith('my-')", field: "<nil>")])
+    }
 }

@@ -49,7 +49,7 @@ public enum CELValidation {
                 }
                 if let child = node.additional {
                     for (k, v) in o.sorted(by: { $0.key < $1.key }) {
-                        walk(v, old: old?.objectValue?[k], node: child, path: "\(path.isEmpty ? "<root>" : path)[\(k)]", isRoot: false,
+                        walk(v, old: old?.objectValue?[k], node: child, path: "\(path.isEmpty ? "<nil>" : path)[\(k)]", isRoot: false,
                              converted: entries?[.string(k)])
                     }
                 }
@@ -63,7 +63,7 @@ public enum CELValidation {
                     if let keys = node.listMapKeys, let olds {
                         o = olds.first { e in keys.allSatisfy { e[$0] == v[$0] } }
                     }
-                    walk(v, old: o, node: child, path: "\(path.isEmpty ? "<root>" : path)[\(i)]", isRoot: false, converted: items?[i])
+                    walk(v, old: o, node: child, path: "\(path.isEmpty ? "<nil>" : path)[\(i)]", isRoot: false, converted: items?[i])
                 }
             default:
                 break
@@ -74,7 +74,8 @@ public enum CELValidation {
 
         mutating func evaluate(_ selfValue: CELValue, old: JSONValue?, node: CELRuleTree, path: String) {
             guard let decl = node.decl else { return }
-            let field = path.isEmpty ? "<root>" : path
+            // The root is reported as a nil field.Path prints: "<nil>".
+        let field = path.isEmpty ? "<nil>" : path
             var oldValue: CELValue?
             for rule in node.rules {
                 guard let program = rule.program else { continue }

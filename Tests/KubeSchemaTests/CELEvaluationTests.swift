@@ -72,6 +72,8 @@ struct CELEvaluationTests {
         "type(1) == int && type('a') == string && type([1]) == list && type(1u) != int",
         "'abc'.matches('^[a-z]+$') && !'ABC'.matches('^[a-z]+$') && 'x.y'.matches(r'\\.')",
         "'/foo'.startsWith('/') && 'a/.'.endsWith('/.') && 'a%2Fb'.contains('%2F')",
+        "cel.bind(xs, [1, 2, 3], xs.size() == 3 && xs.all(x, x > 0))",
+        "sets.contains([1, 2, 3], [2, 3]) && !sets.contains([1], [2]) && sets.equivalent([1, 2], [2, 1, 1]) && sets.intersects([1, 2], [2, 9])",
         "dyn(1) == 1.0 && dyn(2u) == 2 && [1, 2] == [1, 2] && {'a': 1} == {'a': 1}",
     ])
     func trueExpressions(_ rule: String) {

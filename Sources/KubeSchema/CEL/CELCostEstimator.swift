@@ -84,8 +84,25 @@ struct CELCostEstimator {
             computedEntrySizes[e.id] = EntrySize(isList: false, key: keySize, val: valSize)
             return sum.add(.fixed(CELCostConstants.mapCreateBase))
         case .comprehension(let c):
+            if isBind(c) { return costBind(e, c) }
             return costComprehension(e, c)
         }
+    }
+
+    private func isBind(_ c: CELComprehension) -> Bool {
+        guard case .list(let items) = c.iterRange.kind, items.isEmpty, case .literal(.bool(false)) = c.loopCondition.kind else { return false }
+        return c.accuVar != CELOp.accumulator
+    }
+
+    /// Bindings are lazily initialised: the empty range and the initialiser are still counted.
+    private mutating func costBind(_ e: CELExpr, _ c: CELComprehension) -> CELCostEstimate {
+        var sum = cost(c.iterRange).add(cost(c.accuInit))
+        localVars[c.accuVar, default: []].append(LocalVar(path: path(c.accuInit), size: computeSize(c.accuInit), entrySize: computeEntrySize(c.accuInit)))
+        sum = sum.add(cost(c.result))
+        localVars[c.accuVar]?.removeLast()
+        if let s = computeSize(c.result) { computedSizes[e.id] = s }
+        if let s = computeEntrySize(c.result) { computedEntrySizes[e.id] = s }
+        return sum
     }
 
     private mutating func costComprehension(_ e: CELExpr, _ c: CELComprehension) -> CELCostEstimate {
@@ -156,6 +173,12 @@ struct CELCostEstimator {
 
     private mutating func functionCost(_ e: CELExpr, _ fn: String, _ id: String, _ target: Node?, _ args: [Node], _ argCosts: [CELCostEstimate]) -> (CELCostEstimate, CELSizeEstimate?) {
         let argSum = argCosts.reduce(CELCostEstimate.zero) { $0.add($1) }
+        // cel-go ext sets registers its own estimators, consulted before the library's.
+        if id.hasPrefix("list_sets_"), args.count == 2 {
+            let factor = id == "list_sets_equivalent_list" ? 2.0 : 1.0
+            let c = sizeEstimate(args[0]).multiply(sizeEstimate(args[1])).multiplyByCostFactor(factor).add(.fixed(1))
+            return (c.add(argSum), nil)
+        }
         if let (c, rs) = libraryCost(fn, id, target, args) { return (c.add(argSum), rs) }
         let tf = CELCostConstants.stringTraversalFactor
         switch id {

@@ -294,6 +294,17 @@ struct CELParser {
         let isQuantifier = ["all", "exists", "exists_one"].contains(name) && args.count == 2
         let isMap = name == "map" && (args.count == 2 || args.count == 3)
         let isFilter = name == "filter" && args.count == 2
+        if name == "bind", args.count == 3, case .ident("cel") = target.kind {
+            // cel.bind(v, init, expr): a comprehension over nothing whose accumulator is v (ext.Bindings).
+            guard case .ident(let v) = args[0].kind else {
+                throw CELSyntaxError(offset: args[0].offset, message: "cel.bind() variable names must be simple identifiers")
+            }
+            let empty = make(o, .list([]))
+            let never = make(o, .literal(.bool(false)))
+            let step = make(o, .ident(v))
+            return make(o, .comprehension(CELComprehension(
+                iterRange: empty, iterVar: "#unused", accuVar: v, accuInit: args[1], loopCondition: never, loopStep: step, result: args[2])))
+        }
         guard isQuantifier || isMap || isFilter else {
             // Namespaced functions (`ip.isCanonical(s)`) are global calls, as cel-go resolves them.
             if case .ident(let ns) = target.kind, CELOverloads.table["\(ns).\(name)"] != nil {

@@ -75,6 +75,17 @@ enum CELRuntime {
             break
         }
         try it.charge(1)
+        if fn.hasPrefix("sets."), args.count == 2, case .list(let a) = args[0], case .list(let b) = args[1] {
+            try it.charge(satMul(UInt64(a.count), UInt64(b.count)))
+            let inA = { (x: CELValue) in a.contains { celEquals($0, x) } }
+            let inB = { (x: CELValue) in b.contains { celEquals($0, x) } }
+            switch fn {
+            case "sets.contains": return .bool(b.allSatisfy(inA))
+            case "sets.equivalent": return .bool(b.allSatisfy(inA) && a.allSatisfy(inB))
+            case "sets.intersects": return .bool(a.contains(where: inB))
+            default: break
+            }
+        }
         if case .optional(let o)? = target {
             switch (fn, args.count) {
             case ("hasValue", 0): return .bool(o != nil)

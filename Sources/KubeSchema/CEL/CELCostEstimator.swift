@@ -262,7 +262,7 @@ struct CELCostEstimator {
             } else if with.max <= toReplace.min {
                 retained.max = sz.max
             } else {
-                count.max = UInt64((Double(sz.max) / Double(toReplace.min)).rounded(.up))
+                count.max = costFactor(sz.max, 1 / Double(toReplace.min))
             }
             if toReplace.max == 0 {
                 count.min = sz.min < .max ? sz.min + 1 : sz.min
@@ -270,7 +270,7 @@ struct CELCostEstimator {
             } else if toReplace.max <= with.min {
                 retained.min = sz.min
             } else {
-                count.min = UInt64((Double(sz.min) / Double(toReplace.max)).rounded(.up))
+                count.min = costFactor(sz.min, 1 / Double(toReplace.max))
             }
             let size = count.multiply(with).add(retained)
             return (sz.multiplyByCostFactor(2 * tf), size)

@@ -169,7 +169,10 @@ enum CELRuntime {
         case let (CELOp.subtract, .timestamp(s, n), .duration(d)):
             return timestamp(s, n, plus: -d)
         case let (CELOp.subtract, .timestamp(s1, n1), .timestamp(s2, n2)):
-            return try durationResult(((s1 - s2) * 1_000_000_000).addingReportingOverflow(Int64(n1 - n2)))
+            let (secs, o1) = s1.subtractingReportingOverflow(s2)
+            let (ns, o2) = secs.multipliedReportingOverflow(by: 1_000_000_000)
+            if o1 || o2 { throw CELEvalError("integer overflow") }
+            return try durationResult(ns.addingReportingOverflow(Int64(n1) - Int64(n2)))
         default:
             throw CELEvalError("no such overload")
         }

@@ -74,6 +74,7 @@ struct CELEvaluationTests {
         "'/foo'.startsWith('/') && 'a/.'.endsWith('/.') && 'a%2Fb'.contains('%2F')",
         "cel.bind(xs, [1, 2, 3], xs.size() == 3 && xs.all(x, x > 0))",
         "sets.contains([1, 2, 3], [2, 3]) && !sets.contains([1], [2]) && sets.equivalent([1, 2], [2, 1, 1]) && sets.intersects([1, 2], [2, 9])",
+        "isQuantity('1.5Gi') && !isQuantity('1.5Gx') && quantity('500m').isLessThan(quantity('1')) && quantity('1Ki').asInteger() == 1024 && quantity('2').add(3).compareTo(quantity('5')) == 0",
         "dyn(1) == 1.0 && dyn(2u) == 2 && [1, 2] == [1, 2] && {'a': 1} == {'a': 1}",
     ])
     func trueExpressions(_ rule: String) {

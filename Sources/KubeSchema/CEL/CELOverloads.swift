@@ -135,6 +135,8 @@ enum CELOverloads {
         add("isGreaterThan", m("quantity_greater", [t(quantity), t(quantity)], bool))
         add("isLessThan", m("quantity_less", [t(quantity), t(quantity)], bool))
         add("compareTo", m("quantity_compare", [t(quantity), t(quantity)], int))
+        add("add", m("quantity_add", [t(quantity), t(quantity)], t(quantity)), m("quantity_add_int", [t(quantity), int], t(quantity)))
+        add("sub", m("quantity_sub", [t(quantity), t(quantity)], t(quantity)), m("quantity_sub_int", [t(quantity), int], t(quantity)))
         return d
     }()
 

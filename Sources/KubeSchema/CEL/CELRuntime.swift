@@ -100,6 +100,7 @@ enum CELRuntime {
         if let v = try CELListFunctions.call(fn, target: target, args: args) { return v }
         if let v = try conversion(fn, all) { return v }
         if let v = try CELNetFunctions.call(fn, target: target, args: args) { return v }
+        if let v = try CELQuantity.call(fn, target: target, args: args) { return v }
         if let v = try timeAccessor(fn, target: target, args: args) { return v }
         throw CELEvalError("no such overload")
     }

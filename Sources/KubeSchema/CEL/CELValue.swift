@@ -22,6 +22,7 @@ indirect enum CELValue: Sendable {
     case cidr(String, prefix: Int)
     case url(String)
     case optional(CELValue?)
+    case quantity(Double)
 
     var typeName: String {
         switch self {
@@ -42,6 +43,7 @@ indirect enum CELValue: Sendable {
         case .cidr: return "net.CIDR"
         case .url: return "kubernetes.URL"
         case .optional: return "optional_type"
+        case .quantity: return "kubernetes.Quantity"
         }
     }
 }
@@ -167,6 +169,7 @@ func celEquals(_ a: CELValue, _ b: CELValue) -> Bool {
     case let (.ip(x), .ip(y)): return x == y
     case let (.cidr(x, p), .cidr(y, q)): return x == y && p == q
     case let (.url(x), .url(y)): return x == y
+    case let (.quantity(x), .quantity(y)): return x == y
     case let (.optional(x), .optional(y)):
         switch (x, y) {
         case (nil, nil): return true

@@ -128,6 +128,8 @@ struct CELEvaluationTests {
         #expect(overload.failureText == "ERROR: <input>:1:22: found no matching overload for 'startsWith' applied to 'int.(string)'\n | self.count.startsWith('a')\n | .....................^")
         let notBool = CELCompiler.compile("self.count + 1", decl: decl)
         #expect(notBool.failureText == "wrong type")
+        let unclosed = CELCompiler.compile("size(self.name", decl: decl)
+        #expect(unclosed.failureText == "ERROR: <input>:1:15: Syntax error: missing ')' at '<EOF>'\n | size(self.name\n | ..............^")
         let mixed = CELCompiler.compile("1 == 1.0", decl: decl)
         #expect(mixed.failureText == "ERROR: <input>:1:3: found no matching overload for '_==_' applied to '(int, double)'\n | 1 == 1.0\n | ..^")
     }

@@ -33,7 +33,7 @@ struct CELParser {
 
     private func describe(_ t: CELToken) -> String {
         switch t {
-        case .eof: return "<EOF>"
+        case .eof: return "'<EOF>'"
         case .punct(let p): return "'\(p)'"
         case .ident(let s): return "'\(s)'"
         case .int(let v): return "'\(v)'"
@@ -44,13 +44,13 @@ struct CELParser {
         }
     }
 
+    /// ANTLR's wording, as cel-go reports syntax errors.
     private func mismatched(_ expecting: String) -> CELSyntaxError {
-        let what = tok == .eof ? "extraneous input" : "mismatched input"
-        return CELSyntaxError(offset: off, message: "Syntax error: \(what) \(describe(tok)) expecting \(expecting)")
+        CELSyntaxError(offset: off, message: "Syntax error: mismatched input \(describe(tok)) expecting \(expecting)")
     }
 
     private mutating func expect(_ p: String) throws(CELSyntaxError) {
-        guard accept(p) else { throw mismatched("'\(p)'") }
+        guard accept(p) else { throw CELSyntaxError(offset: off, message: "Syntax error: missing '\(p)' at \(describe(tok))") }
     }
 
     private mutating func expr() throws(CELSyntaxError) -> CELExpr {
@@ -202,7 +202,7 @@ struct CELParser {
         while true {
             out.append(try expr())
             if accept(close) { return out }
-            try expect(",")
+            guard accept(",") else { throw CELSyntaxError(offset: off, message: "Syntax error: missing '\(close)' at \(describe(tok))") }
             if accept(close) { return out }  // trailing comma
         }
     }

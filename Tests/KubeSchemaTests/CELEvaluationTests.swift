@@ -72,6 +72,7 @@ struct CELEvaluationTests {
         "type(1) == int && type('a') == string && type([1]) == list && type(1u) != int",
         "'abc'.matches('^[a-z]+$') && !'ABC'.matches('^[a-z]+$') && 'x.y'.matches(r'\\.')",
         "'/foo'.startsWith('/') && 'a/.'.endsWith('/.') && 'a%2Fb'.contains('%2F')",
+        "[10, 20].all(i, v, v == (i + 1) * 10) && {'a': 1}.exists(k, v, k == 'a' && v == 1) && [1, 2, 3].transformList(i, v, v > 1, v * i) == [2, 6] && [5, 6].existsOne(i, v, i == 1)",
         "cel.bind(xs, [1, 2, 3], xs.size() == 3 && xs.all(x, x > 0))",
         "sets.contains([1, 2, 3], [2, 3]) && !sets.contains([1], [2]) && sets.equivalent([1, 2], [2, 1, 1]) && sets.intersects([1, 2], [2, 9])",
         "isQuantity('1.5Gi') && !isQuantity('1.5Gx') && quantity('500m').isLessThan(quantity('1')) && quantity('1Ki').asInteger() == 1024 && quantity('2').add(3).compareTo(quantity('5')) == 0",

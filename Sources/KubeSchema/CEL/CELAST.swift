@@ -31,6 +31,8 @@ struct CELMapEntry: Sendable {
 struct CELComprehension: Sendable {
     let iterRange: CELExpr
     let iterVar: String
+    /// The value variable of two-variable comprehensions (iterVar is then the index or key).
+    var iterVar2: String? = nil
     let accuVar: String
     let accuInit: CELExpr
     let loopCondition: CELExpr

@@ -128,17 +128,21 @@ struct CELChecker {
             return .map(kt ?? .dyn, vt ?? .dyn)
         case .comprehension(let c):
             let rt = visit(c.iterRange)
-            let iterType: CELType
+            var iterType: CELType
+            var valueType = CELType.dyn
             switch rt {
             case .error: return .error
-            case .list(let el): iterType = el
-            case .map(let k, _): iterType = k
+            case .list(let el): iterType = el; valueType = el
+            case .map(let k, let v): iterType = k; valueType = v
             case .dyn: iterType = .dyn
             default: return fail(c.iterRange, "expression of type '\(rt.name)' cannot be range of a comprehension (must be list, map, or dynamic)")
             }
             var accuType = visit(c.accuInit)
             let errorsBefore = errors.count
-            scopes.append([c.accuVar: accuType, c.iterVar: iterType])
+            if c.iterVar2 != nil, case .list = rt { iterType = .int }
+            var vars = [c.accuVar: accuType, c.iterVar: iterType]
+            if let v2 = c.iterVar2 { vars[v2] = valueType }
+            scopes.append(vars)
             visit(c.loopCondition)
             var stepType = visit(c.loopStep)
             // map/filter start from `[]`: the step's list type is the accumulator's real type.
@@ -148,6 +152,7 @@ struct CELChecker {
                 stepType = visit(c.loopStep)
             }
             scopes[scopes.count - 1].removeValue(forKey: c.iterVar)
+            if let v2 = c.iterVar2 { scopes[scopes.count - 1].removeValue(forKey: v2) }
             let r = visit(c.result)
             scopes.removeLast()
             _ = stepType

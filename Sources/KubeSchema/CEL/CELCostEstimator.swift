@@ -115,11 +115,19 @@ struct CELCostEstimator {
         if isList == nil {
             if case .list = type(c.iterRange) { isList = true } else { isList = false }
         }
-        let iterSize = isList == true ? entry?.val : entry?.key
-        localVars[c.iterVar, default: []].append(LocalVar(path: (path(c.iterRange) ?? []) + [isList == true ? "@items" : "@keys"], size: iterSize))
+        let rangePath = path(c.iterRange) ?? []
+        if let v2 = c.iterVar2 {
+            // pushIterKey / pushIterValue: indices or keys, then items or values.
+            localVars[c.iterVar, default: []].append(LocalVar(path: rangePath + [isList == true ? "@indices" : "@keys"], size: entry?.key))
+            localVars[v2, default: []].append(LocalVar(path: rangePath + [isList == true ? "@items" : "@values"], size: entry?.val))
+        } else {
+            let iterSize = isList == true ? entry?.val : entry?.key
+            localVars[c.iterVar, default: []].append(LocalVar(path: rangePath + [isList == true ? "@items" : "@keys"], size: iterSize))
+        }
         let loopCost = cost(c.loopCondition)
         let stepCost = cost(c.loopStep)
         localVars[c.iterVar]?.removeLast()
+        if let v2 = c.iterVar2 { localVars[v2]?.removeLast() }
         sum = sum.add(cost(c.result))
         localVars[c.accuVar]?.removeLast()
         let rangeCount = sizeOrUnknown(c.iterRange)

@@ -93,17 +93,24 @@ struct CELInterpreter {
     private mutating func comprehension(_ c: CELComprehension) throws(CELEvalError) -> CELValue {
         let range = try eval(c.iterRange)
         let elems: [CELValue]
+        var values: [CELValue] = []
         switch range {
-        case .list(let l): elems = l
-        case .map(let m): elems = m.keys.map(\.value)
-        case .object(let o): elems = o.keys.map { .string($0) }
+        case .list(let l):
+            if c.iterVar2 != nil { elems = l.indices.map { .int(Int64($0)) }; values = l } else { elems = l }
+        case .map(let m):
+            elems = m.keys.map(\.value)
+            if c.iterVar2 != nil { values = m.values.map { $0 } }
+        case .object(let o):
+            elems = o.keys.map { .string($0) }
+            if c.iterVar2 != nil { values = o.values.map { $0 } }
         default: throw CELEvalError("no such overload")
         }
         let initial = try eval(c.accuInit)
         scopes.append([c.accuVar: .success(initial)])
         defer { scopes.removeLast() }
-        for el in elems {
+        for (n, el) in elems.enumerated() {
             scopes[scopes.count - 1][c.iterVar] = .success(el)
+            if let v2 = c.iterVar2 { scopes[scopes.count - 1][v2] = .success(values[n]) }
             let cond: CELValue
             do { cond = try eval(c.loopCondition) } catch { if error.message == CELEvalError.costExceeded.message { throw error }; cond = .bool(true) }
             if case .bool(false) = cond { break }
@@ -115,6 +122,7 @@ struct CELInterpreter {
             }
         }
         scopes[scopes.count - 1].removeValue(forKey: c.iterVar)
+        if let v2 = c.iterVar2 { scopes[scopes.count - 1].removeValue(forKey: v2) }
         return try eval(c.result)
     }
 

@@ -284,6 +284,45 @@ struct CELParser {
         return make(o, .call(function: name, target: nil, args: args))
     }
 
+    /// cel-go ext TwoVarComprehensions: (index or key, value) iteration.
+    private mutating func twoVariable(_ o: Int, _ name: String, target: CELExpr, args: [CELExpr]) throws(CELSyntaxError) -> CELExpr {
+        guard case .ident(let k) = args[0].kind else { throw CELSyntaxError(offset: args[0].offset, message: "argument must be a simple name") }
+        guard case .ident(let v) = args[1].kind else { throw CELSyntaxError(offset: args[1].offset, message: "argument must be a simple name") }
+        if k == v { throw CELSyntaxError(offset: args[1].offset, message: "duplicate variable name: \(v)") }
+        let initial: CELExpr, condition: CELExpr, step: CELExpr, result: CELExpr
+        switch name {
+        case "all":
+            initial = make(o, .literal(.bool(true)))
+            condition = call(o, CELOp.notStrictlyFalse, accu(o))
+            step = call(o, CELOp.logicalAnd, accu(o), args[2])
+            result = accu(o)
+        case "exists":
+            initial = make(o, .literal(.bool(false)))
+            let notAccu = call(o, CELOp.logicalNot, accu(o))
+            condition = call(o, CELOp.notStrictlyFalse, notAccu)
+            step = call(o, CELOp.logicalOr, accu(o), args[2])
+            result = accu(o)
+        case "transformList":
+            initial = make(o, .list([]))
+            condition = make(o, .literal(.bool(true)))
+            let single = make(o, .list([args.count == 4 ? args[3] : args[2]]))
+            let append = call(o, CELOp.add, accu(o), single)
+            step = args.count == 4 ? call(o, CELOp.conditional, args[2], append, accu(o)) : append
+            result = accu(o)
+        default:  // existsOne
+            initial = make(o, .literal(.int(0)))
+            condition = make(o, .literal(.bool(true)))
+            let one = make(o, .literal(.int(1)))
+            let inc = call(o, CELOp.add, accu(o), one)
+            step = call(o, CELOp.conditional, args[2], inc, accu(o))
+            let one2 = make(o, .literal(.int(1)))
+            result = call(o, CELOp.equals, accu(o), one2)
+        }
+        return make(o, .comprehension(CELComprehension(
+            iterRange: target, iterVar: k, iterVar2: v, accuVar: CELOp.accumulator, accuInit: initial,
+            loopCondition: condition, loopStep: step, result: result)))
+    }
+
     private mutating func accu(_ o: Int) -> CELExpr { make(o, .ident(CELOp.accumulator)) }
 
     private mutating func call(_ o: Int, _ fn: String, _ args: CELExpr...) -> CELExpr {
@@ -291,6 +330,9 @@ struct CELParser {
     }
 
     private mutating func receiverCall(_ o: Int, _ name: String, target: CELExpr, args: [CELExpr]) throws(CELSyntaxError) -> CELExpr {
+        if ["all", "exists", "exists_one", "existsOne"].contains(name) && args.count == 3 || name == "transformList" && (args.count == 3 || args.count == 4) {
+            return try twoVariable(o, name, target: target, args: args)
+        }
         let isQuantifier = ["all", "exists", "exists_one"].contains(name) && args.count == 2
         let isMap = name == "map" && (args.count == 2 || args.count == 3)
         let isFilter = name == "filter" && args.count == 2
@@ -303,7 +345,7 @@ struct CELParser {
             let never = make(o, .literal(.bool(false)))
             let step = make(o, .ident(v))
             return make(o, .comprehension(CELComprehension(
-                iterRange: empty, iterVar: "#unused", accuVar: v, accuInit: args[1], loopCondition: never, loopStep: step, result: args[2])))
+                iterRange: empty, iterVar: "#unused", iterVar2: nil, accuVar: v, accuInit: args[1], loopCondition: never, loopStep: step, result: args[2])))
         }
         guard isQuantifier || isMap || isFilter else {
             // Namespaced functions (`ip.isCanonical(s)`) are global calls, as cel-go resolves them.
@@ -356,7 +398,7 @@ struct CELParser {
             result = accu(o)
         }
         return make(o, .comprehension(CELComprehension(
-            iterRange: target, iterVar: v, accuVar: CELOp.accumulator, accuInit: initial,
+            iterRange: target, iterVar: v, iterVar2: nil, accuVar: CELOp.accumulator, accuInit: initial,
             loopCondition: condition, loopStep: step, result: result)))
     }
 }

@@ -238,6 +238,14 @@ let package = Package(
             exclude: ["Corpus"],
             swiftSettings: swiftSettings
         ),
+        // CEL rules: parser, checker, cost estimate against the real server's verdicts, evaluation.
+        .testTarget(
+            name: "KubeSchemaTests",
+            dependencies: ["KubeCore", "KubeSchema", "KubeTestServer", "KubeClient"],
+            // The CRD a real server refused, read from disk by the cost tests (not a resource).
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic"],
             swiftSettings: swiftSettings

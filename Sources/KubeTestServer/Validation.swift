@@ -15,7 +15,10 @@ enum Validation {
             for p in KubeNames.labelValueErrors(value) { causes.append(APIErrors.invalidValue("metadata.labels", value, p)) }
         }
         causes += ObjectMetaLimits.causes(obj)
-        if r.isCustom { causes += CRDValidation.causes(schema: r.schema, object: obj) }
+        if r.isCustom {
+            causes += CRDValidation.causes(schema: r.schema, object: obj)
+            causes += CELValidation.causes(schema: r.schema, object: obj, old: old)
+        }
         if !r.isCustom {
             switch r.type.kind {
             case "Deployment", "ReplicaSet": causes += workloadCauses(obj, old: old)
@@ -58,7 +61,12 @@ enum Validation {
             causes.append(APIErrors.invalidValue("metadata.name", crd.name ?? "", "must be spec.names.plural+\".\"+spec.group"))
         }
         if (crd["spec"]["versions"].arrayValue ?? []).isEmpty { causes.append(APIErrors.required("spec.versions", "must have exactly one version marked as storage version")) }
-        causes += CRDAdmission.causes(crd)
+        let admission = CRDAdmission.causes(crd)
+        causes += admission
+        // As apiextensions: CEL rules are compiled and priced only on a structural schema.
+        if !admission.contains(where: { $0.field.contains("openAPIV3Schema") }) {
+            causes += CELCRDCheck.causes(crd: crd)
+        }
         return causes
     }
 }

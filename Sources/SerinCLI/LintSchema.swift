@@ -89,12 +89,8 @@ extension DocumentCheck {
         var defaulted = doc.json
         CRDDefaulting.apply(schema: served.schema, to: &defaulted)
         var causes = CRDValidation.causes(schema: served.schema, object: defaulted)
-        // CEL WIRE-IN: the CRDs' x-kubernetes-validations rules, the one call site for them. When
-        // KubeSchema has CEL, replace `[]` with
-        // `CELValidation.causes(schema: served.schema, object: defaulted, old: nil)`; its causes
-        // are reported like the structural ones below.
-        let celCauses: [APIStatus.Cause] = []
-        causes += celCauses
+        // The CRDs' x-kubernetes-validations rules, evaluated as the API server evaluates them.
+        causes += CELValidation.causes(schema: served.schema, object: defaulted, old: nil)
         for cause in causes {
             let path = cause.field == "<root>" ? "" : cause.field
             add(path, cause.message, "change \(path.isEmpty ? "the object" : path) to what the \(served.kind) schema allows "
@@ -111,11 +107,17 @@ extension DocumentCheck {
         let server = Array(findings[verdict])
         let own = Array(findings[verdict.upperBound...])
         let ownPaths = Set(own.map(\.path))
-        let keptServer = server.filter { $0.message.hasPrefix("unknown field ") || !ownPaths.contains($0.path) }
-        let refused = keptServer.map(\.path)
-        let keptOwn = own.filter { f in
-            !refused.contains { p in p != f.path && (p.isEmpty || f.path.hasPrefix(p + ".") || f.path.hasPrefix(p + "[")) }
+        // A CEL rule on an object (`Invalid value: "object": …`) that the operator also checks
+        // below it: the operator's finding names the exact field and the fix, so it stands alone.
+        func below(_ p: String, _ f: String) -> Bool { p.isEmpty || f.hasPrefix(p + ".") || f.hasPrefix(p + "[") }
+        let keptServer = server.filter { finding in
+            if finding.message.hasPrefix("unknown field ") { return true }
+            if ownPaths.contains(finding.path) { return false }
+            let isObjectRule = finding.message.hasPrefix("Invalid value: \"object\"")
+            return !(isObjectRule && own.contains { below(finding.path, $0.path) })
         }
+        let refused = keptServer.map(\.path)
+        let keptOwn = own.filter { f in !refused.contains { p in p != f.path && below(p, f.path) } }
         findings = Array(findings[..<verdict.lowerBound]) + keptServer + keptOwn
     }
 

@@ -2273,8 +2273,6 @@ spec:
                       x-kubernetes-validations:
                         - rule: "!has(self.canaryService) || !has(self.stableService) || self.canaryService != self.stableService"
                           message: canaryService and stableService must be different Services
-                        - rule: "!has(self.trafficRouting) || (has(self.canaryService) && has(self.stableService))"
-                          message: trafficRouting needs both canaryService and stableService
                     blueGreen:
                       type: object
                       properties:
@@ -2510,11 +2508,6 @@ spec:
                       message: set exactly one of strategy.canary or strategy.blueGreen
               required:
                 - strategy
-              x-kubernetes-validations:
-                - rule: "has(self.template) != has(self.workloadRef)"
-                  message: set exactly one of template or workloadRef
-                - rule: "!has(self.template) || has(self.selector)"
-                  message: selector is required with template
             status:
               type: object
               properties:

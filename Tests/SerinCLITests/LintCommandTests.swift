@@ -38,6 +38,8 @@ import Testing
         let r = await runCLI(["lint", paths[0]])
         #expect(r.code == 1)
         #expect(r.output.contains("\(paths[0]): document 2, Canary microservices/user-service-canary: error: spec.analysis.stepWeight: 60 is greater than maxWeight 50\n    fix: make stepWeight less than or equal to maxWeight"))
+        // The API server's CEL rule on spec.analysis says the same; the operator's words, on the
+        // exact field, stand for both.
         #expect(r.output.hasSuffix("1 file, 2 documents (1 not Serin's, skipped): 1 error\n"))
     }
 

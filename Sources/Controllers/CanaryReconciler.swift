@@ -16,8 +16,8 @@ enum SharedClients {
 ///
 /// Reads the Canary and the workloads from the informer caches, the routes from the API
 /// server, runs the query actions the decision asks for (webhooks, metric checks) and decides
-/// again with their results, carries out the effects, writes status through the status
-/// subresource, records the decision's Events, and requeues when the decision says.
+/// again with their results, writes status (the intent) through the status subresource,
+/// records the decision's Events, carries out the effects, and requeues when the decision says.
 public struct CanaryReconciler: Reconciler {
     let api: any KubeAPI
     let caches: CanaryCaches

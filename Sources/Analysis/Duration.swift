@@ -1,54 +1,19 @@
 import Foundation
+import KubeCore
 
-/// Go-style duration strings as Flagger and Argo write them: `30s`, `1m`, `1h30m`, `500ms`, `1.5m`
-/// (also `d` and `w` as Prometheus accepts them).
+/// Durations of analysis intervals and windows: Go's grammar (GoDuration, the one parser), not
+/// signed, and with Prometheus' `d` and `w` as well.
 public enum DurationString {
-    public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-        public var input: String
-        /// Well formed, but longer than Go's time.Duration holds.
-        public var tooLong = false
-        public var description: String {
-            tooLong ? "duration \"\(input)\" is longer than the longest Go allows (about 292 years)"
-                : "invalid duration \"\(input)\" (expected e.g. 30s, 1m, 1h30m)"
-        }
-    }
+    public typealias ParseError = GoDuration.ParseError
 
-    /// The longest duration Go's `time.ParseDuration` accepts (Int64.max nanoseconds), in seconds.
-    public static let maxSeconds = Double(Int64.max) / 1e9
+    /// The longest duration Go's `time.ParseDuration` accepts, in seconds.
+    public static let maxSeconds = GoDuration.maxSeconds
 
     /// Seconds in the duration.
-    public static func seconds(_ text: String) throws -> Double {
+    public static func seconds(_ text: String) throws(ParseError) -> Double {
         let s = text.trimmingCharacters(in: .whitespaces)
-        guard !s.isEmpty else { throw ParseError(input: text) }
-        var total = 0.0
-        var i = s.startIndex
-        var sawUnit = false
-        while i < s.endIndex {
-            let numStart = i
-            while i < s.endIndex, s[i].isNumber || s[i] == "." { i = s.index(after: i) }
-            guard numStart < i, let n = Double(s[numStart..<i]) else { throw ParseError(input: text) }
-            let unitStart = i
-            while i < s.endIndex, s[i].isLetter { i = s.index(after: i) }
-            let unit = String(s[unitStart..<i])
-            let factor: Double
-            switch unit {
-            case "ms": factor = 0.001
-            case "s": factor = 1
-            case "m": factor = 60
-            case "h": factor = 3600
-            case "d": factor = 86400
-            case "w": factor = 604_800
-            case "" where s == "0": factor = 0
-            default: throw ParseError(input: text)
-            }
-            total += n * factor
-            sawUnit = true
-        }
-        // Go's time.Duration (int64 nanoseconds) ends near 292 years; beyond it Argo and Flagger
-        // reject the text, and converting it to an integer here would trap.
-        guard sawUnit else { throw ParseError(input: text) }
-        guard total.isFinite, total <= maxSeconds else { throw ParseError(input: text, tooLong: true) }
-        return total
+        if s.hasPrefix("-") || s.hasPrefix("+") { throw ParseError(input: text, reason: "a signed duration is not a length of time") }
+        return try GoDuration.seconds(s, allowing: .daysAndWeeks)
     }
 
     /// A Prometheus range-vector duration for a number of seconds (`90s`, `5m`).

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 
 /// RFC 3339 timestamps as Kubernetes writes them: `Time` (`2026-01-02T15:04:05Z`) and
 /// `MicroTime` (`2026-01-02T15:04:05.000000Z`, used by Leases and events.k8s.io).
@@ -12,7 +13,7 @@ public enum KubeTime {
         var days = secs / 86_400
         var rem = secs % 86_400
         if rem < 0 { rem += 86_400; days -= 1 }
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilCalendar.civil(fromDays: days)
         let hh = rem / 3600, mm = (rem % 3600) / 60, ss = rem % 60
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(hh, 2) + ":" + pad(mm, 2) + ":" + pad(ss, 2)
         if micro { out += "." + pad(micros, 6) }
@@ -61,7 +62,7 @@ public enum KubeTime {
             return nil
         }
         guard i == c.count else { return nil }
-        let days = days(fromCivil: y, mo, d)
+        let days = CivilCalendar.days(fromCivil: y, mo, d)
         let secs = days * 86_400 + h * 3600 + mi * 60 + s - offset
         return Date(timeIntervalSince1970: Double(secs) + frac)
     }
@@ -69,28 +70,5 @@ public enum KubeTime {
     private static func pad(_ v: Int64, _ width: Int) -> String {
         let s = String(v)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
-    private static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }

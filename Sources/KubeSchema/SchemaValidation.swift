@@ -281,8 +281,8 @@ public enum CRDValidation {
 }
 
 extension String {
-    /// The inside of Go's `%q`: `"` and `\` escaped, control characters as escapes.
-    var goEscaped: String {
+    /// The inside of Go's `%q`: `"` and `\` escaped, control characters (and DEL) as escapes.
+    public var goEscaped: String {
         var out = ""
         for u in unicodeScalars {
             switch u {
@@ -292,11 +292,18 @@ extension String {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 { out += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+                if u.value < 0x20 || u.value == 0x7f {
+                    out += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out
     }
+
+    /// Go's `%q`: the string quoted, as the API server's messages show values.
+    public var goQuoted: String { "\"" + goEscaped + "\"" }
 }
 
 /// Compiled `pattern`s (Go's RE2 and Swift Regex agree on the ECMA subset CRDs use), matched

@@ -73,7 +73,7 @@ enum FieldValidation: String, Sendable {
         let found = Self.problems(r, patched, duplicates: duplicates)
         guard !found.isEmpty else { return [] }
         if self == .warn { return Self.warnings(found) }
-        let why = "Invalid value: \(Self.goQuoted(patched.serialized())): strict decoding error: \(found.joined(separator: ", "))"
+        let why = "Invalid value: \(patched.serialized().goQuoted): strict decoding error: \(found.joined(separator: ", "))"
         throw KubeAPIError.invalid(APIStatus(
             code: 422, reason: "Invalid", message: " \"\" is invalid: patch: \(why)",
             causes: [APIStatus.Cause(type: "FieldValueInvalid", message: why, field: "patch")]))
@@ -95,23 +95,6 @@ enum FieldValidation: String, Sendable {
     }
 
     static let yamlErrorPrefix = "yaml: unmarshal errors:\n"
-
-    /// Go's `%q` of a string: quoted, with `"`, `\` and control characters escaped.
-    static func goQuoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 { out += "\\x" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 
     /// The `Warning` header value for one warning text (RFC 7234 warn-code 299, agent `-`).
     static func warningHeader(_ text: String) -> String {

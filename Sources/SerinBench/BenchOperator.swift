@@ -6,13 +6,13 @@ import Glibc
 
 /// `serin operator` as a child process against the bench cluster, with leader election on.
 struct BenchOperator: Sendable {
-    let process: BenchProcess
+    let process: ChildProcess
     let healthPort: Int
 
     static func start(options: BenchOptions, cluster: BenchCluster, logName: String) throws -> BenchOperator {
         let port = try FreePort.pick()
         let address = "127.0.0.1:\(port)"
-        let process = try BenchProcess(
+        let process = try ChildProcess(
             name: "operator", executable: options.serinBinary,
             arguments: [
                 "operator", "--kubeconfig", cluster.kubeconfig,

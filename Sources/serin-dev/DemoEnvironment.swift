@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import SerinBench
 import KubeCore
 import KubeTestServer
 import SerinAPI
@@ -27,7 +28,7 @@ final class DemoEnvironment: Sendable {
     private struct Parts {
         var server: TestAPIServer?
         var apps: [TestApp] = []
-        var children: [DemoChildProcess] = []
+        var children: [ChildProcess] = []
         var tasks: [Task<Void, Never>] = []
         var load: DemoLoad?
         var loadTask: Task<Void, Never>?
@@ -40,15 +41,15 @@ final class DemoEnvironment: Sendable {
         var server: TestAPIServer
         var primaryApp: TestApp
         var canaryApp: TestApp
-        var prometheus: DemoChildProcess
+        var prometheus: ChildProcess
         var prometheusURL: String
-        var haproxy: DemoChildProcess
+        var haproxy: ChildProcess
         var haproxyURL: String
         var runtime: HAProxyRuntime
         var kubelet: DemoKubelet
         var router: DemoRouteAdapter
         var load: DemoLoad
-        var operatorProcess: DemoChildProcess?
+        var operatorProcess: ChildProcess?
     }
 
     var api: any KubeAPI { live.server.api }
@@ -60,7 +61,7 @@ final class DemoEnvironment: Sendable {
         self.timeline = timeline
     }
 
-    var children: [DemoChildProcess] { parts.withLock { $0.children } }
+    var children: [ChildProcess] { parts.withLock { $0.children } }
 
     /// What the users saw, once the load has run.
     var loadTotals: DemoLoad.Totals? { started.withLock { $0?.load.total } }
@@ -85,7 +86,7 @@ final class DemoEnvironment: Sendable {
         parts.withLock { $0.apps.append(canaryApp) }
         timeline.line("demo", "app instances: \(target)-primary at \(primaryApp.baseURL), \(target) (canary) at \(canaryApp.baseURL)")
 
-        let promPort = try DemoPorts.free()
+        let promPort = try FreePort.pick()
         let targets = ["127.0.0.1:\(primaryApp.port)", "127.0.0.1:\(canaryApp.port)"]
         let prometheus = try DemoPrometheus.start(binary: settings.prometheusBinary, workspace: workspace,
                                                   port: promPort, targets: targets)
@@ -95,7 +96,7 @@ final class DemoEnvironment: Sendable {
                                                    client: prometheusClient, deadline: .seconds(45))
         timeline.line("demo", "prometheus \(promURL) scraping both instances every 1s (pid \(prometheus.pid))")
 
-        let haPort = try DemoPorts.free()
+        let haPort = try FreePort.pick()
         let haproxy = try DemoHAProxy.start(binary: settings.haproxyBinary, workspace: workspace, port: haPort,
                                             primary: targets[0], canary: targets[1])
         parts.withLock { $0.children.append(haproxy) }
@@ -146,8 +147,8 @@ final class DemoEnvironment: Sendable {
 
     /// Starts `serin operator` as a child process against the test API server and Prometheus.
     func startOperator() throws {
-        let health = try DemoPorts.free(), metrics = try DemoPorts.free()
-        let child = try DemoChildProcess(
+        let health = try FreePort.pick(), metrics = try FreePort.pick()
+        let child = try ChildProcess(
             name: "operator", executable: settings.serinBinary,
             arguments: [
                 "operator", "--kubeconfig", workspace.kubeconfig, "--metrics-server", live.prometheusURL,

@@ -1,4 +1,5 @@
 import Foundation
+import SerinBench
 import NIOCore
 import NIOPosix
 
@@ -35,16 +36,16 @@ enum DemoHAProxy {
     }
 
     static func start(binary: String, workspace: DemoWorkspace, port: Int, primary: String,
-                      canary: String) throws -> DemoChildProcess {
+                      canary: String) throws -> ChildProcess {
         try workspace.write("haproxy.cfg", config(port: port, socket: workspace.haproxySocket, primary: primary, canary: canary))
         // -db: stay in the foreground, so the demo owns the process and its output.
-        return try DemoChildProcess(
+        return try ChildProcess(
             name: "haproxy", executable: binary, arguments: ["-db", "-f", workspace.path("haproxy.cfg")],
             logPath: workspace.haproxyLog)
     }
 
     /// Waits until the runtime API answers (HAProxy has parsed its config and bound).
-    static func waitUntilReady(_ runtime: HAProxyRuntime, process: DemoChildProcess, deadline: Duration) async throws {
+    static func waitUntilReady(_ runtime: HAProxyRuntime, process: ChildProcess, deadline: Duration) async throws {
         let end = ContinuousClock.now + deadline
         var last = "no answer yet"
         while ContinuousClock.now < end {

@@ -1,5 +1,6 @@
 import Analysis
 import Foundation
+import SerinBench
 
 /// The real Prometheus (Debian's package) the operator asks, scraping both app instances
 /// every second so that 30-second windows hold enough samples.
@@ -19,11 +20,11 @@ enum DemoPrometheus {
         """
     }
 
-    static func start(binary: String, workspace: DemoWorkspace, port: Int, targets: [String]) throws -> DemoChildProcess {
+    static func start(binary: String, workspace: DemoWorkspace, port: Int, targets: [String]) throws -> ChildProcess {
         try workspace.write("prometheus.yml", config(targets: targets))
         let storage = workspace.path("prometheus-data")
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-        return try DemoChildProcess(
+        return try ChildProcess(
             name: "prometheus", executable: binary,
             arguments: [
                 "--config.file=\(workspace.path("prometheus.yml"))",
@@ -36,7 +37,7 @@ enum DemoPrometheus {
     }
 
     /// Waits until Prometheus answers and has scraped every target successfully.
-    static func waitUntilScraping(address: String, targets: Int, process: DemoChildProcess,
+    static func waitUntilScraping(address: String, targets: Int, process: ChildProcess,
                                   client: PrometheusClient, deadline: Duration) async throws {
         let end = ContinuousClock.now + deadline
         var last = "no answer yet"

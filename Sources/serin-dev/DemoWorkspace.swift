@@ -42,28 +42,3 @@ struct DemoFailure: Error, CustomStringConvertible {
     var description: String
     init(_ message: String) { description = message }
 }
-
-enum DemoPorts {
-    /// A free TCP port on 127.0.0.1 for a child process that needs one on its command line.
-    /// (The OS picks it; another process could take it before the child binds, which on a
-    /// demo machine is unlikely enough.)
-    static func free() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw DemoFailure("socket(): errno \(errno)") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw DemoFailure("bind(127.0.0.1:0): errno \(errno)") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        guard named == 0 else { throw DemoFailure("getsockname(): errno \(errno)") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-}

@@ -135,12 +135,14 @@ import Testing
         expectError(spec(metric(interval: "99999999999999999h")), [
             "metric \"success-rate\" interval: 99999999999999999h is longer than the 24h limit; use at most 24h, e.g. 60s or 5m",
         ])
-        #expect(throws: DurationString.ParseError(input: "99999999999999999h", tooLong: true)) {
-            try DurationString.seconds("99999999999999999h")
-        }
-        #expect(throws: DurationString.ParseError(input: "1x")) { try DurationString.seconds("1x") }
-        #expect(throws: DurationString.ParseError.self) { try DurationString.seconds(String(repeating: "9", count: 400) + "s") }
-        #expect(throws: DurationString.ParseError.self) { try DurationString.seconds("2562048h") }
+        let enormous = { _ = try DurationString.seconds("99999999999999999h") }
+        #expect(throws: DurationString.ParseError(input: "99999999999999999h", reason: "too long", tooLong: true), performing: enormous)
+        let badUnit = { _ = try DurationString.seconds("1x") }
+        #expect(throws: DurationString.ParseError(input: "1x", reason: "unknown unit \"x\" (use ns, us, ms, s, m or h)"), performing: badUnit)
+        let manyDigits = { _ = try DurationString.seconds(String(repeating: "9", count: 400) + "s") }
+        #expect(throws: DurationString.ParseError.self, performing: manyDigits)
+        let pastGo = { _ = try DurationString.seconds("2562048h") }
+        #expect(throws: DurationString.ParseError.self, performing: pastGo)
         #expect(try DurationString.seconds("2562047h") == 2_562_047 * 3600)
     }
 

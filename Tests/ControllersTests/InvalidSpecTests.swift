@@ -24,14 +24,15 @@ struct InvalidSpecTests {
         ]
     }
 
-    @Test("a rule the schema cannot check (stepWeight > maxWeight) and a value of the wrong type")
+    @Test("a rule the schema cannot check (a metric with no threshold) and a value of the wrong type")
     func invalid() async throws {
         try await CanaryEnvironment.with { env in
             let ns = env.namespace
             try await env.createDeployment("web", image: "web:1")
             await env.startOperator(provider: "istio")
             _ = try await env.client.create(.canaries, namespace: ns, Self.canary(
-                "steps", namespace: ns, analysis: ["interval": "1m", "maxWeight": 30, "stepWeight": 40]))
+                "steps", namespace: ns, analysis: ["interval": "1m", "maxWeight": 30, "stepWeight": 10,
+                                                   "metrics": [["name": "request-success-rate", "interval": "1m"]]]))
             // A value of the wrong type: the API server's schema check refuses it (naming the
             // field); a server without that check lets it through to the controller, which must
             // report it the same way.
@@ -49,9 +50,9 @@ struct InvalidSpecTests {
             let steps = try #require(Self.specValid(await env.status("steps")))
             #expect(steps["reason"] == "InvalidSpec")
             let text = steps["message"].stringValue ?? ""
-            #expect(text.contains("spec.analysis.stepWeight"))
-            #expect(text.contains("make stepWeight less than or equal to maxWeight"))
-            #expect(await env.hasEvent("steps", reason: "InvalidSpec", containing: "spec.analysis.stepWeight", type: "Warning"))
+            #expect(text.contains("spec.analysis.metrics[0]: metric \"request-success-rate\" has no threshold"))
+            #expect(text.contains("set thresholdRange.min and/or thresholdRange.max"))
+            #expect(await env.hasEvent("steps", reason: "InvalidSpec", containing: "spec.analysis.metrics[0]", type: "Warning"))
             // Nothing was created for an invalid canary.
             #expect(await env.deployment("web-primary") == nil)
 
@@ -65,7 +66,8 @@ struct InvalidSpecTests {
 
             // Fixing the spec lets the canary initialize.
             _ = try await env.client.patch(.canaries, namespace: ns, name: "steps", type: .merge,
-                                           ["spec": ["analysis": ["stepWeight": 10]]])
+                                           ["spec": ["analysis": ["metrics": [["name": "request-success-rate", "interval": "1m",
+                                                                               "thresholdRange": ["min": 99]]]]]])
             #expect(await env.waitPhase("steps", "Initialized"))
             #expect(Self.specValid(await env.status("steps"))?["status"] == "True")
         }

@@ -60,7 +60,7 @@ public enum AnalysisRunEvaluator {
             for (field, text) in [("interval", m.interval), ("initialDelay", m.initialDelay)] {
                 guard let text, !text.contains("{{") else { continue }
                 let seconds: Double
-                do { seconds = try DurationString.seconds(text) } catch let e as DurationString.ParseError where e.tooLong {
+                do { seconds = try DurationString.seconds(text) } catch where error.tooLong {
                     seconds = .infinity  // well formed: the limit below says what to write
                 } catch {
                     problems.append("metric \"\(m.name)\" \(field): invalid duration \"\(text)\"")

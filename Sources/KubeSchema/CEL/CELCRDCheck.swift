@@ -92,7 +92,7 @@ public enum CELCRDCheck {
             case .success(let p):
                 cost = multiply(p.maxCost, cardinality ?? unboundedCardinality)
                 if p.isTransitionRule, let within = uncorrelatable {
-                    r.causes.append(APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \(goQuote(source)): oldSelf cannot be used on the uncorrelatable portion of the schema within \(within)", field: rulePath))
+                    r.causes.append(APIStatus.Cause(type: "FieldValueInvalid", message: "Invalid value: \(source.goQuoted): oldSelf cannot be used on the uncorrelatable portion of the schema within \(within)", field: rulePath))
                 }
             case .failure(let err):
                 let detail: String
@@ -166,29 +166,8 @@ public enum CELCRDCheck {
 
     /// The rule as field.Invalid prints an internal ValidationRule (`%#v`).
     static func goValue(_ rule: JSONValue) -> String {
-        let reason = rule["reason"].stringValue.map { "(*apiextensions.FieldValueErrorReason)(\(goQuote($0)))" } ?? "(*apiextensions.FieldValueErrorReason)(nil)"
+        let reason = rule["reason"].stringValue.map { "(*apiextensions.FieldValueErrorReason)(\($0.goQuoted))" } ?? "(*apiextensions.FieldValueErrorReason)(nil)"
         let oos = rule["optionalOldSelf"].boolValue.map { "(*bool)(\($0))" } ?? "(*bool)(nil)"
-        return "apiextensions.ValidationRule{Rule:\(goQuote(rule["rule"].stringValue ?? "")), Message:\(goQuote(rule["message"].stringValue ?? "")), MessageExpression:\(goQuote(rule["messageExpression"].stringValue ?? "")), Reason:\(reason), FieldPath:\(goQuote(rule["fieldPath"].stringValue ?? "")), OptionalOldSelf:\(oos)}"
-    }
-
-    static func goQuote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7f {
-                    let h = String(u.value, radix: 16)
-                    out += "\\x" + String(repeating: "0", count: 2 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+        return "apiextensions.ValidationRule{Rule:\((rule["rule"].stringValue ?? "").goQuoted), Message:\((rule["message"].stringValue ?? "").goQuoted), MessageExpression:\((rule["messageExpression"].stringValue ?? "").goQuoted), Reason:\(reason), FieldPath:\((rule["fieldPath"].stringValue ?? "").goQuoted), OptionalOldSelf:\(oos)}"
     }
 }

@@ -1,34 +1,7 @@
+import KubeCore
 /// Durations in Go's time.ParseDuration syntax and RFC 3339 timestamps, as CEL reads them.
 enum CELTime {
-    static func parseDuration(_ s: String) -> Int64? {
-        var chars = Array(s.unicodeScalars)[...]
-        var negative = false
-        if let f = chars.first, f == "-" || f == "+" { negative = f == "-"; chars = chars.dropFirst() }
-        if chars.count == 1, chars.first == "0" { return 0 }
-        guard !chars.isEmpty else { return nil }
-        var total: Double = 0
-        while !chars.isEmpty {
-            var num = ""
-            while let c = chars.first, ("0"..."9").contains(c) || c == "." { num.unicodeScalars.append(c); chars = chars.dropFirst() }
-            guard !num.isEmpty, num != ".", let v = Double(num) else { return nil }
-            var unit = ""
-            while let c = chars.first, !("0"..."9").contains(c), c != "." { unit.unicodeScalars.append(c); chars = chars.dropFirst() }
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1
-            case "us", "µs", "μs": scale = 1e3
-            case "ms": scale = 1e6
-            case "s": scale = 1e9
-            case "m": scale = 60e9
-            case "h": scale = 3600e9
-            default: return nil
-            }
-            total += v * scale
-        }
-        guard total < 9.2e18 else { return nil }
-        let n = Int64(total.rounded())
-        return negative ? -n : n
-    }
+    static func parseDuration(_ s: String) -> Int64? { try? GoDuration.nanoseconds(s) }
 
     /// cel-go prints durations as seconds: "10s", "1.5s".
     static func formatDuration(_ ns: Int64) -> String {
@@ -95,27 +68,13 @@ enum CELTime {
         return out + "Z"
     }
 
-    /// Howard Hinnant's days_from_civil.
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
+    static func daysFromCivil(_ y: Int, _ m: Int, _ d: Int) -> Int {
+        Int(CivilCalendar.days(fromCivil: Int64(y), Int64(m), Int64(d)))
     }
 
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        return (m <= 2 ? y + 1 : y, m, d)
+    static func civilFromDays(_ z: Int) -> (Int, Int, Int) {
+        let c = CivilCalendar.civil(fromDays: Int64(z))
+        return (Int(c.year), Int(c.month), Int(c.day))
     }
 }
 

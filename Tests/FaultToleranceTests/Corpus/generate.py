@@ -217,7 +217,7 @@ template("consecutiveerrorlimit-negative", "a negative consecutive error limit."
 template("inconclusivelimit-string", "an inconclusive limit in words.", ["inconclusiveLimit"], ("spec.metrics.0.inconclusiveLimit", "a"))
 template("count-beyond-int64", "a count no 64-bit integer holds.", ["count"], ("spec.metrics.0.count", 10**30))
 template("interval-enormous", "an interval of 10^17 hours.", ["interval"], ("spec.metrics.0.interval", "99999999999999999h"))
-template("metric-names-repeated", "two metrics with the same name.", ["success-rate"], ("spec.metrics", [copy.deepcopy(BASE_TEMPLATE["spec"]["metrics"][0]), copy.deepcopy(BASE_TEMPLATE["spec"]["metrics"][0])]))
+template("metric-names-repeated", "two metrics with the same name.", ["success-rate", "metric names must be unique"], ("spec.metrics", [copy.deepcopy(BASE_TEMPLATE["spec"]["metrics"][0]), copy.deepcopy(BASE_TEMPLATE["spec"]["metrics"][0])]))
 template("args-not-list", "args is an object.", ["args"], ("spec.args", {"service": "web"}))
 template("arg-no-name", "an argument without a name.", ["args"], ("spec.args", [{"value": "web"}]))
 template("query-nested", "the query nested 100 objects deep.", ["query"], ("spec.metrics.0.provider.prometheus.query", nested(100, "up", key="q")))

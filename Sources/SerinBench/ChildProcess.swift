@@ -3,21 +3,23 @@ import Foundation
 import Glibc
 #endif
 
-/// A child process the bench started (the operator), its output in a log file. `stop` always
-/// ends it: SIGTERM, then SIGKILL after a grace period. Only this PID is ever signalled.
-final class BenchProcess: @unchecked Sendable {
-    let name: String
-    let logPath: String
+/// A child process the bench or the demo started (the operator, Prometheus, HAProxy), its
+/// output in a log file. `stop` always ends it: SIGTERM, then SIGKILL after a grace period.
+/// Only this PID is ever signalled.
+public final class ChildProcess: @unchecked Sendable {
+    public let name: String
+    public let logPath: String
     /// Wall-clock time just before the process was spawned.
-    let startedAt: Date
+    public let startedAt: Date
     // Used from one task at a time (start, polls, stop).
     private let process: Process
 
-    init(name: String, executable: String, arguments: [String], logPath: String) throws {
+    public init(name: String, executable: String, arguments: [String], logPath: String,
+                environment: [String: String]? = nil) throws {
         self.name = name
         self.logPath = logPath
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw BenchFailure("\(name): \(executable) is not executable")
+            throw BenchFailure("\(name): \(executable) is not installed or not executable (hack/setup installs what Serin needs)")
         }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -27,6 +29,7 @@ final class BenchProcess: @unchecked Sendable {
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = log
         p.standardError = log
+        if let environment { p.environment = environment }
         startedAt = Date()
         do {
             try p.run()
@@ -37,10 +40,11 @@ final class BenchProcess: @unchecked Sendable {
         process = p
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
-    var exitDescription: String {
+    /// "exited with status 1" or "killed by signal 9", once it has ended.
+    public var exitDescription: String {
         if process.isRunning { return "running" }
         switch process.terminationReason {
         case .exit: return "exited with status \(process.terminationStatus)"
@@ -50,7 +54,7 @@ final class BenchProcess: @unchecked Sendable {
     }
 
     /// SIGTERM, wait up to `grace`, then SIGKILL. Waits use the wall clock (safe when cancelled).
-    func stop(grace: Double = 20) {
+    public func stop(grace: Double = 20) {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGTERM)
         if waitForExit(seconds: grace) { return }
@@ -113,9 +117,9 @@ enum ProcStats {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound, read and released; the operator binds it next).
-enum FreePort {
-    static func pick() throws -> Int {
+/// A free TCP port on 127.0.0.1 (bound, read and released; the child binds it next).
+public enum FreePort {
+    public static func pick() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchFailure("socket() failed") }
         defer { close(fd) }

@@ -23,6 +23,11 @@ public enum CanaryProviders {
     public static let istio = "istio"
     /// Accepted spellings; Flagger writes the Gateway API version after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]
+    /// Flagger's other providers: the CRD accepts them so Flagger manifests apply; validation refuses them by name.
+    public static let flaggerOnly: Set<String> = [
+        "apisix", "appmesh", "appmesh:v1beta2", "contour", "gloo", "knative", "kuma", "linkerd", "nginx", "osm", "skipper",
+        "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik",
+    ]
 
     /// The router family of a provider string (`gatewayapi:v1` → `gatewayapi`).
     public static func family(_ provider: String) -> String {
@@ -81,14 +86,57 @@ extension CanarySpec {
 
         let provider = effectiveProvider(default: defaultProvider)
         let family = CanaryProviders.family(provider)
-        if !CanaryProviders.known.contains(provider) {
+        if CanaryProviders.flaggerOnly.contains(provider) {
+            add("provider", "the \(provider) provider is not supported by Serin yet",
+                "use one of kubernetes, gatewayapi, istio")
+        } else if !CanaryProviders.known.contains(provider) {
             add("provider", "unknown provider \"\(provider)\"",
                 "use one of kubernetes, gatewayapi, istio")
         }
+        validateFlaggerFields(add: add)
 
         let a = effectiveAnalysis
         validateAnalysis(a, family: family, add: add)
         return out
+    }
+
+    /// Flagger fields the CRD accepts but Serin does not honour yet, each refused by name when
+    /// set to something that would change what Flagger does.
+    private func validateFlaggerFields(add: (String, String, String) -> Void) {
+        if let m = metricsServer, !(m.hasPrefix("http://") || m.hasPrefix("https://")) {
+            add("metricsServer", "\"\(m)\" is not an http(s) URL", "write the Prometheus URL, e.g. http://prometheus.monitoring:9090")
+        }
+        if autoscalerRef?.primaryScalerReplicas != nil {
+            add("autoscalerRef.primaryScalerReplicas", "overriding the primary autoscaler's replicas is not supported by Serin yet",
+                "remove primaryScalerReplicas (the primary autoscaler copies the target's min and max replicas)")
+        }
+        let s = service
+        if !(s.mirror ?? []).isEmpty {
+            add("service.mirror", "mirroring requests to other backends is not supported by Serin yet",
+                "remove service.mirror (analysis.mirror mirrors traffic to the canary)")
+        }
+        if s.backendTimeout != nil {
+            add("service.backendTimeout", "a backend request timeout is not supported by Serin yet",
+                "remove backendTimeout (service.timeout sets the route's request timeout)")
+        }
+        if s.delegation == true {
+            add("service.delegation", "delegate VirtualServices are not supported by Serin yet", "remove delegation")
+        }
+        if s.headless == true {
+            add("service.headless", "headless Services are not supported by Serin yet", "remove headless")
+        }
+        if s.trafficDistribution != nil {
+            add("service.trafficDistribution", "setting trafficDistribution on the generated Services is not supported by Serin yet",
+                "remove trafficDistribution")
+        }
+        if let u = s.unmanagedMetadata, !(u.labels ?? []).isEmpty || !(u.annotations ?? []).isEmpty {
+            add("service.unmanagedMetadata", "keeping labels or annotations unmanaged is not supported by Serin yet",
+                "remove unmanagedMetadata")
+        }
+        for (i, h) in (analysis?.webhooks ?? []).enumerated() where h.disableTLS == true {
+            add("analysis.webhooks[\(i)].disableTLS", "skipping TLS verification of webhooks is not supported by Serin yet",
+                "remove disableTLS and give the webhook a certificate the operator trusts (or use http://)")
+        }
     }
 
     private func validateAnalysis(_ a: CanaryAnalysis, family: String, add: (String, String, String) -> Void) {

@@ -34,19 +34,23 @@ public struct MetricTemplateSpec: Codable, Sendable, Hashable {
 }
 
 public struct MetricTemplateProvider: Codable, Sendable, Hashable {
-    /// `prometheus` (the only type Serin runs today).
+    /// `prometheus` (the only type Serin runs today); Flagger's other types are accepted by the CRD
+    /// and refused when a Canary metric uses the template.
     public var type: String
     /// Base URL; when absent the operator's `--metrics-server` applies.
     public var address: String?
     /// A Secret in the template's namespace with `token`, or `username` and `password`,
     /// and optionally `ca.crt` (keys as Flagger reads them).
     public var secretRef: MetricProviderSecretRef?
-    /// Extra HTTP headers sent with each query.
-    public var headers: [String: String]?
+    /// Extra HTTP headers sent with each query, Flagger's `http.Header` shape (a list of values per name).
+    public var headers: [String: [String]]?
     public var insecureSkipVerify: Bool?
+    /// Flagger's region of CloudWatch and Stackdriver; Prometheus ignores it (as in Flagger).
+    public var region: String?
 
     public init(type: String = "prometheus", address: String? = nil, secretRef: MetricProviderSecretRef? = nil,
-                headers: [String: String]? = nil, insecureSkipVerify: Bool? = nil) {
+                headers: [String: [String]]? = nil, insecureSkipVerify: Bool? = nil, region: String? = nil) {
+        self.region = region
         self.type = type
         self.address = address
         self.secretRef = secretRef
@@ -58,4 +62,11 @@ public struct MetricTemplateProvider: Codable, Sendable, Hashable {
 public struct MetricProviderSecretRef: Codable, Sendable, Hashable {
     public var name: String
     public init(name: String) { self.name = name }
+}
+
+extension MetricTemplateProvider {
+    /// The headers as sent: several values of one header joined by ", " (RFC 9110 list syntax).
+    public var headerFields: [String: String] {
+        (headers ?? [:]).mapValues { $0.joined(separator: ", ") }
+    }
 }

@@ -215,7 +215,7 @@ let package = Package(
         // Install artefacts: CRDs against the Swift types, manifests and RBAC against the code.
         .testTarget(
             name: "InstallTests",
-            dependencies: ["KubeCore", "KubeTestServer", "SerinAPI", "Traffic"],
+            dependencies: ["KubeCore", "KubeSchema", "KubeTestServer", "SerinAPI", "Analysis", "Traffic"],
             swiftSettings: swiftSettings
         ),
         // Crash, API-server, Prometheus, failover, bad-input and shutdown faults, bounded in time.

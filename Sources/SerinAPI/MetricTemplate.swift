@@ -57,6 +57,25 @@ public struct MetricTemplateProvider: Codable, Sendable, Hashable {
         self.headers = headers
         self.insecureSkipVerify = insecureSkipVerify
     }
+
+    enum CodingKeys: String, CodingKey {
+        case type, address, secretRef, headers, insecureSkipVerify, region
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        address = try c.decodeIfPresent(String.self, forKey: .address)
+        secretRef = try c.decodeIfPresent(MetricProviderSecretRef.self, forKey: .secretRef)
+        // Objects stored before the CRD took Flagger's list shape have one string per header.
+        if let lists = try? c.decodeIfPresent([String: [String]].self, forKey: .headers) {
+            headers = lists
+        } else {
+            headers = try c.decodeIfPresent([String: String].self, forKey: .headers)?.mapValues { [$0] }
+        }
+        insecureSkipVerify = try c.decodeIfPresent(Bool.self, forKey: .insecureSkipVerify)
+        region = try c.decodeIfPresent(String.self, forKey: .region)
+    }
 }
 
 public struct MetricProviderSecretRef: Codable, Sendable, Hashable {

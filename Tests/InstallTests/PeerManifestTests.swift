@@ -321,13 +321,13 @@ struct PeerManifestTests {
 
     static let rolloutRefusals: [(path: [String], value: String, problem: String)] = [
         (["spec", "strategy", "canary", "pingPong"], "{pingService: ping, pongService: pong}",
-         "strategy.canary.pingPong: ping-pong Services are not supported by Serin yet"),
+         "spec.strategy.canary.pingPong: ping-pong Services are not supported by Serin yet"),
         (["spec", "strategy", "canary", "replicaProgressThreshold"], "{type: Percent, value: 90}",
-         "strategy.canary.replicaProgressThreshold: advancing a step before every canary pod is available is not supported by Serin yet"),
+         "spec.strategy.canary.replicaProgressThreshold: advancing a step before every canary pod is available is not supported by Serin yet"),
         (["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService", "tlsRoutes"], "[{port: 443, sniHosts: [demo.example.com]}]",
-         "strategy.canary.trafficRouting.istio.virtualService.tlsRoutes: TLS route weights are not supported by Serin yet"),
+         "spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes: TLS route weights are not supported by Serin yet"),
         (["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService", "tcpRoutes"], "[{port: 5432}]",
-         "strategy.canary.trafficRouting.istio.virtualService.tcpRoutes: TCP route weights are not supported by Serin yet"),
+         "spec.strategy.canary.trafficRouting.istio.virtualService.tcpRoutes: TCP route weights are not supported by Serin yet"),
     ]
 
     @Test("an Argo canary Rollout is valid; pingPong, replicaProgressThreshold, tlsRoutes and tcpRoutes are accepted and refused by name")
@@ -349,7 +349,7 @@ struct PeerManifestTests {
                            try P.yaml("[{name: a, routes: [primary]}, {name: b, tcpRoutes: [{port: 5432}]}]"))
         let problems = Rollout.problems(in: multi).map(\.description)
         let named = problems.count == 1
-            && problems[0].hasPrefix("strategy.canary.trafficRouting.istio.virtualServices[1].tcpRoutes: TCP route weights")
+            && problems[0].hasPrefix("spec.strategy.canary.trafficRouting.istio.virtualServices[1].tcpRoutes: TCP route weights")
         #expect(named, "\(problems)")
     }
 

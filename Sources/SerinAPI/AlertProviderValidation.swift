@@ -8,7 +8,7 @@ extension AlertProviderSpec {
             out.append(CanarySpecProblem(path: "spec." + path, message: message, fix: fix))
         }
         let types = AlertProviderType.allCases.map(\.rawValue).joined(separator: ", ")
-        if ["rocket", "gchat"].contains(type) {
+        if AlertProviderType.flaggerOnly.contains(type) {
             add("type", "the \(type) alert provider is not supported by Serin yet", "use one of \(types)")
         } else if providerType == nil {
             add("type", "\"\(type)\" is not a provider type", "use one of \(types)")

@@ -281,6 +281,7 @@ public struct CanaryService: Codable, Sendable, Hashable {
     public var delegation: Bool?
     public var headless: Bool?
     public var meshName: String?
+    /// Set on the generated apex, primary and canary Services (PreferClose, PreferSameZone, PreferSameNode).
     public var trafficDistribution: String?
     public var unmanagedMetadata: CanaryUnmanagedMetadata?
 

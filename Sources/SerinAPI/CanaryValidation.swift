@@ -125,10 +125,6 @@ extension CanarySpec {
         if s.headless == true {
             add("service.headless", "headless Services are not supported by Serin yet", "remove headless")
         }
-        if s.trafficDistribution != nil {
-            add("service.trafficDistribution", "setting trafficDistribution on the generated Services is not supported by Serin yet",
-                "remove trafficDistribution")
-        }
         if let u = s.unmanagedMetadata, !(u.labels ?? []).isEmpty || !(u.annotations ?? []).isEmpty {
             add("service.unmanagedMetadata", "keeping labels or annotations unmanaged is not supported by Serin yet",
                 "remove unmanagedMetadata")

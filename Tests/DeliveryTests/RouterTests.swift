@@ -289,6 +289,19 @@ import Traffic
         #expect(canary.labels["tier"] == "canary")
         #expect(canary.annotations == ["a": "b"])
         #expect(apex[path: ["spec", "ports"]] == [["name": "http", "port": 9898, "protocol": "TCP", "targetPort": 8080, "appProtocol": "http"]])
+        #expect(apex[path: ["spec", "trafficDistribution"]] == .null)
+    }
+
+    @Test func flaggersTrafficDistributionIsSetOnEveryGeneratedService() {
+        var service = CanaryService(port: 9898)
+        service.trafficDistribution = "PreferClose"
+        let spec = CanarySpec(targetRef: CrossNamespaceRef(name: "podinfo"), service: service)
+        let names = CanaryNames(canaryName: "podinfo", namespace: "test", spec: spec)
+        let sel = SelectorLabel(key: "app", value: "podinfo")
+        for role in [ServiceBuilder.Role.apex, .primary, .canary] {
+            let svc = ServiceBuilder.service(role, spec: spec, names: names, selector: sel)
+            #expect(svc[path: ["spec", "trafficDistribution"]] == "PreferClose", "\(svc.name ?? "")")
+        }
     }
 
     @Test func releaseChecksumFollowsTemplateAndConfigData() {

@@ -67,6 +67,7 @@ enum PeerManifest {
               - backend.test
             headless: false
             delegation: false
+            trafficDistribution: PreferClose
             mirror: []
           analysis:
             interval: 1m
@@ -235,6 +236,7 @@ struct PeerManifestTests {
         #expect(try P.schemaProblems(doc, plural: "canaries") == [])
         let c = try Canary(json: doc)
         #expect(c.spec.metricsServer == "http://prometheus.istio-system:9090")
+        #expect(c.spec.service.trafficDistribution == "PreferClose")
         #expect(c.spec.effectiveAnalysis.webhooks?.first?.effectiveType == .rollout)
         #expect(c.spec.effectiveAnalysis.alerts?.first?.effectiveSeverity == .info)
         #expect(try Self.canaryProblems(doc) == [])
@@ -255,8 +257,6 @@ struct PeerManifestTests {
         (["spec", "service", "backendTimeout"], "30s", "spec.service.backendTimeout: a backend request timeout is not supported by Serin yet"),
         (["spec", "service", "delegation"], "true", "spec.service.delegation: delegate VirtualServices are not supported by Serin yet"),
         (["spec", "service", "headless"], "true", "spec.service.headless: headless Services are not supported by Serin yet"),
-        (["spec", "service", "trafficDistribution"], "PreferClose",
-         "spec.service.trafficDistribution: setting trafficDistribution on the generated Services is not supported by Serin yet"),
         (["spec", "service", "unmanagedMetadata"], "{labels: [team]}",
          "spec.service.unmanagedMetadata: keeping labels or annotations unmanaged is not supported by Serin yet"),
     ]

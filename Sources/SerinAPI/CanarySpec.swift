@@ -91,8 +91,9 @@ public struct CrossNamespaceRef: Codable, Sendable, Hashable {
     }
 }
 
-/// `spec.autoscalerRef`: the HorizontalPodAutoscaler copied to `<name>-primary`, plus Flagger's
-/// KEDA and primary-replica settings (accepted, not supported yet: validation names them).
+/// `spec.autoscalerRef`: the HorizontalPodAutoscaler copied to `<name>-primary`, with Flagger's
+/// `primaryScalerReplicas` bounds for the copy and its KEDA `primaryScalerQueries` (read only with
+/// kind ScaledObject, which validation refuses).
 public struct CanaryAutoscalerRef: Codable, Sendable, Hashable {
     public var apiVersion: String?
     public var kind: String?

@@ -106,9 +106,14 @@ extension CanarySpec {
         if let m = metricsServer, !(m.hasPrefix("http://") || m.hasPrefix("https://")) {
             add("metricsServer", "\"\(m)\" is not an http(s) URL", "write the Prometheus URL, e.g. http://prometheus.monitoring:9090")
         }
-        if autoscalerRef?.primaryScalerReplicas != nil {
-            add("autoscalerRef.primaryScalerReplicas", "overriding the primary autoscaler's replicas is not supported by Serin yet",
-                "remove primaryScalerReplicas (the primary autoscaler copies the target's min and max replicas)")
+        if let r = autoscalerRef?.primaryScalerReplicas {
+            for (key, v) in [("minReplicas", r.minReplicas), ("maxReplicas", r.maxReplicas)] {
+                if let v, v < 1 { add("autoscalerRef.primaryScalerReplicas.\(key)", "\(v) must be at least 1", "set 1 or more replicas") }
+            }
+            if let lo = r.minReplicas, let hi = r.maxReplicas, lo > hi {
+                add("autoscalerRef.primaryScalerReplicas", "minReplicas \(lo) is greater than maxReplicas \(hi)",
+                    "make minReplicas less than or equal to maxReplicas")
+            }
         }
         let s = service
         if !(s.mirror ?? []).isEmpty {

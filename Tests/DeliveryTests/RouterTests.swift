@@ -330,5 +330,16 @@ import Traffic
         #expect(copy.uid == nil)
         #expect(copy[path: ["spec", "scaleTargetRef", "name"]] == "podinfo-primary")
         #expect(copy[path: ["spec", "metrics"]] == [["type": "Resource"]])
+        #expect(copy[path: ["spec", "minReplicas"]] == 2)
+        #expect(copy[path: ["spec", "maxReplicas"]] == 4)
+        // Flagger's primaryScalerReplicas: the primary's own bounds.
+        let bounded = PrimaryDeploymentBuilder.autoscalerCopy(
+            of: hpa, primaryName: "podinfo-primary", replicas: CanaryPrimaryScalerReplicas(minReplicas: 3, maxReplicas: 9))
+        #expect(bounded[path: ["spec", "minReplicas"]] == 3)
+        #expect(bounded[path: ["spec", "maxReplicas"]] == 9)
+        let onlyMax = PrimaryDeploymentBuilder.autoscalerCopy(
+            of: hpa, primaryName: "podinfo-primary", replicas: CanaryPrimaryScalerReplicas(maxReplicas: 8))
+        #expect(onlyMax[path: ["spec", "minReplicas"]] == 2)
+        #expect(onlyMax[path: ["spec", "maxReplicas"]] == 8)
     }
 }

@@ -47,6 +47,9 @@ enum PeerManifest {
             apiVersion: autoscaling/v2
             kind: HorizontalPodAutoscaler
             name: podinfo
+            primaryScalerReplicas:
+              minReplicas: 2
+              maxReplicas: 6
             primaryScalerQueries:
               prom-trigger: sum(rate(http_requests_total{app="podinfo-primary"}[2m]))
           routeRef:
@@ -237,6 +240,7 @@ struct PeerManifestTests {
         let c = try Canary(json: doc)
         #expect(c.spec.metricsServer == "http://prometheus.istio-system:9090")
         #expect(c.spec.service.trafficDistribution == "PreferClose")
+        #expect(c.spec.autoscalerRef?.primaryScalerReplicas == CanaryPrimaryScalerReplicas(minReplicas: 2, maxReplicas: 6))
         #expect(c.spec.effectiveAnalysis.webhooks?.first?.effectiveType == .rollout)
         #expect(c.spec.effectiveAnalysis.alerts?.first?.effectiveSeverity == .info)
         #expect(try Self.canaryProblems(doc) == [])
@@ -250,8 +254,8 @@ struct PeerManifestTests {
         (["spec", "targetRef", "kind"], "DaemonSet", "spec.targetRef.kind: DaemonSet is not supported"),
         (["spec", "targetRef", "kind"], "Service", "spec.targetRef.kind: Service is not supported"),
         (["spec", "autoscalerRef", "kind"], "ScaledObject", "spec.autoscalerRef.kind: ScaledObject is not supported"),
-        (["spec", "autoscalerRef", "primaryScalerReplicas"], "{minReplicas: 2, maxReplicas: 4}",
-         "spec.autoscalerRef.primaryScalerReplicas: overriding the primary autoscaler's replicas is not supported by Serin yet"),
+        (["spec", "autoscalerRef", "primaryScalerReplicas"], "{minReplicas: 5, maxReplicas: 4}",
+         "spec.autoscalerRef.primaryScalerReplicas: minReplicas 5 is greater than maxReplicas 4"),
         (["spec", "service", "mirror"], "[{backendRef: {name: podinfo-shadow, port: 9898}}]",
          "spec.service.mirror: mirroring requests to other backends is not supported by Serin yet"),
         (["spec", "service", "backendTimeout"], "30s", "spec.service.backendTimeout: a backend request timeout is not supported by Serin yet"),

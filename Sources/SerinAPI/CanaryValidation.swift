@@ -134,10 +134,6 @@ extension CanarySpec {
             add("service.unmanagedMetadata", "keeping labels or annotations unmanaged is not supported by Serin yet",
                 "remove unmanagedMetadata")
         }
-        for (i, h) in (analysis?.webhooks ?? []).enumerated() where h.disableTLS == true {
-            add("analysis.webhooks[\(i)].disableTLS", "skipping TLS verification of webhooks is not supported by Serin yet",
-                "remove disableTLS and give the webhook a certificate the operator trusts (or use http://)")
-        }
     }
 
     private func validateAnalysis(_ a: CanaryAnalysis, family: String, add: (String, String, String) -> Void) {

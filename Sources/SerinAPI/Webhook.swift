@@ -47,7 +47,7 @@ public struct CanaryWebhook: Codable, Sendable, Hashable {
 
     /// Flagger accepts `type: ""` (meaning rollout); kept so the manifest reads back as written.
     public var typeWrittenEmpty: Bool = false
-    /// Flagger's switch to skip TLS verification: accepted, not supported yet (validation names it when true).
+    /// Skip verifying the webhook server's certificate (Flagger's `disableTLS`).
     public var disableTLS: Bool?
 
     enum CodingKeys: String, CodingKey {

@@ -99,6 +99,7 @@ let package = Package(
                 "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -224,7 +225,7 @@ let package = Package(
         // Install artefacts: CRDs against the Swift types, manifests and RBAC against the code.
         .testTarget(
             name: "InstallTests",
-            dependencies: ["KubeCore", "KubeTestServer", "SerinAPI", "Traffic"],
+            dependencies: ["KubeCore", "KubeSchema", "KubeTestServer", "SerinAPI", "Analysis", "Traffic"],
             swiftSettings: swiftSettings
         ),
         // Crash, API-server, Prometheus, failover, bad-input and shutdown faults, bounded in time.

@@ -182,7 +182,7 @@ public struct CanaryMetricEvaluator: Sendable {
                                     checkedAt: checkedAt)
         }
         var creds = credentials
-        if let h = template?.spec.provider.headers { creds.headers.merge(h) { cur, _ in cur } }
+        if let h = template?.spec.provider.headerFields { creds.headers.merge(h) { cur, _ in cur } }
         if template?.spec.provider.insecureSkipVerify == true { creds.insecureSkipVerify = true }
         let endpoint = PrometheusEndpoint(address: address, credentials: creds, timeout: timeout)
 

@@ -5,7 +5,11 @@ import SerinAPI
 public enum AnalysisValidation {
     /// Problems in a template: condition parse errors (with position), durations, counts, providers.
     public static func validate(_ spec: AnalysisTemplateSpec) -> [String] {
-        var problems = AnalysisRunEvaluator.validate(AnalysisRunSpec(metrics: spec.metrics, args: spec.args))
+        var problems = spec.unsupportedFields
+        let included = !(spec.templates ?? []).isEmpty
+        // A template made only of included templates has no metrics of its own; that is not a second problem.
+        problems += AnalysisRunEvaluator.validate(AnalysisRunSpec(metrics: spec.metrics, args: spec.args))
+            .filter { !(included && $0 == "no metrics") }
         let declared = Set((spec.args ?? []).map(\.name))
         for m in spec.metrics {
             let texts = [m.provider.prometheus?.query, m.provider.compare?.canaryQuery, m.provider.compare?.baselineQuery,

@@ -105,7 +105,8 @@ struct CanaryActuator: Sendable {
         }
         let existing = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: "\(ref.name)-primary")
         let copy = PrimaryDeploymentBuilder.autoscalerCopy(
-            of: hpa, primaryName: o.names.primary, existing: existing, ownerReference: o.ownerReference)
+            of: hpa, primaryName: o.names.primary, existing: existing, ownerReference: o.ownerReference,
+            replicas: ref.primaryScalerReplicas)
         try await writer.apply(.horizontalPodAutoscalers, copy, existing: existing)
     }
 

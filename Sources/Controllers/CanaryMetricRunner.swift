@@ -9,6 +9,8 @@ import SerinAPI
 struct CanaryMetricRunner: Sendable {
     let api: any KubeAPI
     let evaluator: CanaryMetricEvaluator
+    /// The Canary's `spec.metricsServer`, for metrics without a template.
+    var builtinAddress: String? = nil
 
     func run(_ metrics: [CanaryMetric], canary: Canary, provider: String) async -> [MetricCheckResult] {
         let context = CanaryMetricContext(
@@ -16,9 +18,16 @@ struct CanaryMetricRunner: Sendable {
             service: canary.spec.apexServiceName, interval: canary.spec.effectiveAnalysis.interval ?? "1m",
             provider: MeshProvider(flaggerName: provider) ?? .kubernetes,
             primaryTarget: canary.spec.primaryDeploymentName)
+        // Flagger's spec.metricsServer replaces the operator's --metrics-server for this canary's
+        // builtin and inline-query metrics; a template keeps its own address.
+        var runner = self
+        if let server = canary.spec.metricsServer, !server.isEmpty {
+            runner = CanaryMetricRunner(api: api, evaluator: evaluator, builtinAddress: server)
+        }
+        let chosen = runner
         return await withTaskGroup(of: (Int, MetricCheckResult).self) { group in
             for (i, m) in metrics.enumerated() {
-                group.addTask { (i, await self.check(m, context: context, namespace: canary.namespace)) }
+                group.addTask { (i, await chosen.check(m, context: context, namespace: canary.namespace)) }
             }
             var out: [(Int, MetricCheckResult)] = []
             for await r in group { out.append(r) }
@@ -28,7 +37,9 @@ struct CanaryMetricRunner: Sendable {
 
     private func check(_ metric: CanaryMetric, context: CanaryMetricContext, namespace: String) async -> MetricCheckResult {
         guard let ref = metric.templateRef else {
-            return await evaluator.evaluate(metric, context: context)
+            var builtin = evaluator
+            if let builtinAddress { builtin.defaultAddress = builtinAddress }
+            return await builtin.evaluate(metric, context: context)
         }
         let ns = ref.namespace ?? namespace
         let template: MetricTemplate
@@ -45,7 +56,7 @@ struct CanaryMetricRunner: Sendable {
             do {
                 let secret = try await api.get(.secrets, namespace: ns, name: secretRef.name)
                 credentials = MetricCredentials(
-                    secretData: Self.decodedData(secret), headers: template.spec.provider.headers ?? [:],
+                    secretData: Self.decodedData(secret), headers: template.spec.provider.headerFields,
                     insecureSkipVerify: template.spec.provider.insecureSkipVerify ?? false)
             } catch {
                 // The message names the Secret, never its content.

@@ -186,10 +186,18 @@ public struct CanaryReconciler: Reconciler {
         for (i, m) in (canary.spec.effectiveAnalysis.metrics ?? []).enumerated() {
             guard let ref = m.templateRef else { continue }
             let ns = ref.namespace ?? canary.namespace
-            if try await writer.get(.metricTemplates, namespace: ns, name: ref.name) == nil {
+            guard let found = try await writer.get(.metricTemplates, namespace: ns, name: ref.name) else {
                 out.append(CanarySpecProblem(
                     path: "spec.analysis.metrics[\(i)].templateRef", message: "MetricTemplate \(ns)/\(ref.name) not found",
                     fix: "create the MetricTemplate or fix templateRef.name"))
+                continue
+            }
+            // Flagger's other provider types are accepted by the CRD; Serin runs only prometheus.
+            if let type = found[path: ["spec", "provider", "type"]].stringValue, type.lowercased() != "prometheus" {
+                out.append(CanarySpecProblem(
+                    path: "spec.analysis.metrics[\(i)].templateRef",
+                    message: "MetricTemplate \(ns)/\(ref.name) uses the \(type) metric provider, which is not supported by Serin yet",
+                    fix: "use a MetricTemplate with provider.type: prometheus"))
             }
         }
         return out

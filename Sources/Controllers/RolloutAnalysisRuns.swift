@@ -59,6 +59,9 @@ enum RolloutAnalysisRuns {
             guard let t = try? obj.decode(as: AnalysisTemplate.self) else {
                 return .failure(Problem(description: "\(kind) \(ref.templateName) does not decode as an AnalysisTemplate"))
             }
+            if let why = t.spec.unsupportedFields.first {
+                return .failure(Problem(description: "\(kind) \(ref.templateName): \(why)"))
+            }
             out.append(t.spec)
         }
         return .success(out)

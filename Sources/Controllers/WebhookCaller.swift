@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import Logging
 import NIOCore
+import NIOSSL
 import SerinAPI
 
 /// Calls Canary webhooks: POST of the JSON payload, per-hook timeout and retries; a 2xx
@@ -24,6 +25,17 @@ public struct WebhookCaller: Sendable {
         var config = HTTPClient.Configuration()
         config.connectionPool.retryConnectionEstablishment = false
         config.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+    }()
+
+    /// The same, without verifying the server's certificate: Flagger's `disableTLS: true`.
+    static let insecureClient: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.connectionPool.retryConnectionEstablishment = false
+        config.timeout.connect = .seconds(10)
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        config.tlsConfiguration = tls
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }()
 
@@ -58,7 +70,8 @@ public struct WebhookCaller: Sendable {
         // Clamped to a day: the spec's value may be enormous (an overflow would trap).
         let seconds = hook.timeoutSeconds.isNaN ? 0 : min(max(hook.timeoutSeconds, 0), 86_400)
         do {
-            let response = try await Self.client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
+            let client = hook.disableTLS == true ? Self.insecureClient : Self.client
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
             let code = Int(response.status.code)
             let text = (try? await response.body.collect(upTo: Self.maxBodyBytes)).map { String(buffer: $0) } ?? ""
             if (200..<300).contains(code) { return WebhookResult(passed: true, statusCode: code, message: "") }

@@ -25,6 +25,9 @@ public enum AlertProviderType: String, Codable, Sendable, Hashable, CaseIterable
     case discord
     /// Any HTTP endpoint taking a JSON document describing the event.
     case generic
+
+    /// Flagger's types the CRD accepts so its manifests apply, refused by validation (not supported yet).
+    public static let flaggerOnly: [String] = ["rocket", "gchat"]
 }
 
 /// `AlertProvider` (serin.dev/v1alpha1, namespaced): a chat or webhook destination named by a

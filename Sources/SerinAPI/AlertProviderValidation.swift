@@ -8,8 +8,10 @@ extension AlertProviderSpec {
             out.append(CanarySpecProblem(path: "spec." + path, message: message, fix: fix))
         }
         let types = AlertProviderType.allCases.map(\.rawValue).joined(separator: ", ")
-        if providerType == nil {
-            add("type", "alert provider type \"\(type)\" is not supported by Serin", "use one of \(types)")
+        if AlertProviderType.flaggerOnly.contains(type) {
+            add("type", "the \(type) alert provider is not supported by Serin yet", "use one of \(types)")
+        } else if providerType == nil {
+            add("type", "\"\(type)\" is not a provider type", "use one of \(types)")
         }
         let hasAddress = !(address ?? "").isEmpty
         if !hasAddress, secretRef == nil {
@@ -53,7 +55,8 @@ extension CanaryAlert {
             out.append(CanarySpecProblem(path: path + ".providerRef.name", message: "is empty",
                                          fix: "name an AlertProvider"))
         }
-        if let s = severity, AlertSeverity(rawValue: s) == nil {
+        // Flagger accepts an empty severity and reads it as info.
+        if let s = severity, !s.isEmpty, AlertSeverity(rawValue: s) == nil {
             out.append(CanarySpecProblem(path: path + ".severity", message: "\"\(s)\" is not a severity",
                                          fix: "use info, warn or error"))
         }

@@ -28,14 +28,30 @@ public struct AnalysisRunSpec: Codable, Sendable, Hashable {
     public var terminate: Bool?
     public var dryRun: [AnalysisDryRun]?
     public var measurementRetention: [AnalysisMeasurementRetention]?
+    /// Argo's deletion of the run after it completes: accepted, not supported yet (validation names it).
+    public var ttlStrategy: AnalysisRunTTLStrategy?
 
     public init(metrics: [AnalysisMetric], args: [AnalysisArgument]? = nil, terminate: Bool? = nil,
-                dryRun: [AnalysisDryRun]? = nil, measurementRetention: [AnalysisMeasurementRetention]? = nil) {
+                dryRun: [AnalysisDryRun]? = nil, measurementRetention: [AnalysisMeasurementRetention]? = nil,
+                ttlStrategy: AnalysisRunTTLStrategy? = nil) {
+        self.ttlStrategy = ttlStrategy
         self.metrics = metrics
         self.args = args
         self.terminate = terminate
         self.dryRun = dryRun
         self.measurementRetention = measurementRetention
+    }
+}
+
+/// Argo's `spec.ttlStrategy`: seconds after which a completed run is deleted.
+public struct AnalysisRunTTLStrategy: Codable, Sendable, Hashable {
+    public var secondsAfterCompletion: Int?
+    public var secondsAfterFailure: Int?
+    public var secondsAfterSuccess: Int?
+    public init(secondsAfterCompletion: Int? = nil, secondsAfterFailure: Int? = nil, secondsAfterSuccess: Int? = nil) {
+        self.secondsAfterCompletion = secondsAfterCompletion
+        self.secondsAfterFailure = secondsAfterFailure
+        self.secondsAfterSuccess = secondsAfterSuccess
     }
 }
 

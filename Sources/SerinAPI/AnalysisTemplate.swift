@@ -29,17 +29,60 @@ public struct AnalysisTemplate: Codable, Sendable, Hashable {
 public typealias ClusterAnalysisTemplate = AnalysisTemplate
 
 public struct AnalysisTemplateSpec: Codable, Sendable, Hashable {
+    /// Empty when the manifest has none (Argo makes `metrics` optional beside `templates`).
     public var metrics: [AnalysisMetric]
     public var args: [AnalysisArgument]?
     public var dryRun: [AnalysisDryRun]?
     public var measurementRetention: [AnalysisMeasurementRetention]?
+    /// Argo's composition of other templates: accepted, not supported yet (validation names it).
+    public var templates: [AnalysisTemplateInclude]?
 
     public init(metrics: [AnalysisMetric], args: [AnalysisArgument]? = nil, dryRun: [AnalysisDryRun]? = nil,
-                measurementRetention: [AnalysisMeasurementRetention]? = nil) {
+                measurementRetention: [AnalysisMeasurementRetention]? = nil,
+                templates: [AnalysisTemplateInclude]? = nil) {
         self.metrics = metrics
         self.args = args
         self.dryRun = dryRun
         self.measurementRetention = measurementRetention
+        self.templates = templates
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case metrics, args, dryRun, measurementRetention, templates
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        metrics = try c.decodeIfPresent([AnalysisMetric].self, forKey: .metrics) ?? []
+        args = try c.decodeIfPresent([AnalysisArgument].self, forKey: .args)
+        dryRun = try c.decodeIfPresent([AnalysisDryRun].self, forKey: .dryRun)
+        measurementRetention = try c.decodeIfPresent([AnalysisMeasurementRetention].self, forKey: .measurementRetention)
+        templates = try c.decodeIfPresent([AnalysisTemplateInclude].self, forKey: .templates)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if !metrics.isEmpty { try c.encode(metrics, forKey: .metrics) }
+        try c.encodeIfPresent(args, forKey: .args)
+        try c.encodeIfPresent(dryRun, forKey: .dryRun)
+        try c.encodeIfPresent(measurementRetention, forKey: .measurementRetention)
+        try c.encodeIfPresent(templates, forKey: .templates)
+    }
+
+    /// What Serin cannot run in this template yet, each naming the field.
+    public var unsupportedFields: [String] {
+        guard let t = templates, !t.isEmpty else { return [] }
+        return ["spec.templates: including other analysis templates is not supported by Serin yet; copy their metrics into this template"]
+    }
+}
+
+/// One entry of Argo's `spec.templates` (a template included in another).
+public struct AnalysisTemplateInclude: Codable, Sendable, Hashable {
+    public var templateName: String?
+    public var clusterScope: Bool?
+    public init(templateName: String? = nil, clusterScope: Bool? = nil) {
+        self.templateName = templateName
+        self.clusterScope = clusterScope
     }
 }
 
@@ -126,12 +169,16 @@ public struct AnalysisMetric: Codable, Sendable, Hashable {
     public var inconclusiveLimit: AnalysisIntOrString?
     /// Consecutive errors tolerated before the metric errors (default 4).
     public var consecutiveErrorLimit: AnalysisIntOrString?
+    /// Argo's early success after N successes in a row: accepted, not supported yet (validation names it).
+    public var consecutiveSuccessLimit: AnalysisIntOrString?
     public var provider: AnalysisMetricProvider
 
     public init(name: String, interval: String? = nil, initialDelay: String? = nil, count: AnalysisIntOrString? = nil,
                 successCondition: String? = nil, failureCondition: String? = nil,
                 failureLimit: AnalysisIntOrString? = nil, inconclusiveLimit: AnalysisIntOrString? = nil,
-                consecutiveErrorLimit: AnalysisIntOrString? = nil, provider: AnalysisMetricProvider) {
+                consecutiveErrorLimit: AnalysisIntOrString? = nil, consecutiveSuccessLimit: AnalysisIntOrString? = nil,
+                provider: AnalysisMetricProvider) {
+        self.consecutiveSuccessLimit = consecutiveSuccessLimit
         self.name = name
         self.interval = interval
         self.initialDelay = initialDelay
@@ -151,10 +198,34 @@ public struct AnalysisMetricProvider: Codable, Sendable, Hashable {
     public var prometheus: PrometheusProviderSpec?
     /// Serin's canary-versus-baseline Mann–Whitney judge.
     public var compare: CompareProviderSpec?
+    // Argo's other providers: accepted so Argo manifests apply, kept verbatim, not run yet
+    // (validation names the provider and the run ends in Error).
+    public var web: JSONValue?
+    public var job: JSONValue?
+    public var datadog: JSONValue?
+    public var newRelic: JSONValue?
+    public var cloudWatch: JSONValue?
+    public var kayenta: JSONValue?
+    public var graphite: JSONValue?
+    public var influxdb: JSONValue?
+    public var skywalking: JSONValue?
+    public var wavefront: JSONValue?
+    public var plugin: JSONValue?
 
     public init(prometheus: PrometheusProviderSpec? = nil, compare: CompareProviderSpec? = nil) {
         self.prometheus = prometheus
         self.compare = compare
+    }
+
+    /// Argo's provider keys Serin accepts but does not run, in the CRD's order.
+    public static let unsupportedProviderKeys = ["web", "job", "datadog", "newRelic", "cloudWatch", "kayenta", "graphite",
+                                                 "influxdb", "skywalking", "wavefront", "plugin"]
+
+    /// The unsupported providers this metric sets.
+    public var unsupportedProviders: [String] {
+        let set: [JSONValue?] = [web, job, datadog, newRelic, cloudWatch, kayenta, graphite, influxdb, skywalking,
+                                 wavefront, plugin]
+        return zip(Self.unsupportedProviderKeys, set).compactMap { key, value in value == nil ? nil : key }
     }
 }
 
@@ -167,15 +238,31 @@ public struct PrometheusProviderSpec: Codable, Sendable, Hashable {
     public var insecure: Bool?
     public var headers: [AnalysisHeader]?
     public var authentication: PrometheusAuthentication?
+    /// Argo's range query: accepted, not supported yet (validation names it).
+    public var rangeQuery: PrometheusRangeQuery?
 
     public init(address: String? = nil, query: String, timeout: Int? = nil, insecure: Bool? = nil,
-                headers: [AnalysisHeader]? = nil, authentication: PrometheusAuthentication? = nil) {
+                headers: [AnalysisHeader]? = nil, authentication: PrometheusAuthentication? = nil,
+                rangeQuery: PrometheusRangeQuery? = nil) {
+        self.rangeQuery = rangeQuery
         self.address = address
         self.query = query
         self.timeout = timeout
         self.insecure = insecure
         self.headers = headers
         self.authentication = authentication
+    }
+}
+
+/// Argo's `prometheus.rangeQuery` (start, end, step as Argo writes them).
+public struct PrometheusRangeQuery: Codable, Sendable, Hashable {
+    public var start: String?
+    public var end: String?
+    public var step: String?
+    public init(start: String? = nil, end: String? = nil, step: String? = nil) {
+        self.start = start
+        self.end = end
+        self.step = step
     }
 }
 

@@ -38,8 +38,14 @@ public struct CanarySpec: Codable, Sendable, Hashable {
     /// Router: `kubernetes`, `gatewayapi` (or `gatewayapi:v1`), `istio`. Absent: the operator's `--provider`.
     public var provider: String?
     public var targetRef: CrossNamespaceRef
-    public var autoscalerRef: CrossNamespaceRef?
+    public var autoscalerRef: CanaryAutoscalerRef?
     public var ingressRef: CrossNamespaceRef?
+    /// Prometheus URL for builtin and inline-query metrics; overrides the operator's `--metrics-server`.
+    public var metricsServer: String?
+    /// Flagger's APISIX route: accepted, not supported yet (validation names it).
+    public var routeRef: CanaryRouteRef?
+    /// Flagger's Gloo Upstream: accepted, not supported yet (validation names it).
+    public var upstreamRef: CanaryUpstreamRef?
     public var service: CanaryService
     /// Seconds the canary (or primary) may take to become ready; default 600.
     public var progressDeadlineSeconds: Int?
@@ -48,10 +54,11 @@ public struct CanarySpec: Codable, Sendable, Hashable {
     public var suspend: Bool?
     public var analysis: CanaryAnalysis?
 
-    public init(provider: String? = nil, targetRef: CrossNamespaceRef, autoscalerRef: CrossNamespaceRef? = nil,
+    public init(provider: String? = nil, targetRef: CrossNamespaceRef, autoscalerRef: CanaryAutoscalerRef? = nil,
                 ingressRef: CrossNamespaceRef? = nil, service: CanaryService, progressDeadlineSeconds: Int? = nil,
                 skipAnalysis: Bool? = nil, revertOnDeletion: Bool? = nil, suspend: Bool? = nil,
-                analysis: CanaryAnalysis? = nil) {
+                analysis: CanaryAnalysis? = nil, metricsServer: String? = nil) {
+        self.metricsServer = metricsServer
         self.provider = provider
         self.targetRef = targetRef
         self.autoscalerRef = autoscalerRef
@@ -81,6 +88,94 @@ public struct CrossNamespaceRef: Codable, Sendable, Hashable {
         self.kind = kind
         self.name = name
         self.namespace = namespace
+    }
+}
+
+/// `spec.autoscalerRef`: the HorizontalPodAutoscaler copied to `<name>-primary`, with Flagger's
+/// `primaryScalerReplicas` bounds for the copy and its KEDA `primaryScalerQueries` (read only with
+/// kind ScaledObject, which validation refuses).
+public struct CanaryAutoscalerRef: Codable, Sendable, Hashable {
+    public var apiVersion: String?
+    public var kind: String?
+    public var name: String
+    public var namespace: String?
+    public var primaryScalerQueries: [String: String]?
+    public var primaryScalerReplicas: CanaryPrimaryScalerReplicas?
+
+    public init(apiVersion: String? = nil, kind: String? = nil, name: String, namespace: String? = nil,
+                primaryScalerQueries: [String: String]? = nil, primaryScalerReplicas: CanaryPrimaryScalerReplicas? = nil) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.primaryScalerQueries = primaryScalerQueries
+        self.primaryScalerReplicas = primaryScalerReplicas
+    }
+}
+
+public struct CanaryPrimaryScalerReplicas: Codable, Sendable, Hashable {
+    public var minReplicas: Int?
+    public var maxReplicas: Int?
+    public init(minReplicas: Int? = nil, maxReplicas: Int? = nil) {
+        self.minReplicas = minReplicas
+        self.maxReplicas = maxReplicas
+    }
+}
+
+/// Flagger's `spec.routeRef` (an ApisixRoute).
+public struct CanaryRouteRef: Codable, Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public init(apiVersion: String, kind: String, name: String) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+    }
+}
+
+/// Flagger's `spec.upstreamRef` (a Gloo Upstream).
+public struct CanaryUpstreamRef: Codable, Sendable, Hashable {
+    public var apiVersion: String
+    public var kind: String
+    public var name: String
+    public var namespace: String?
+    public init(apiVersion: String, kind: String, name: String, namespace: String? = nil) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+    }
+}
+
+/// One of Flagger's `service.mirror` entries: a Gateway API request mirror to another backend.
+public struct CanaryServiceMirror: Codable, Sendable, Hashable {
+    public var backendRef: CanaryBackendRef
+    public init(backendRef: CanaryBackendRef) { self.backendRef = backendRef }
+}
+
+public struct CanaryBackendRef: Codable, Sendable, Hashable {
+    public var group: String?
+    public var kind: String?
+    public var name: String
+    public var namespace: String?
+    public var port: Int?
+    public init(group: String? = nil, kind: String? = nil, name: String, namespace: String? = nil, port: Int? = nil) {
+        self.group = group
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.port = port
+    }
+}
+
+/// Flagger's `service.unmanagedMetadata`: label and annotation keys not to overwrite.
+public struct CanaryUnmanagedMetadata: Codable, Sendable, Hashable {
+    public var annotations: [String]?
+    public var labels: [String]?
+    public init(annotations: [String]? = nil, labels: [String]? = nil) {
+        self.annotations = annotations
+        self.labels = labels
     }
 }
 
@@ -175,17 +270,28 @@ public struct CanaryService: Codable, Sendable, Hashable {
     public var corsPolicy: JSONValue?
     /// Istio DestinationRule trafficPolicy, applied to the primary and canary rules.
     public var trafficPolicy: JSONValue?
-    public var mirror: JSONValue?
+    /// Flagger's Gateway API request mirrors: accepted, not supported yet (validation names a non-empty list).
+    public var mirror: [CanaryServiceMirror]?
     public var apex: CustomMetadata?
     public var primary: CustomMetadata?
     public var canary: CustomMetadata?
+    // Flagger's mesh- and router-specific service settings: accepted, not supported yet
+    // (validation names each one that would change what Flagger does).
+    public var backendTimeout: String?
+    public var backends: [String]?
+    public var delegation: Bool?
+    public var headless: Bool?
+    public var meshName: String?
+    /// Set on the generated apex, primary and canary Services (PreferClose, PreferSameZone, PreferSameNode).
+    public var trafficDistribution: String?
+    public var unmanagedMetadata: CanaryUnmanagedMetadata?
 
     public init(name: String? = nil, port: Int, portName: String? = nil, targetPort: IntOrString? = nil,
                 appProtocol: String? = nil, portDiscovery: Bool? = nil, timeout: String? = nil,
                 gateways: [String]? = nil, gatewayRefs: [GatewayRef]? = nil, hosts: [String]? = nil,
                 match: JSONValue? = nil, rewrite: JSONValue? = nil, retries: JSONValue? = nil,
                 headers: JSONValue? = nil, corsPolicy: JSONValue? = nil, trafficPolicy: JSONValue? = nil,
-                mirror: JSONValue? = nil, apex: CustomMetadata? = nil, primary: CustomMetadata? = nil,
+                mirror: [CanaryServiceMirror]? = nil, apex: CustomMetadata? = nil, primary: CustomMetadata? = nil,
                 canary: CustomMetadata? = nil) {
         self.name = name
         self.port = port

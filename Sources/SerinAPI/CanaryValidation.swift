@@ -23,10 +23,10 @@ public enum CanaryProviders {
     public static let istio = "istio"
     /// Accepted spellings; Flagger writes the Gateway API version after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]
-
-    /// Flagger's other mesh and ingress providers: real, but Serin has no router for them.
+    /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
+    /// accepts them so Flagger manifests apply; validation refuses them by name.
     public static let flaggerOnly: Set<String> = [
-        "linkerd", "appmesh", "contour", "gloo", "nginx", "skipper", "traefik", "kuma", "osm", "apisix", "smi", "knative",
+        "apisix", "appmesh", "contour", "gloo", "knative", "kuma", "linkerd", "nginx", "osm", "skipper", "smi", "traefik",
     ]
 
     /// The router family of a provider string (`gatewayapi:v1` → `gatewayapi`).
@@ -86,19 +86,54 @@ extension CanarySpec {
 
         let provider = effectiveProvider(default: defaultProvider)
         let family = CanaryProviders.family(provider)
-        if !CanaryProviders.known.contains(provider) {
-            if CanaryProviders.flaggerOnly.contains(family) {
-                add("provider", "provider \(provider) is not supported by Serin (Serin routes with kubernetes, gatewayapi and istio)",
-                    "use one of kubernetes, gatewayapi, istio")
-            } else {
-                add("provider", "unknown provider \"\(provider)\" is not supported",
-                    "use one of kubernetes, gatewayapi, istio")
-            }
+        if CanaryProviders.flaggerOnly.contains(family) {
+            add("provider", "the \(provider) provider is not supported by Serin yet",
+                "use one of kubernetes, gatewayapi, istio")
+        } else if !CanaryProviders.known.contains(provider) {
+            add("provider", "unknown provider \"\(provider)\"",
+                "use one of kubernetes, gatewayapi, istio")
         }
+        validateFlaggerFields(add: add)
 
         let a = effectiveAnalysis
         validateAnalysis(a, family: family, add: add)
         return out
+    }
+
+    /// Flagger fields the CRD accepts but Serin does not honour yet, each refused by name when
+    /// set to something that would change what Flagger does.
+    private func validateFlaggerFields(add: (String, String, String) -> Void) {
+        if let m = metricsServer, !(m.hasPrefix("http://") || m.hasPrefix("https://")) {
+            add("metricsServer", "\"\(m)\" is not an http(s) URL", "write the Prometheus URL, e.g. http://prometheus.monitoring:9090")
+        }
+        if let r = autoscalerRef?.primaryScalerReplicas {
+            for (key, v) in [("minReplicas", r.minReplicas), ("maxReplicas", r.maxReplicas)] {
+                if let v, v < 1 { add("autoscalerRef.primaryScalerReplicas.\(key)", "\(v) must be at least 1", "set 1 or more replicas") }
+            }
+            if let lo = r.minReplicas, let hi = r.maxReplicas, lo > hi {
+                add("autoscalerRef.primaryScalerReplicas", "minReplicas \(lo) is greater than maxReplicas \(hi)",
+                    "make minReplicas less than or equal to maxReplicas")
+            }
+        }
+        let s = service
+        if !(s.mirror ?? []).isEmpty {
+            add("service.mirror", "mirroring requests to other backends is not supported by Serin yet",
+                "remove service.mirror (analysis.mirror mirrors traffic to the canary)")
+        }
+        if s.backendTimeout != nil {
+            add("service.backendTimeout", "a backend request timeout is not supported by Serin yet",
+                "remove backendTimeout (service.timeout sets the route's request timeout)")
+        }
+        if s.delegation == true {
+            add("service.delegation", "delegate VirtualServices are not supported by Serin yet", "remove delegation")
+        }
+        if s.headless == true {
+            add("service.headless", "headless Services are not supported by Serin yet", "remove headless")
+        }
+        if let u = s.unmanagedMetadata, !(u.labels ?? []).isEmpty || !(u.annotations ?? []).isEmpty {
+            add("service.unmanagedMetadata", "keeping labels or annotations unmanaged is not supported by Serin yet",
+                "remove unmanagedMetadata")
+        }
     }
 
     private func validateAnalysis(_ a: CanaryAnalysis, family: String, add: (String, String, String) -> Void) {

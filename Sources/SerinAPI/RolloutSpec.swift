@@ -215,6 +215,10 @@ public struct RolloutCanaryStrategy: Codable, Sendable, Hashable {
     /// With trafficRouting: scale the stable down as traffic leaves it.
     public var dynamicStableScale: Bool?
     public var minPodsPerReplicaSet: Int?
+    /// Argo's ping-pong Service pair: accepted, not supported yet (validation names it).
+    public var pingPong: RolloutPingPong?
+    /// Argo's partial-availability step progress: accepted, not supported yet (validation names it).
+    public var replicaProgressThreshold: RolloutReplicaProgressThreshold?
 
     public init(canaryService: String? = nil, stableService: String? = nil, steps: [RolloutCanaryStep]? = nil,
                 trafficRouting: RolloutTrafficRouting? = nil, maxUnavailable: IntOrString? = nil,
@@ -249,6 +253,25 @@ public struct RolloutCanaryStrategy: Codable, Sendable, Hashable {
     public var effectiveScaleDownDelaySeconds: Int { scaleDownDelaySeconds ?? Self.defaultScaleDownDelaySeconds }
     public var effectiveAbortScaleDownDelaySeconds: Int {
         abortScaleDownDelaySeconds ?? Self.defaultAbortScaleDownDelaySeconds
+    }
+}
+
+public struct RolloutPingPong: Codable, Sendable, Hashable {
+    public var pingService: String
+    public var pongService: String
+    public init(pingService: String, pongService: String) {
+        self.pingService = pingService
+        self.pongService = pongService
+    }
+}
+
+/// `Percent` or `Pod`, and how many.
+public struct RolloutReplicaProgressThreshold: Codable, Sendable, Hashable {
+    public var type: String
+    public var value: Int
+    public init(type: String, value: Int) {
+        self.type = type
+        self.value = value
     }
 }
 

@@ -274,10 +274,32 @@ public struct RolloutIstioVirtualService: Codable, Sendable, Hashable {
     public var name: String
     /// Names of the HTTP routes to split; optional when the VirtualService has one route.
     public var routes: [String]?
-    public init(name: String, routes: [String]? = nil) {
+    /// Argo's TLS and TCP routes: accepted, not supported yet (validation names them).
+    public var tlsRoutes: [RolloutIstioTLSRoute]?
+    public var tcpRoutes: [RolloutIstioTCPRoute]?
+    public init(name: String, routes: [String]? = nil, tlsRoutes: [RolloutIstioTLSRoute]? = nil,
+                tcpRoutes: [RolloutIstioTCPRoute]? = nil) {
         self.name = name
         self.routes = routes
+        self.tlsRoutes = tlsRoutes
+        self.tcpRoutes = tcpRoutes
     }
+}
+
+/// An Istio TLS route of a VirtualService, matched by port and SNI hosts.
+public struct RolloutIstioTLSRoute: Codable, Sendable, Hashable {
+    public var port: Int?
+    public var sniHosts: [String]?
+    public init(port: Int? = nil, sniHosts: [String]? = nil) {
+        self.port = port
+        self.sniHosts = sniHosts
+    }
+}
+
+/// An Istio TCP route of a VirtualService, matched by port.
+public struct RolloutIstioTCPRoute: Codable, Sendable, Hashable {
+    public var port: Int?
+    public init(port: Int? = nil) { self.port = port }
 }
 
 public struct RolloutManagedRoute: Codable, Sendable, Hashable {

@@ -236,6 +236,14 @@ struct RolloutValidator {
                 add("\(p).minPodsPerReplicaSet", "only applies with trafficRouting", "remove it or configure trafficRouting")
             }
         }
+        if c.pingPong != nil {
+            add("\(p).pingPong", "ping-pong Services are not supported by Serin yet",
+                "remove pingPong and name canaryService and stableService instead")
+        }
+        if c.replicaProgressThreshold != nil {
+            add("\(p).replicaProgressThreshold", "advancing a step before every canary pod is available is not supported by Serin yet",
+                "remove replicaProgressThreshold (Serin waits for all the step's pods to be available)")
+        }
         if let r = routing { checkRouting(r, canary: c, path: "\(p).trafficRouting") }
 
         let steps = c.effectiveSteps
@@ -351,6 +359,18 @@ struct RolloutValidator {
             if vss.isEmpty { add("\(p).istio.virtualService", "is missing", "name the VirtualService whose route weights Serin sets") }
             for (i, vs) in vss.enumerated() where vs.name.isEmpty {
                 add("\(p).istio.virtualServices[\(i)].name", "is empty", "name the VirtualService")
+            }
+            let single = r.istio?.virtualService != nil
+            for (i, vs) in vss.enumerated() {
+                let vp = single && i == 0 ? "\(p).istio.virtualService" : "\(p).istio.virtualServices[\(single ? i - 1 : i)]"
+                if !(vs.tlsRoutes ?? []).isEmpty {
+                    add("\(vp).tlsRoutes", "TLS route weights are not supported by Serin yet",
+                        "remove tlsRoutes (Serin sets the weights of HTTP routes, listed in routes)")
+                }
+                if !(vs.tcpRoutes ?? []).isEmpty {
+                    add("\(vp).tcpRoutes", "TCP route weights are not supported by Serin yet",
+                        "remove tcpRoutes (Serin sets the weights of HTTP routes, listed in routes)")
+                }
             }
             if let dr = r.istio?.destinationRule, dr != .null {
                 add("\(p).istio.destinationRule", "subset-level splitting is not supported by Serin",

@@ -45,6 +45,48 @@ public struct CanaryWebhook: Codable, Sendable, Hashable {
         self.muteAlert = muteAlert
     }
 
+    /// Flagger accepts `type: ""` (meaning rollout); kept so the manifest reads back as written.
+    public var typeWrittenEmpty: Bool = false
+    /// Skip verifying the webhook server's certificate (Flagger's `disableTLS`).
+    public var disableTLS: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case name, type, url, timeout, retries, metadata, muteAlert, disableTLS
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        if try c.decodeIfPresent(String.self, forKey: .type) == "" {
+            type = nil
+            typeWrittenEmpty = true
+        } else {
+            type = try c.decodeIfPresent(WebhookType.self, forKey: .type)
+        }
+        url = try c.decode(String.self, forKey: .url)
+        timeout = try c.decodeIfPresent(String.self, forKey: .timeout)
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries)
+        metadata = try c.decodeIfPresent([String: String].self, forKey: .metadata)
+        muteAlert = try c.decodeIfPresent(Bool.self, forKey: .muteAlert)
+        disableTLS = try c.decodeIfPresent(Bool.self, forKey: .disableTLS)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        if let type {
+            try c.encode(type, forKey: .type)
+        } else if typeWrittenEmpty {
+            try c.encode("", forKey: .type)
+        }
+        try c.encode(url, forKey: .url)
+        try c.encodeIfPresent(timeout, forKey: .timeout)
+        try c.encodeIfPresent(retries, forKey: .retries)
+        try c.encodeIfPresent(metadata, forKey: .metadata)
+        try c.encodeIfPresent(muteAlert, forKey: .muteAlert)
+        try c.encodeIfPresent(disableTLS, forKey: .disableTLS)
+    }
+
     public var effectiveType: WebhookType { type ?? .rollout }
     /// Seconds; 10 when absent or unparsable (validation reports the latter).
     public var timeoutSeconds: Double { GoDuration.secondsOrNil(timeout) ?? 10 }

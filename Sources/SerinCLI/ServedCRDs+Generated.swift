@@ -46,7 +46,9 @@ spec:
                 - msteams
                 - discord
                 - generic
-                description: Payload shape; generic posts a JSON document describing the event.
+                - rocket
+                - gchat
+                description: Payload shape; generic posts a JSON document describing the event. Flagger's rocket and gchat are accepted and refused by Serin's validation (not supported yet).
               address:
                 type: string
                 pattern: '^https?://.+'
@@ -212,11 +214,17 @@ spec:
                       - type: integer
                       - type: string
                       description: Consecutive errors tolerated (default 4).
+                    consecutiveSuccessLimit:
+                      x-kubernetes-int-or-string: true
+                      anyOf:
+                      - type: integer
+                      - type: string
+                      description: Argo's early success after N consecutive successes; not supported by Serin yet (the run ends in Error naming it).
                     provider:
                       type: object
                       x-kubernetes-validations:
-                      - rule: has(self.prometheus) != has(self.compare)
-                        message: set exactly one provider, prometheus or compare
+                      - rule: "[has(self.prometheus), has(self.compare), has(self.web), has(self.job), has(self.datadog), has(self.newRelic), has(self.cloudWatch), has(self.kayenta), has(self.graphite), has(self.influxdb), has(self.skywalking), has(self.wavefront), has(self.plugin)].exists_one(x, x)"
+                        message: set exactly one provider (prometheus or compare are the ones Serin runs)
                       properties:
                         prometheus:
                           type: object
@@ -262,6 +270,16 @@ spec:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                               description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                            rangeQuery:
+                              type: object
+                              description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
+                              properties:
+                                start:
+                                  type: string
+                                end:
+                                  type: string
+                                step:
+                                  type: string
                           required:
                           - query
                         compare:
@@ -325,9 +343,66 @@ spec:
                           - canaryQuery
                           - baselineQuery
                           description: Canary-versus-baseline Mann-Whitney U judge.
+                        web:
+                          type: object
+                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        job:
+                          type: object
+                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        datadog:
+                          type: object
+                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        newRelic:
+                          type: object
+                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        cloudWatch:
+                          type: object
+                          description: "Argo's AWS CloudWatch provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        kayenta:
+                          type: object
+                          description: "Argo's Kayenta provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        graphite:
+                          type: object
+                          description: "Argo's Graphite provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        influxdb:
+                          type: object
+                          description: "Argo's InfluxDB provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        skywalking:
+                          type: object
+                          description: "Argo's SkyWalking provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        wavefront:
+                          type: object
+                          description: "Argo's Wavefront provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        plugin:
+                          type: object
+                          description: "Argo's metric provider plugins. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
                   required:
                   - name
                   - provider
+              ttlStrategy:
+                type: object
+                description: Argo's deletion of the run after it completes; not supported by Serin yet (the run ends in Error naming it).
+                properties:
+                  secondsAfterCompletion:
+                    type: integer
+                    format: int32
+                  secondsAfterFailure:
+                    type: integer
+                    format: int32
+                  secondsAfterSuccess:
+                    type: integer
+                    format: int32
               terminate:
                 type: boolean
               dryRun:
@@ -522,7 +597,7 @@ spec:
           spec:
             type: object
             x-kubernetes-validations:
-            - rule: self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))
+            - rule: "!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))"
               message: metric names must be unique
             properties:
               args:
@@ -602,11 +677,17 @@ spec:
                       - type: integer
                       - type: string
                       description: Consecutive errors tolerated (default 4).
+                    consecutiveSuccessLimit:
+                      x-kubernetes-int-or-string: true
+                      anyOf:
+                      - type: integer
+                      - type: string
+                      description: Argo's early success after N consecutive successes; not supported by Serin yet (the run ends in Error naming it).
                     provider:
                       type: object
                       x-kubernetes-validations:
-                      - rule: has(self.prometheus) != has(self.compare)
-                        message: set exactly one provider, prometheus or compare
+                      - rule: "[has(self.prometheus), has(self.compare), has(self.web), has(self.job), has(self.datadog), has(self.newRelic), has(self.cloudWatch), has(self.kayenta), has(self.graphite), has(self.influxdb), has(self.skywalking), has(self.wavefront), has(self.plugin)].exists_one(x, x)"
+                        message: set exactly one provider (prometheus or compare are the ones Serin runs)
                       properties:
                         prometheus:
                           type: object
@@ -652,6 +733,16 @@ spec:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                               description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                            rangeQuery:
+                              type: object
+                              description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
+                              properties:
+                                start:
+                                  type: string
+                                end:
+                                  type: string
+                                step:
+                                  type: string
                           required:
                           - query
                         compare:
@@ -715,6 +806,50 @@ spec:
                           - canaryQuery
                           - baselineQuery
                           description: Canary-versus-baseline Mann-Whitney U judge.
+                        web:
+                          type: object
+                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        job:
+                          type: object
+                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        datadog:
+                          type: object
+                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        newRelic:
+                          type: object
+                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        cloudWatch:
+                          type: object
+                          description: "Argo's AWS CloudWatch provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        kayenta:
+                          type: object
+                          description: "Argo's Kayenta provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        graphite:
+                          type: object
+                          description: "Argo's Graphite provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        influxdb:
+                          type: object
+                          description: "Argo's InfluxDB provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        skywalking:
+                          type: object
+                          description: "Argo's SkyWalking provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        wavefront:
+                          type: object
+                          description: "Argo's Wavefront provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        plugin:
+                          type: object
+                          description: "Argo's metric provider plugins. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
                   required:
                   - name
                   - provider
@@ -739,8 +874,16 @@ spec:
                   required:
                   - metricName
                   - limit
-            required:
-            - metrics
+              templates:
+                type: array
+                description: Argo's composition of other (Cluster)AnalysisTemplates; not supported by Serin yet (a run from this template ends in Error naming it).
+                items:
+                  type: object
+                  properties:
+                    templateName:
+                      type: string
+                    clusterScope:
+                      type: boolean
         required:
         - spec
     additionalPrinterColumns:
@@ -834,16 +977,68 @@ spec:
               properties:
                 provider:
                   type: string
-                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio. Default: the operator's --provider."
+                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio. Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider)."
                   enum:
                     - kubernetes
                     - gatewayapi
                     - gatewayapi:v1
                     - gatewayapi:v1beta1
                     - istio
+                    - apisix
+                    - appmesh
+                    - appmesh:v1beta2
+                    - contour
+                    - gloo
+                    - knative
+                    - kuma
+                    - linkerd
+                    - nginx
+                    - osm
+                    - skipper
+                    - smi:v1alpha1
+                    - smi:v1alpha2
+                    - smi:v1alpha3
+                    - traefik
+                metricsServer:
+                  type: string
+                  description: Prometheus URL for this canary's builtin and inline-query metrics; overrides the operator's --metrics-server (as in Flagger).
+                routeRef:
+                  type: object
+                  description: Flagger's APISIX route, read only by provider apisix (which Serin refuses); ignored with Serin's providers, as Flagger ignores it with them.
+                  required:
+                    - apiVersion
+                    - kind
+                    - name
+                  properties:
+                    apiVersion:
+                      type: string
+                    kind:
+                      type: string
+                      enum:
+                        - ApisixRoute
+                    name:
+                      type: string
+                upstreamRef:
+                  type: object
+                  description: Flagger's Gloo Upstream, read only by provider gloo (which Serin refuses); ignored with Serin's providers, as Flagger ignores it with them.
+                  required:
+                    - apiVersion
+                    - kind
+                    - name
+                  properties:
+                    apiVersion:
+                      type: string
+                    kind:
+                      type: string
+                      enum:
+                        - Upstream
+                    name:
+                      type: string
+                    namespace:
+                      type: string
                 targetRef:
                   type: object
-                  description: The Deployment to deliver.
+                  description: The Deployment to deliver (Flagger's DaemonSet and Service targets are accepted and refused by validation).
                   required:
                     - name
                   properties:
@@ -852,7 +1047,9 @@ spec:
                     kind:
                       type: string
                       enum:
+                        - DaemonSet
                         - Deployment
+                        - Service
                     name:
                       type: string
                       minLength: 1
@@ -866,11 +1063,30 @@ spec:
                       type: string
                     kind:
                       type: string
+                      description: HorizontalPodAutoscaler; Flagger's KEDA ScaledObject is accepted and refused by validation.
                       enum:
                         - HorizontalPodAutoscaler
+                        - ScaledObject
                     name:
                       type: string
                       minLength: 1
+                    primaryScalerQueries:
+                      type: object
+                      description: Flagger's KEDA trigger queries for the primary ScaledObject, read only with kind ScaledObject (which Serin refuses); ignored with a HorizontalPodAutoscaler, as in Flagger.
+                      additionalProperties:
+                        type: string
+                    primaryScalerReplicas:
+                      type: object
+                      description: Min and max replicas of the primary's autoscaler copy, replacing the target autoscaler's (as in Flagger).
+                      properties:
+                        minReplicas:
+                          type: integer
+                          format: int32
+                          minimum: 1
+                        maxReplicas:
+                          type: integer
+                          format: int32
+                          minimum: 1
                 ingressRef:
                   type: object
                   required:
@@ -970,8 +1186,67 @@ spec:
                       description: Istio DestinationRule trafficPolicy for the primary and canary.
                       x-kubernetes-preserve-unknown-fields: true
                     mirror:
+                      type: array
+                      description: Flagger's Gateway API request mirrors to other backends; not supported by Serin yet (SpecValid=False names it when the list is not empty).
+                      items:
+                        type: object
+                        required:
+                          - backendRef
+                        properties:
+                          backendRef:
+                            type: object
+                            required:
+                              - name
+                            properties:
+                              group:
+                                type: string
+                              kind:
+                                type: string
+                              name:
+                                type: string
+                              namespace:
+                                type: string
+                              port:
+                                type: integer
+                                format: int32
+                                minimum: 1
+                                maximum: 65535
+                    backendTimeout:
+                      type: string
+                      description: Flagger's Gateway API backend request timeout; not supported by Serin yet (SpecValid=False names it).
+                    backends:
+                      type: array
+                      description: Flagger's App Mesh backends, read only by provider appmesh (which Serin refuses); ignored with Serin's providers, as Flagger ignores them with them.
+                      items:
+                        type: string
+                    delegation:
+                      type: boolean
+                      description: Flagger's Istio delegate VirtualService; not supported by Serin yet (SpecValid=False names it when true).
+                    headless:
+                      type: boolean
+                      description: Flagger's headless generated Services; not supported by Serin yet (SpecValid=False names it when true).
+                    meshName:
+                      type: string
+                      description: Flagger's App Mesh mesh name, read only by provider appmesh (which Serin refuses); ignored with Serin's providers, as Flagger ignores it with them.
+                    trafficDistribution:
+                      type: string
+                      description: The trafficDistribution of the apex, primary and canary Services (as in Flagger).
+                      enum:
+                        - PreferClose
+                        - PreferSameZone
+                        - PreferSameNode
+                    unmanagedMetadata:
                       type: object
-                      x-kubernetes-preserve-unknown-fields: true
+                      description: Flagger's label and annotation keys it must not overwrite on generated objects; not supported by Serin yet (SpecValid=False names it when a list is not empty).
+                      properties:
+                        annotations:
+                          type: array
+                          items:
+                            type: string
+                        labels:
+                          type: array
+                          items:
+                            type: string
                     apex:
                       type: object
                       properties:
@@ -1149,7 +1424,9 @@ spec:
                           type:
                             type: string
                             default: rollout
+                            description: The hook point; an empty string means rollout, as in Flagger.
                             enum:
+                              - ""
                               - confirm-rollout
                               - pre-rollout
                               - rollout
@@ -1168,6 +1445,9 @@ spec:
                             minimum: 0
                           muteAlert:
                             type: boolean
+                          disableTLS:
+                            type: boolean
+                            description: Skip verifying the webhook server's TLS certificate (as in Flagger).
                           metadata:
                             type: object
                             additionalProperties:
@@ -1184,7 +1464,9 @@ spec:
                             type: string
                           severity:
                             type: string
+                            description: An empty string means info, as in Flagger.
                             enum:
+                              - ""
                               - info
                               - warn
                               - error
@@ -1363,7 +1645,7 @@ spec:
           spec:
             type: object
             x-kubernetes-validations:
-            - rule: self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))
+            - rule: "!has(self.metrics) || self.metrics.all(m, self.metrics.exists_one(n, n.name == m.name))"
               message: metric names must be unique
             properties:
               args:
@@ -1443,11 +1725,17 @@ spec:
                       - type: integer
                       - type: string
                       description: Consecutive errors tolerated (default 4).
+                    consecutiveSuccessLimit:
+                      x-kubernetes-int-or-string: true
+                      anyOf:
+                      - type: integer
+                      - type: string
+                      description: Argo's early success after N consecutive successes; not supported by Serin yet (the run ends in Error naming it).
                     provider:
                       type: object
                       x-kubernetes-validations:
-                      - rule: has(self.prometheus) != has(self.compare)
-                        message: set exactly one provider, prometheus or compare
+                      - rule: "[has(self.prometheus), has(self.compare), has(self.web), has(self.job), has(self.datadog), has(self.newRelic), has(self.cloudWatch), has(self.kayenta), has(self.graphite), has(self.influxdb), has(self.skywalking), has(self.wavefront), has(self.plugin)].exists_one(x, x)"
+                        message: set exactly one provider (prometheus or compare are the ones Serin runs)
                       properties:
                         prometheus:
                           type: object
@@ -1493,6 +1781,16 @@ spec:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                               description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                            rangeQuery:
+                              type: object
+                              description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
+                              properties:
+                                start:
+                                  type: string
+                                end:
+                                  type: string
+                                step:
+                                  type: string
                           required:
                           - query
                         compare:
@@ -1556,6 +1854,50 @@ spec:
                           - canaryQuery
                           - baselineQuery
                           description: Canary-versus-baseline Mann-Whitney U judge.
+                        web:
+                          type: object
+                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        job:
+                          type: object
+                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        datadog:
+                          type: object
+                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        newRelic:
+                          type: object
+                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        cloudWatch:
+                          type: object
+                          description: "Argo's AWS CloudWatch provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        kayenta:
+                          type: object
+                          description: "Argo's Kayenta provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        graphite:
+                          type: object
+                          description: "Argo's Graphite provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        influxdb:
+                          type: object
+                          description: "Argo's InfluxDB provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        skywalking:
+                          type: object
+                          description: "Argo's SkyWalking provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        wavefront:
+                          type: object
+                          description: "Argo's Wavefront provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
+                        plugin:
+                          type: object
+                          description: "Argo's metric provider plugins. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          x-kubernetes-preserve-unknown-fields: true
                   required:
                   - name
                   - provider
@@ -1580,8 +1922,16 @@ spec:
                   required:
                   - metricName
                   - limit
-            required:
-            - metrics
+              templates:
+                type: array
+                description: Argo's composition of other (Cluster)AnalysisTemplates; not supported by Serin yet (a run from this template ends in Error naming it).
+                items:
+                  type: object
+                  properties:
+                    templateName:
+                      type: string
+                    clusterScope:
+                      type: boolean
         required:
         - spec
     additionalPrinterColumns:
@@ -1632,7 +1982,18 @@ spec:
                     type: string
                     enum:
                     - prometheus
+                    - influxdb
+                    - datadog
+                    - externalmetrics
+                    - stackdriver
+                    - cloudwatch
+                    - newrelic
+                    - graphite
+                    - dynatrace
+                    - keptn
+                    - splunk
                     default: prometheus
+                    description: Serin runs prometheus; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
                   address:
                     type: string
                     pattern: '^https?://'
@@ -1647,8 +2008,14 @@ spec:
                     description: A Secret with token, or username and password, and optionally ca.crt.
                   headers:
                     type: object
+                    description: HTTP headers sent with each query (Flagger's http.Header, a list of values per name).
                     additionalProperties:
-                      type: string
+                      type: array
+                      items:
+                        type: string
+                  region:
+                    type: string
+                    description: Flagger's region of the cloudwatch and stackdriver types; ignored by prometheus, as in Flagger.
                   insecureSkipVerify:
                     type: boolean
                 required:
@@ -1857,6 +2224,29 @@ spec:
                         canaryService:
                           type: string
                           description: Service Serin points at the canary pods.
+                        pingPong:
+                          type: object
+                          description: Argo's ping-pong Service pair (AWS ALB); not supported by Serin yet (InvalidSpec names it).
+                          properties:
+                            pingService:
+                              type: string
+                            pongService:
+                              type: string
+                          required:
+                            - pingService
+                            - pongService
+                        replicaProgressThreshold:
+                          type: object
+                          description: Argo's step progress once a part of the canary pods is available; not supported by Serin yet (InvalidSpec names it).
+                          properties:
+                            type:
+                              type: string
+                            value:
+                              type: integer
+                              format: int32
+                          required:
+                            - type
+                            - value
                         stableService:
                           type: string
                           description: Service Serin points at the stable pods.
@@ -2078,6 +2468,28 @@ spec:
                                       type: array
                                       items:
                                         type: string
+                                    tlsRoutes:
+                                      type: array
+                                      description: Argo's Istio TLS routes; not supported by Serin yet (InvalidSpec names them).
+                                      items:
+                                        type: object
+                                        properties:
+                                          port:
+                                            type: integer
+                                            format: int64
+                                          sniHosts:
+                                            type: array
+                                            items:
+                                              type: string
+                                    tcpRoutes:
+                                      type: array
+                                      description: Argo's Istio TCP routes; not supported by Serin yet (InvalidSpec names them).
+                                      items:
+                                        type: object
+                                        properties:
+                                          port:
+                                            type: integer
+                                            format: int64
                                   required:
                                     - name
                                 virtualServices:
@@ -2092,6 +2504,28 @@ spec:
                                         type: array
                                         items:
                                           type: string
+                                      tlsRoutes:
+                                        type: array
+                                        description: Argo's Istio TLS routes; not supported by Serin yet (InvalidSpec names them).
+                                        items:
+                                          type: object
+                                          properties:
+                                            port:
+                                              type: integer
+                                              format: int64
+                                            sniHosts:
+                                              type: array
+                                              items:
+                                                type: string
+                                      tcpRoutes:
+                                        type: array
+                                        description: Argo's Istio TCP routes; not supported by Serin yet (InvalidSpec names them).
+                                        items:
+                                          type: object
+                                          properties:
+                                            port:
+                                              type: integer
+                                              format: int64
                                     required:
                                       - name
                                 destinationRule:

@@ -1,4 +1,5 @@
 import KubeCore
+import SerinAPI
 
 /// ConfigMaps and Secrets a pod template refers to (volumes, projected volumes, env, envFrom).
 public struct ConfigReferences: Sendable, Hashable {
@@ -153,7 +154,8 @@ public enum PrimaryDeploymentBuilder {
 
     /// `<hpa>-primary`: the HPA copied with its scaleTargetRef pointed at the primary.
     public static func autoscalerCopy(of hpa: JSONValue, primaryName: String, existing: JSONValue? = nil,
-                                      ownerReference: JSONValue? = nil) -> JSONValue {
+                                      ownerReference: JSONValue? = nil,
+                                      replicas: CanaryPrimaryScalerReplicas? = nil) -> JSONValue {
         var obj = existing ?? {
             var o: JSONValue = ["metadata": hpa["metadata"]]
             for k in ObjectMerge.serverMetadata { o[path: ["metadata", k]] = .null }
@@ -168,6 +170,9 @@ public enum PrimaryDeploymentBuilder {
         obj[path: ["metadata", "namespace"]] = hpa["metadata"]["namespace"]
         var spec = hpa["spec"]
         spec[path: ["scaleTargetRef", "name"]] = .string(primaryName)
+        // Flagger's autoscalerRef.primaryScalerReplicas: the primary's own bounds.
+        if let min = replicas?.minReplicas { spec["minReplicas"] = .int(Int64(min)) }
+        if let max = replicas?.maxReplicas { spec["maxReplicas"] = .int(Int64(max)) }
         obj["spec"] = spec
         if let ownerReference { obj = ObjectMerge.withOwner(obj, ownerReference) }
         return obj

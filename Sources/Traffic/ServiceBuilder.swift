@@ -36,6 +36,8 @@ public enum ServiceBuilder {
         if svc[path: ["spec", "type"]].isNull { svc[path: ["spec", "type"]] = "ClusterIP" }
         svc[path: ["spec", "selector"]] = .object([selector.key: .string(podValue)])
         svc[path: ["spec", "ports"]] = .array([port(spec.service, existing: existing)])
+        // Flagger's service.trafficDistribution, on every generated Service.
+        if let d = spec.service.trafficDistribution { svc[path: ["spec", "trafficDistribution"]] = .string(d) }
         return svc
     }
 

@@ -51,4 +51,68 @@ struct MetricTemplateTests {
             #expect(env.prometheus.queries.isEmpty)
         }
     }
+    @Test("Flagger's spec.metricsServer: builtin metrics go to the Canary's Prometheus, not --metrics-server")
+    func canaryMetricsServer() async throws {
+        try await CanaryEnvironment.with { env in
+            let ns = env.namespace
+            let own = try await FakePrometheus.start()
+            defer { Task { await own.stop() } }
+            own.set { $0.successRate = 99.5 }
+            env.prometheus.set { $0.successRate = 10 }  // would fail the check if asked
+            try await env.createDeployment("shop", image: "shop:1")
+            await env.startOperator(provider: "istio")
+            _ = try await env.client.create(.canaries, namespace: ns, [
+                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
+                "metadata": ["name": "shop", "namespace": .string(ns)],
+                "spec": [
+                    "metricsServer": .string(own.address),
+                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "shop"],
+                    "service": ["port": 80],
+                    "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 10, "stepWeight": 10,
+                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
+                ],
+            ])
+            #expect(await env.waitPhase("shop", "Initialized"))
+            try await env.setImage("shop", "shop:2")
+            #expect(await env.waitPhase("shop", "Succeeded"))
+            let result = try #require(await env.status("shop")["metricResults"].arrayValue?.first)
+            #expect(result["value"].doubleValue == 99.5)
+            #expect(!own.queries.isEmpty)
+            #expect(env.prometheus.queries.isEmpty)
+        }
+    }
+
+    @Test("a MetricTemplate of one of Flagger's other provider types: accepted by the CRD, SpecValid=False naming the type")
+    func unsupportedTemplateType() async throws {
+        try await CanaryEnvironment.with { env in
+            let ns = env.namespace
+            _ = try await env.client.create(.metricTemplates, namespace: ns, [
+                "apiVersion": "serin.dev/v1alpha1", "kind": "MetricTemplate",
+                "metadata": ["name": "dd-errors", "namespace": .string(ns)],
+                "spec": ["provider": ["type": "datadog", "address": "https://api.datadoghq.com"],
+                         "query": "sum:requests.error.rate{service:{{ target }}}"],
+            ])
+            try await env.createDeployment("cart", image: "cart:1")
+            await env.startOperator(provider: "istio")
+            _ = try await env.client.create(.canaries, namespace: ns, [
+                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
+                "metadata": ["name": "cart", "namespace": .string(ns)],
+                "spec": [
+                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"],
+                    "service": ["port": 80],
+                    "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 10, "stepWeight": 10,
+                                 "metrics": [["name": "errors", "templateRef": ["name": "dd-errors"], "thresholdRange": ["max": 1]]]],
+                ],
+            ])
+            let reported = await env.drive { Self.specValid(await env.status("cart"))?["status"] == "False" }
+            #expect(reported)
+            let message = Self.specValid(await env.status("cart"))?["message"].stringValue ?? ""
+            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dd-errors uses the datadog metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus")
+            #expect(await env.deployment("cart-primary") == nil)
+        }
+    }
+
+    static func specValid(_ status: JSONValue) -> JSONValue? {
+        (status["conditions"].arrayValue ?? []).first { $0["type"] == "SpecValid" }
+    }
 }

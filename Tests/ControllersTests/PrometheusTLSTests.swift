@@ -1,6 +1,8 @@
 import Analysis
+import Controllers
 import Foundation
 import KubeTestServer
+import SerinAPI
 import Testing
 
 /// The metric provider's TLS settings against a real HTTPS server whose certificate is signed
@@ -63,5 +65,24 @@ import Testing
         let creds = MetricCredentials(secretData: ["ca.crt": "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"])
         let e = await Self.outcome(server, creds)
         #expect(e == .connectionFailed(address: server.url, reason: "the CA certificate is not valid PEM"))
+    }
+}
+
+/// Flagger's webhook `disableTLS`: against an HTTPS server whose certificate the system roots do
+/// not trust (the test API server's private CA), the hook reaches the server only with it set.
+@Suite(.serialized) struct WebhookCallerTLSTests {
+    @Test func disableTLSSkipsVerificationAndItsAbsenceRefusesTheHandshake() async throws {
+        let (server, _) = try await TestServerConnection.start()
+        defer { Task { try? await server.stop() } }
+        let payload = WebhookPayload(name: "podinfo", namespace: "test", phase: .progressing, checksum: "c", metadata: nil)
+        let verified = await WebhookCaller(retryDelay: .milliseconds(10))
+            .call(CanaryWebhook(name: "gate", url: server.url, timeout: "5s"), payload: payload)
+        #expect(!verified.passed)
+        #expect(verified.statusCode == nil, "\(verified)")
+        var hook = CanaryWebhook(name: "gate", url: server.url, timeout: "5s")
+        hook.disableTLS = true
+        let skipped = await WebhookCaller(retryDelay: .milliseconds(10)).call(hook, payload: payload)
+        // The API server answers (an HTTP status, not a TLS failure).
+        #expect(skipped.statusCode != nil, "\(skipped)")
     }
 }

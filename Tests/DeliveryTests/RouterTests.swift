@@ -289,6 +289,19 @@ import Traffic
         #expect(canary.labels["tier"] == "canary")
         #expect(canary.annotations == ["a": "b"])
         #expect(apex[path: ["spec", "ports"]] == [["name": "http", "port": 9898, "protocol": "TCP", "targetPort": 8080, "appProtocol": "http"]])
+        #expect(apex[path: ["spec", "trafficDistribution"]] == .null)
+    }
+
+    @Test func flaggersTrafficDistributionIsSetOnEveryGeneratedService() {
+        var service = CanaryService(port: 9898)
+        service.trafficDistribution = "PreferClose"
+        let spec = CanarySpec(targetRef: CrossNamespaceRef(name: "podinfo"), service: service)
+        let names = CanaryNames(canaryName: "podinfo", namespace: "test", spec: spec)
+        let sel = SelectorLabel(key: "app", value: "podinfo")
+        for role in [ServiceBuilder.Role.apex, .primary, .canary] {
+            let svc = ServiceBuilder.service(role, spec: spec, names: names, selector: sel)
+            #expect(svc[path: ["spec", "trafficDistribution"]] == "PreferClose", "\(svc.name ?? "")")
+        }
     }
 
     @Test func releaseChecksumFollowsTemplateAndConfigData() {
@@ -317,5 +330,16 @@ import Traffic
         #expect(copy.uid == nil)
         #expect(copy[path: ["spec", "scaleTargetRef", "name"]] == "podinfo-primary")
         #expect(copy[path: ["spec", "metrics"]] == [["type": "Resource"]])
+        #expect(copy[path: ["spec", "minReplicas"]] == 2)
+        #expect(copy[path: ["spec", "maxReplicas"]] == 4)
+        // Flagger's primaryScalerReplicas: the primary's own bounds.
+        let bounded = PrimaryDeploymentBuilder.autoscalerCopy(
+            of: hpa, primaryName: "podinfo-primary", replicas: CanaryPrimaryScalerReplicas(minReplicas: 3, maxReplicas: 9))
+        #expect(bounded[path: ["spec", "minReplicas"]] == 3)
+        #expect(bounded[path: ["spec", "maxReplicas"]] == 9)
+        let onlyMax = PrimaryDeploymentBuilder.autoscalerCopy(
+            of: hpa, primaryName: "podinfo-primary", replicas: CanaryPrimaryScalerReplicas(maxReplicas: 8))
+        #expect(onlyMax[path: ["spec", "minReplicas"]] == 2)
+        #expect(onlyMax[path: ["spec", "maxReplicas"]] == 8)
     }
 }

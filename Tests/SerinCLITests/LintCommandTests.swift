@@ -242,7 +242,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", paths[0]])
         #expect(r.code == 1)
-        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: alert provider type \"pagerduty\" is not supported by Serin"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: \"pagerduty\" is not a provider type\n    fix: use one of slack, msteams, discord, generic"))
         #expect(r.output.contains("AlertProvider apps/on-call: error: spec.address: is not an http(s) URL"))
         #expect(r.output.contains("AlertProvider apps/on-call: error: spec.chanel: unknown field \"spec.chanel\"\n    fix: did you mean channel?"))
         #expect(r.output.contains("Experiment apps/exp: error: kind: Experiment is not supported: Serin does not support the Experiment kind yet"))
@@ -288,8 +288,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
-        #expect(r.output.contains("error: spec.provider: provider linkerd is not supported by Serin"))
-        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: unknown field \"spec.metrics[0].provider.job\": provider job is not supported by Serin"))
+        #expect(r.output.contains("error: spec.provider: the linkerd provider is not supported by Serin yet"))
+        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: metric \"load\": the job metric provider is not supported by Serin yet; use prometheus or compare"))
         #expect(!r.output.contains("no provider (prometheus or compare)"))
         #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router nginx is not supported by Serin"))
         // A Canary naming no provider runs with the operator's --provider.
@@ -297,7 +297,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir2) }
         let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
         #expect(kuma.code == 1)
-        #expect(kuma.output.contains("error: spec.provider: provider kuma is not supported by Serin"))
+        #expect(kuma.output.contains("error: spec.provider: the kuma provider is not supported by Serin yet"))
     }
 
     @Test func validShapesOfTheOriginalsLintClean() async throws {

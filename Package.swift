@@ -175,14 +175,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What every test target shares: polling, the serin binary as a child process.
+        .target(name: "SerinTestSupport", path: "Tests/SerinTestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "SerinOperatorTests",
-            dependencies: ["KubeCore", "SerinOperator", "KubeTestServer", "KubeClient"],
+            dependencies: ["SerinTestSupport", "KubeCore", "SerinOperator", "KubeTestServer", "KubeClient"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ControllersTests",
-            dependencies: [
+            dependencies: ["SerinTestSupport", 
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
                 "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
             ],
@@ -205,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KubeRuntimeTests",
-            dependencies: ["KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer"],
+            dependencies: ["SerinTestSupport", "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -214,24 +216,24 @@ let package = Package(
         ),
         .testTarget(
             name: "SerinCLITests",
-            dependencies: ["KubeCore", "KubeClient", "KubeTestServer", "SerinAPI", "SerinCLI"],
+            dependencies: ["SerinTestSupport", "KubeCore", "KubeClient", "KubeTestServer", "SerinAPI", "SerinCLI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SerinTesterTests",
-            dependencies: ["KubeCore", "SerinTester", "SerinTestApp"],
+            dependencies: ["SerinTestSupport", "KubeCore", "SerinTester", "SerinTestApp"],
             swiftSettings: swiftSettings
         ),
         // Install artefacts: CRDs against the Swift types, manifests and RBAC against the code.
         .testTarget(
             name: "InstallTests",
-            dependencies: ["KubeCore", "KubeSchema", "KubeTestServer", "SerinAPI", "Analysis", "Traffic"],
+            dependencies: ["SerinTestSupport", "KubeCore", "KubeSchema", "KubeTestServer", "SerinAPI", "Analysis", "Traffic"],
             swiftSettings: swiftSettings
         ),
         // Crash, API-server, Prometheus, failover, bad-input and shutdown faults, bounded in time.
         .testTarget(
             name: "FaultToleranceTests",
-            dependencies: [
+            dependencies: ["SerinTestSupport", 
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
                 "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
             ],

@@ -5,6 +5,7 @@ import KubeRuntime
 import Logging
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// AlertProviders receiving a Canary's notifications through the Canary controller, against
 /// the test API server, with real HTTP receivers (one that answers, one that hangs).

@@ -9,6 +9,7 @@ import Logging
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// The seed AnalysisTemplate (../shared/examples/seed-analysistemplate.yaml), verbatim.
 enum SeedAnalysisTemplate {

@@ -8,6 +8,7 @@ import Logging
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// YAML manifests as JSON values (every document of a stream).
 enum Manifest {
@@ -24,17 +25,6 @@ enum Manifest {
         let text = try String(contentsOf: repoRoot.appendingPathComponent("crds/\(file)"), encoding: .utf8)
         return try #require(documents(text).first)
     }
-}
-
-/// Polls `condition` until it holds or `timeout` (real time) passes.
-func eventually(timeout: Duration = .seconds(20), every: Duration = .milliseconds(5),
-                _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return true }
-        try? await Task.sleep(for: every)
-    }
-    return try await condition()
 }
 
 /// A test API server (over HTTPS, with a real KubeClient), the workload simulator, a fake

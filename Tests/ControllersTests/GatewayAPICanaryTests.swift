@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// A gatewayapi Canary whose HTTPRoute the user already has, with a rule of their own.
 @Suite("Canary controller: Gateway API", .serialized, .timeLimit(.minutes(2)))

@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// suspend, and the promote / abort / retry annotations, on the seed Canary.
 @Suite("Canary controller: suspend and manual control", .serialized, .timeLimit(.minutes(2)))

@@ -3,55 +3,7 @@ import KubeCore
 import KubeTestServer
 import SerinAPI
 import Testing
-
-/// The real `serin operator` binary (built next to the test bundle) as a child process.
-final class SerinOperatorChild: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
-
-    static var binary: String? {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir.appendingPathComponent("serin").path,
-                          dir.deletingLastPathComponent().appendingPathComponent("serin").path,
-                          Manifest.repoRoot.appendingPathComponent(".build/debug/serin").path]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return nil
-    }
-
-    init(binary: String, arguments: [String], logPath: String) throws {
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-    }
-
-    func terminate() { kill(process.processIdentifier, SIGTERM) }
-
-    func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
-    }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// The port `/metrics` listens on, from the startup log line.
-    var metricsPort: Int? {
-        guard let r = log.range(of: "\"metrics_port\":\"") else { return nil }
-        return Int(log[r.upperBound...].prefix { $0.isNumber })
-    }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}
+import SerinTestSupport
 
 @Suite("Canary controller: the real operator process", .serialized, .timeLimit(.minutes(2)))
 struct OperatorProcessCanaryTests {
@@ -84,7 +36,7 @@ struct OperatorProcessCanaryTests {
 
     @Test("serin operator promotes a canary (10s interval) and exports its metrics")
     func onePromotion() async throws {
-        let binary = try #require(SerinOperatorChild.binary, "build the serin executable first")
+        let binary = try #require(OperatorChild.binary, "build the serin executable first")
         let server = try await TestAPIServer.start()
         let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(50))
         simulator.start()
@@ -114,7 +66,7 @@ struct OperatorProcessCanaryTests {
             ],
         ])
 
-        let child = try SerinOperatorChild(binary: binary, arguments: [
+        let child = try OperatorChild(binary: binary, arguments: [
             "operator", "--kubeconfig", dir + "/kubeconfig", "--identity", "canary-op",
             "--metrics-address", "127.0.0.1:0", "--health-address", "127.0.0.1:0",
             "--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.25",

@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// The seed blue-green Rollout (examples/seed-rollout-bluegreen.yaml, unchanged) and the seed
 /// AnalysisTemplate (its Prometheus address pointed at the fake) against the test API server,

@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// Canary Rollouts against the test API server: steps walked with real AnalysisRuns, the
 /// replica split as the traffic split without a router, an HTTPRoute's weights with one, an

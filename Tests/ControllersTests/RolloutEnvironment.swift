@@ -8,6 +8,7 @@ import Logging
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// A test API server with the Rollout and analysis CRDs (from crds/) and the router stand-ins,
 /// the workload simulator (ReplicaSets get ready pods), a fake Prometheus over real HTTP, and

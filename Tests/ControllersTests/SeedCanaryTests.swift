@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// The seed Canary (Istio router) against the test API server, driven by the Canary
 /// controller in a Manager, with a fake Prometheus over HTTP and the clock moved by the test.

@@ -4,6 +4,7 @@ import KubeCore
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// Blue/green (kubernetes router: Service selector switch) and A/B (Istio header match).
 @Suite("Canary controller: blue/green and A/B", .serialized, .timeLimit(.minutes(2)))

@@ -4,6 +4,7 @@ import KubeCore
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// Webhook gates and revertOnDeletion, through the controller and real HTTP receivers.
 @Suite("Canary controller: webhooks and deletion", .serialized, .timeLimit(.minutes(2)))

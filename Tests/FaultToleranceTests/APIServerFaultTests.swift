@@ -4,6 +4,7 @@ import KubeTestServer
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// A real `serin operator` against a test API server that fails 10% of requests with 500,
 /// answers bursts of 409 and 429, drops every watch every two seconds and forgets its watch

@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// A corpus of malformed and contradictory objects (Tests/FaultToleranceTests/Corpus/*.yaml)
 /// applied to the test API server while a real `serin operator` runs. Each file says in an

@@ -3,6 +3,7 @@ import Synchronization
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// Five canaries released through real `serin operator` processes that are killed with
 /// SIGKILL at random moments (and right after phase changes) and started again: status is the

@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// SIGTERM while a step's metric check is in flight: the reconcile finishes (the step lands
 /// in status), the lease is released (the next replica need not wait for it to expire) and

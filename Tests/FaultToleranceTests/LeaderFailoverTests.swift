@@ -3,6 +3,7 @@ import KubeCore
 import KubeTestServer
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// Two (then three) real operator processes share a Lease. The leader is killed mid-canary:
 /// the standby leads within the lease duration and carries the canaries on, step for step.

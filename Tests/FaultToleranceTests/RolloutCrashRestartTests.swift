@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// Canary-step and blue-green Rollouts with analysis, released through real `serin operator`
 /// processes that are killed with SIGKILL at random moments (and soon after phase changes) and

@@ -4,6 +4,7 @@ import KubeTestServer
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// The real `serin operator` binary, started with the container args of manifests/deployment.yaml
 /// against an audited test API server, driven through the lives of the objects it manages:
@@ -85,7 +86,7 @@ actor OperatorRun {
             try await World.install(api)
             let child = try OperatorChild(binary: binary, arguments: try arguments(kubeconfig: dir + "/kubeconfig"),
                                           logPath: dir + "/operator.log")
-            defer { child.kill() }
+            defer { child.kill9() }
             let started = await eventually(timeout: .seconds(20)) { child.metricsPort != nil }
             let port = try #require(child.metricsPort, "no metrics_port in the operator's log (started: \(started)):\n\(child.log.suffix(2000))")
             let prom = try await PrometheusProcess.start(scraping: "127.0.0.1:\(port)")
@@ -405,33 +406,7 @@ enum World {
     }
 }
 
-/// `serin operator` as a child process, its output in a log file.
-final class OperatorChild: @unchecked Sendable {
-    let process: Process
-    let logPath: String
-
-    init(binary: String, arguments: [String], logPath: String) throws {
-        self.logPath = logPath
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        p.standardOutput = log
-        p.standardError = log
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        process = p
-    }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    /// The port `/metrics` listens on, from the startup log line.
-    var metricsPort: Int? {
-        guard let r = log.range(of: "\"metrics_port\":\"") else { return nil }
-        return Int(log[r.upperBound...].prefix { $0.isNumber })
-    }
-
+extension OperatorChild {
     /// `/metrics` once it contains `text` (or what it has after a few seconds).
     func scrape(containing text: String) async -> String {
         var body = ""
@@ -443,17 +418,5 @@ final class OperatorChild: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(100))
         }
         return body
-    }
-
-    func terminate() { if process.isRunning { Foundation.kill(process.processIdentifier, SIGTERM) } }
-    func kill() { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) } }
-
-    func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
     }
 }

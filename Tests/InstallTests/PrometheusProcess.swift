@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 #if canImport(Glibc)
 import Glibc
+import SerinTestSupport
 #endif
 
 /// A real Prometheus (Debian's package) scraping one target every second, on a free loopback

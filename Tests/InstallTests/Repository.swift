@@ -52,17 +52,6 @@ enum Repository {
     }
 }
 
-/// Polls `condition` until it holds or `timeout` (real time) passes.
-func eventually(timeout: Duration, every: Duration = .milliseconds(50),
-                _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return true }
-        try? await Task.sleep(for: every)
-    }
-    return try await condition()
-}
-
 /// A child process run to completion with its output captured (killed after `timeout`).
 struct ProcessResult: Sendable, CustomStringConvertible {
     var status: Int32

@@ -3,6 +3,7 @@ import KubeClient
 import KubeCore
 import KubeTestServer
 import Testing
+import SerinTestSupport
 
 @testable import KubeRuntime
 

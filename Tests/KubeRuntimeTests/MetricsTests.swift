@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import Synchronization
 import Testing
+import SerinTestSupport
 
 @testable import KubeRuntime
 

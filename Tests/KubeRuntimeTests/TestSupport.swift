@@ -7,18 +7,6 @@ import Testing
 
 @testable import KubeRuntime
 
-/// Polls `condition` until it holds or `timeout` (real time) passes.
-func eventually(
-    timeout: Duration = .seconds(10), every: Duration = .milliseconds(10), _ condition: @Sendable () async throws -> Bool
-) async rethrows -> Bool {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return true }
-        try? await Task.sleep(for: every)
-    }
-    return try await condition()
-}
-
 /// A test API server and a real HTTP client talking to it.
 struct HTTPEnvironment: Sendable {
     let server: TestAPIServer

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SerinTestSupport
 
 @testable import KubeRuntime
 

@@ -4,6 +4,7 @@ import KubeTestServer
 import SerinAPI
 import SerinCLI
 import Testing
+import SerinTestSupport
 
 /// What a command printed and how it exited.
 struct CLIResult: Sendable {
@@ -24,16 +25,6 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 func repoFile(_ path: String) throws -> String {
     try String(contentsOf: repoRoot.appendingPathComponent(path), encoding: .utf8)
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
 }
 
 /// A test API server with Serin's CRDs, a kubeconfig file for it, and helpers to seed objects.

@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import KubeTestServer
 import Testing
+import SerinTestSupport
 
 /// Real Flagger and Argo Rollouts manifests (../shared/peer-manifests, only apiVersion changed)
 /// through `serin lint` and through the test API server with every Serin CRD installed, as

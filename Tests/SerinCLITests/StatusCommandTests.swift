@@ -3,6 +3,7 @@ import KubeCore
 import SerinAPI
 import SerinCLI
 import Testing
+import SerinTestSupport
 
 @Suite struct StatusCommandTests {
     @Test func canaryStatusShowsPhaseWeightChecksMetricsAndEvents() async throws {

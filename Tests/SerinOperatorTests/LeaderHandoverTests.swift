@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SerinTestSupport
 
 /// Two real operator processes against the test API server: only one leads; a killed
 /// leader is replaced within the lease duration, a gracefully stopped one at once.

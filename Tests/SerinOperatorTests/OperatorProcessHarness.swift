@@ -2,50 +2,6 @@ import Foundation
 import KubeCore
 import KubeTestServer
 
-/// Runs the real `serin` binary (built next to the test bundle) as a child process.
-final class OperatorChild: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
-
-    static var binary: String {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [dir.appendingPathComponent("serin").path,
-                          dir.deletingLastPathComponent().appendingPathComponent("serin").path]
-        where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return ".build/debug/serin"
-    }
-
-    init(arguments: [String], logPath: String) throws {
-        self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-    }
-
-    func kill9() { kill(process.processIdentifier, SIGKILL) }
-    func terminate() { kill(process.processIdentifier, SIGTERM) }
-
-    /// Waits for exit up to `timeout`; nil when still running.
-    func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return process.terminationStatus
-    }
-
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}
-
 /// A test API server with a kubeconfig on disk and the operator's namespace.
 struct OperatorTestCluster {
     let server: TestAPIServer

@@ -2,6 +2,7 @@ import Foundation
 import SerinTestApp
 import SerinTester
 import Testing
+import SerinTestSupport
 
 @Suite("serin tester: over HTTP, with load against the test app", .serialized, .timeLimit(.minutes(1)))
 struct TesterServerTests {

@@ -33,17 +33,6 @@ func makeTester(timeout: Double = 30, outputCap: Int = 64 << 10, maxTasks: Int =
     Tester(options: TesterOptions(timeout: timeout, outputCap: outputCap, maxTasks: maxTasks, logger: quietLogger))
 }
 
-/// Polls `condition` until it holds or `timeout` (real time) passes.
-func eventually(timeout: Duration = .seconds(10), every: Duration = .milliseconds(20),
-                _ condition: @Sendable () async -> Bool) async -> Bool {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if await condition() { return true }
-        try? await Task.sleep(for: every)
-    }
-    return await condition()
-}
-
 /// One HTTP request over the wire (URLSession), bounded by `timeout` seconds.
 func http(_ method: String, _ url: String, body: [UInt8] = [], timeout: Double = 10) async throws -> (Int, String) {
     var request = URLRequest(url: URL(string: url)!)

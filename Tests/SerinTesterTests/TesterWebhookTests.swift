@@ -1,6 +1,7 @@
 import Foundation
 import SerinTester
 import Testing
+import SerinTestSupport
 
 @Suite("serin tester: webhooks", .serialized, .timeLimit(.minutes(1)))
 struct TesterWebhookTests {

@@ -5,17 +5,6 @@ import KubeCore
 let repoRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Polls `condition` until it holds or `timeout` (real time) passes.
-func eventually(timeout: Duration = .seconds(20), every: Duration = .milliseconds(20),
-                _ condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-    let start = ContinuousClock.now
-    while ContinuousClock.now - start < timeout {
-        if try await condition() { return true }
-        try? await Task.sleep(for: every)
-    }
-    return try await condition()
-}
-
 /// Seconds since the first call in this process: one time line for every recorder.
 enum TestTime {
     static let origin = ContinuousClock.now

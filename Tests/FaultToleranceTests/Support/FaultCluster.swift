@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import KubeTestServer
 import SerinAPI
+import SerinTestSupport
 
 /// A test API server (HTTPS, a kubeconfig on disk) with Serin's CRDs, the router stand-ins,
 /// a namespace for canaries, a workload simulator and a scripted Prometheus: what a real

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SerinTestSupport
 
 /// Runs `serin operator` again and again, each time killing it with SIGKILL after a random
 /// lifetime, or soon after a canary enters a phase not yet hit by a kill (so kills land in

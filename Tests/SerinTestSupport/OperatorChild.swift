@@ -1,30 +1,34 @@
 import Foundation
-import Synchronization
 
-/// The real `serin` binary (built next to the test bundle) as a child process.
-final class OperatorChild: @unchecked Sendable {
-    let process = Process()
-    let logPath: String
-    let started = ContinuousClock.now
+/// The package root (this file is Tests/SerinTestSupport/OperatorChild.swift).
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+/// The real `serin` binary (built next to the test bundle) as a child process, its stdout and
+/// stderr appended to a log file. The one child-process type of the test targets.
+public final class OperatorChild: @unchecked Sendable {
+    public let process = Process()
+    public let logPath: String
+    public let started = ContinuousClock.now
 
     /// A private copy of the built binary, taken once per test run: a rebuild while the tests
     /// run (a shared build directory) can neither swap the operator mid-test nor make an exec
     /// fail with "text file busy".
-    static let binary: String? = {
+    public static let binary: String? = {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [dir.appendingPathComponent("serin").path,
                           dir.deletingLastPathComponent().appendingPathComponent("serin").path,
-                          repoRoot.appendingPathComponent(".build/debug/serin").path]
+                          packageRoot.appendingPathComponent(".build/debug/serin").path]
         where FileManager.default.isExecutableFile(atPath: candidate) {
             let fm = FileManager.default
             let attributes = try? fm.attributesOfItem(atPath: candidate)
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
             let mtime = Int((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
             let tmp = NSTemporaryDirectory()
-            let copy = tmp + "serin-fault-bin-\(size)-\(mtime)"
+            let copy = tmp + "serin-test-bin-\(size)-\(mtime)"
             if fm.isExecutableFile(atPath: copy) { return copy }
             // Copies of older builds, unused for a while, go.
-            for old in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where old.hasPrefix("serin-fault-bin-") {
+            for old in (try? fm.contentsOfDirectory(atPath: tmp)) ?? [] where old.hasPrefix("serin-test-bin-") {
                 let date = (try? fm.attributesOfItem(atPath: tmp + old))?[.modificationDate] as? Date
                 if let date, Date().timeIntervalSince(date) > 600 { try? fm.removeItem(atPath: tmp + old) }
             }
@@ -37,12 +41,17 @@ final class OperatorChild: @unchecked Sendable {
         return nil
     }()
 
-    /// Starts the binary; its stdout and stderr are appended to `logPath`.
-    init(arguments: [String], logPath: String) throws {
-        guard let binary = Self.binary else { throw SetupError("build the serin executable first (swift build)") }
+    public struct MissingBinary: Error, CustomStringConvertible {
+        public var description: String { "build the serin executable first (swift build)" }
+    }
+
+    /// Starts `binary` (default: the built `serin`) with `arguments`.
+    public init(binary: String? = nil, arguments: [String], logPath: String) throws {
+        guard let path = binary ?? Self.binary else { throw MissingBinary() }
         self.logPath = logPath
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
@@ -53,16 +62,16 @@ final class OperatorChild: @unchecked Sendable {
         try process.run()
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
-    func kill9() { kill(pid, SIGKILL) }
-    func terminate() { kill(pid, SIGTERM) }
-    func pause() { kill(pid, SIGSTOP) }
-    func resume() { kill(pid, SIGCONT) }
+    public func kill9() { if process.isRunning { kill(pid, SIGKILL) } }
+    public func terminate() { if process.isRunning { kill(pid, SIGTERM) } }
+    public func pause() { kill(pid, SIGSTOP) }
+    public func resume() { kill(pid, SIGCONT) }
 
     /// Waits for exit up to `timeout`; nil when still running.
-    func waitForExit(timeout: Duration) async -> Int32? {
+    public func waitForExit(timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline { return nil }
@@ -72,12 +81,19 @@ final class OperatorChild: @unchecked Sendable {
     }
 
     /// How the process ended: `exit N` or `signal N`.
-    var ending: String {
+    public var ending: String {
         process.isRunning ? "running"
             : process.terminationReason == .exit ? "exit \(process.terminationStatus)" : "signal \(process.terminationStatus)"
     }
 
-    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// The port `/metrics` listens on, from the operator's startup log line.
+    public var metricsPort: Int? {
+        let text = log
+        guard let r = text.range(of: "\"metrics_port\":\"") else { return nil }
+        return Int(text[r.upperBound...].prefix { $0.isNumber })
+    }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 }

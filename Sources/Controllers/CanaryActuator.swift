@@ -137,9 +137,7 @@ struct CanaryActuator: Sendable {
     func reconcileRouting(_ o: CanaryObservation) async throws {
         let (_, selector) = try requireTarget(o)
         guard let router = o.router else { throw ActuatorError.noRouter("unknown provider") }
-        var roles: [ServiceBuilder.Role] = [.primary, .canary]
-        if router != .kubernetes { roles.insert(.apex, at: 0) }
-        for role in roles {
+        for role in router.serviceRoles {
             let name = role == .apex ? o.names.apexService : role == .primary ? o.names.primaryService : o.names.canaryService
             let existing = try await writer.get(.services, namespace: o.namespace, name: name)
             let svc = ServiceBuilder.service(role, spec: o.spec, names: o.names, selector: selector, existing: existing,
@@ -156,16 +154,6 @@ struct CanaryActuator: Sendable {
         return o.ownerReference
     }
 
-    static func resource(ofKind kind: String) -> ResourceType? {
-        switch kind {
-        case "Service": return .services
-        case "HTTPRoute": return .httpRoutes
-        case "VirtualService": return .virtualServices
-        case "DestinationRule": return .destinationRules
-        default: return nil
-        }
-    }
-
     func setRoutes(_ o: CanaryObservation, _ weights: RouteWeights) async throws {
         let (_, selector) = try requireTarget(o)
         guard let router = o.router else { throw ActuatorError.noRouter("unknown provider") }
@@ -174,19 +162,19 @@ struct CanaryActuator: Sendable {
         var existing: [String: JSONValue] = [:]
         for obj in wanted {
             let kind = obj["kind"].stringValue ?? ""
-            guard let r = Self.resource(ofKind: kind), let name = obj.name else { continue }
+            guard let r = router.resource(ofKind: kind), let name = obj.name else { continue }
             if let found = try await writer.get(r, namespace: o.namespace, name: name) {
-                existing[RouterKind.key(found.kindFilled(kind))] = found
+                existing[TrafficRouters.key(found.kindFilled(kind))] = found
             }
         }
         for obj in wanted {
             let kind = obj["kind"].stringValue ?? ""
-            guard let r = Self.resource(ofKind: kind) else { continue }
-            let key = RouterKind.key(obj)
+            guard let r = router.resource(ofKind: kind) else { continue }
+            let key = TrafficRouters.key(obj)
             let current = existing[key]
             let built = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights,
                                               existing: existing, ownerReference: nil)
-                .first { RouterKind.key($0) == key } ?? obj
+                .first { TrafficRouters.key($0) == key } ?? obj
             var final = built
             if let ref = owner(for: current, o) { final = Self.withOwner(final, ref) }
             try await writer.apply(r, final, existing: current)
@@ -224,17 +212,12 @@ struct CanaryActuator: Sendable {
             apex[path: ["metadata", "ownerReferences"]] = refs.isEmpty ? .null : .array(refs)
             try await writer.apply(.services, apex, existing: before)
         }
-        guard let router = o.router, router != .kubernetes else { return }
-        let kinds: [(ResourceType, String)] =
-            router == .istio
-            ? [(.virtualServices, o.names.apexService), (.destinationRules, o.names.primaryService),
-               (.destinationRules, o.names.canaryService)]
-            : [(.httpRoutes, o.names.apexService)]
-        for (r, name) in kinds {
-            if let obj = try await writer.get(r, namespace: o.namespace, name: name),
+        guard let router = o.router else { return }
+        for ref in router.cleanupObjects(names: o.names) {
+            if let obj = try await writer.get(ref.resource, namespace: o.namespace, name: ref.name),
                 ObjectWriter.isOwned(obj, by: o.canaryJSON.uid)
             {
-                try await writer.delete(r, namespace: o.namespace, name: name)
+                try await writer.delete(ref.resource, namespace: o.namespace, name: ref.name)
             }
         }
     }

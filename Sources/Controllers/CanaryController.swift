@@ -36,7 +36,8 @@ public enum CanaryController {
     /// Canary store index: `namespace/targetName`.
     static let targetIndex = "canary-target"
 
-    /// Adds the Canary controller: Canaries (primary), owned Deployments and Services, and
+    /// Adds the Canary controller: Canaries (primary), owned Deployments and what the routers
+    /// watch (`TrafficRouters.watchedResources`: the Services), and
     /// mappers from the target Deployment and its ConfigMaps/Secrets to the Canaries using them.
     @discardableResult
     public static func register(on manager: Manager, config: CanaryControllerConfig) async -> Controller {
@@ -74,7 +75,7 @@ public enum CanaryController {
             }
         }
         return await manager.addController(
-            name: name, for: .canaries, reconciler: reconciler, owns: [.deployments, .services],
+            name: name, for: .canaries, reconciler: reconciler, owns: [.deployments] + TrafficRouters.watchedResources,
             watches: [(.deployments, byTarget), (.configMaps, byConfig(secret: false)), (.secrets, byConfig(secret: true))],
             workers: config.workers, primaryPredicate: canaryChanged)
     }

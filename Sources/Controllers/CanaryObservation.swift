@@ -12,7 +12,7 @@ struct CanaryObservation: Sendable {
     var canary: Canary
     var names: CanaryNames
     /// Nil when the provider is unknown (validation reports it).
-    var router: RouterKind?
+    var router: (any TrafficRouter)?
     var target: JSONValue?
     var primary: JSONValue?
     var selector: SelectorLabel?

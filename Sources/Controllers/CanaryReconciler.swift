@@ -201,7 +201,7 @@ public struct CanaryReconciler: Reconciler {
         let ns = canary.namespace
         let spec = canary.spec
         let names = CanaryNames(canaryName: canary.name, namespace: ns, spec: spec)
-        let router = RouterKind(provider: spec.effectiveProvider(default: config.defaultProvider))
+        let router = TrafficRouters.router(forProvider: spec.effectiveProvider(default: config.defaultProvider))
         let target = caches.deployments.get(namespace: ns, name: spec.targetRef.name)
         let primary = caches.deployments.get(namespace: ns, name: names.primary)
         var world = ObservedWorld(
@@ -229,10 +229,9 @@ public struct CanaryReconciler: Reconciler {
             world.primaryChecksum = primary.annotations[PrimaryDeploymentBuilder.checksumAnnotation]
         }
         if let router, let selector = o.selector {
-            let weightKey = router.weightObjectKey(names: names)
-            let objName = String(weightKey.split(separator: "/", maxSplits: 1).last ?? "")
+            let weightObject = router.weightObject(names: names)
             do {
-                let obj = try await writer.get(router.weightResource, namespace: ns, name: objName)
+                let obj = try await writer.get(weightObject.resource, namespace: ns, name: weightObject.name)
                 world.routes = router.readWeights(names: names, selector: selector, object: obj)
             } catch let e as KubeAPIError where e.isNotFound {
                 world.routes = nil

@@ -93,10 +93,12 @@ let package = Package(
         ),
         .target(name: "Traffic", dependencies: ["KubeCore", "SerinAPI"], swiftSettings: swiftSettings),
         .target(name: "Delivery", dependencies: ["KubeCore", "SerinAPI", "Traffic"], swiftSettings: swiftSettings),
+        // The workloads Serin delivers (the Deployment first): primary copy, readiness, scale, checksum.
+        .target(name: "Workloads", dependencies: ["KubeCore", "SerinAPI", "Traffic", "Delivery"], swiftSettings: swiftSettings),
         .target(
             name: "Controllers",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery",
+                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery", "Workloads",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -183,7 +185,7 @@ let package = Package(
             name: "ControllersTests",
             dependencies: [
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
-                "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
+                "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],
             swiftSettings: swiftSettings
         ),
@@ -232,7 +234,7 @@ let package = Package(
             name: "FaultToleranceTests",
             dependencies: [
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
-                "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
+                "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],
             // Malformed manifests the bad-input test reads from disk (not resources: never bundled).
             exclude: ["Corpus"],
@@ -247,7 +249,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic"],
+            name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic", "Workloads"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -4,6 +4,7 @@ import KubeCore
 import Logging
 import SerinAPI
 import Traffic
+import Workloads
 
 /// Carries out the effects of a Decision. Each is idempotent: it reads the current object
 /// from the API server, builds what Serin wants (merged into what is there), and writes only
@@ -58,7 +59,7 @@ struct CanaryActuator: Sendable {
     /// initializing, on promotion, and when the primary is missing.
     func initializePrimary(_ o: CanaryObservation, checksum: String?, promote: Bool = false) async throws {
         let (target, selector) = try requireTarget(o)
-        let existing = try await writer.get(.deployments, namespace: o.namespace, name: o.names.primary)
+        let existing = try await writer.get(o.workload.resource, namespace: o.namespace, name: o.names.primary)
         let phase = o.canary.status?.phase
         if existing != nil, !promote, phase != nil, phase != .initializing {
             // Past initialization the primary runs what was promoted last: the target's current
@@ -68,7 +69,7 @@ struct CanaryActuator: Sendable {
         for cm in o.configMaps { try await copyConfig(cm, resource: .configMaps, o) }
         for s in o.secrets { try await copyConfig(s, resource: .secrets, o) }
         let stamp = checksum ?? o.world.releaseChecksum
-        var primary = PrimaryDeploymentBuilder.primary(
+        var primary = o.workload.primary(
             from: target, selector: selector, existing: existing, configMaps: o.configMapRenames,
             secrets: o.secretRenames, checksum: stamp, ownerReference: o.ownerReference)
         if let stamp, !(o.configMaps.isEmpty && o.secrets.isEmpty) {
@@ -77,7 +78,7 @@ struct CanaryActuator: Sendable {
             primary[path: ["spec", "template", "metadata", "annotations", PrimaryDeploymentBuilder.checksumAnnotation]] =
                 .string(stamp)
         }
-        if try await writer.apply(.deployments, primary, existing: existing) {
+        if try await writer.apply(o.workload.resource, primary, existing: existing) {
             logger.info(promote ? "promoted primary" : "primary written", metadata: ["deployment": "\(o.names.primary)"])
         }
         try await copyAutoscaler(o)
@@ -115,7 +116,7 @@ struct CanaryActuator: Sendable {
         guard let target = o.target else { return }
         var replicas = 0
         if up {
-            let primaryReplicas = o.primary?[path: ["spec", "replicas"]].intValue ?? 1
+            let primaryReplicas = o.primary.flatMap { o.workload.replicas($0) } ?? 1
             replicas = max(1, primaryReplicas)
             if let ref = o.spec.autoscalerRef,
                 let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name),
@@ -124,9 +125,9 @@ struct CanaryActuator: Sendable {
                 replicas = max(1, min)
             }
         }
-        if target[path: ["spec", "replicas"]].intValue == replicas { return }
-        try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,
-                                    ["spec": ["replicas": .int(Int64(replicas))]])
+        if o.workload.replicas(target) == replicas { return }
+        try await writer.mergePatch(o.workload.resource, namespace: o.namespace, name: o.names.target,
+                                    o.workload.scalePatch(replicas: replicas))
         logger.info("scaled target", metadata: ["deployment": "\(o.names.target)", "replicas": "\(replicas)"])
     }
 
@@ -195,11 +196,11 @@ struct CanaryActuator: Sendable {
     func revertTarget(_ o: CanaryObservation) async throws {
         // Read fresh, not from the cache: the scale-down just before the deletion may not be
         // in the cache yet, and a stale "2 replicas" would leave the target at zero.
-        guard let target = try await writer.get(.deployments, namespace: o.namespace, name: o.names.target) else { return }
-        let replicas = max(1, o.primary?[path: ["spec", "replicas"]].intValue ?? 1)
-        if (target[path: ["spec", "replicas"]].intValue ?? 0) < 1 {
-            try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,
-                                        ["spec": ["replicas": .int(Int64(replicas))]])
+        guard let target = try await writer.get(o.workload.resource, namespace: o.namespace, name: o.names.target) else { return }
+        let replicas = max(1, o.primary.flatMap { o.workload.replicas($0) } ?? 1)
+        if (o.workload.replicas(target) ?? 0) < 1 {
+            try await writer.mergePatch(o.workload.resource, namespace: o.namespace, name: o.names.target,
+                                        o.workload.scalePatch(replicas: replicas))
         }
         if let selector = o.selector,
             var apex = try await writer.get(.services, namespace: o.namespace, name: o.names.apexService)

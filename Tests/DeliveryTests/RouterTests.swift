@@ -3,6 +3,7 @@ import Testing
 import KubeCore
 import SerinAPI
 import Traffic
+import Workloads
 
 @Suite struct RouterBuilderTests {
     func seed() throws -> (CanarySpec, CanaryNames) {

@@ -1,4 +1,5 @@
 import KubeCore
+import Traffic
 
 /// ConfigMaps and Secrets a pod template refers to (volumes, projected volumes, env, envFrom).
 public struct ConfigReferences: Sendable, Hashable {

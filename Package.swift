@@ -93,10 +93,12 @@ let package = Package(
         ),
         .target(name: "Traffic", dependencies: ["KubeCore", "SerinAPI"], swiftSettings: swiftSettings),
         .target(name: "Delivery", dependencies: ["KubeCore", "SerinAPI", "Traffic"], swiftSettings: swiftSettings),
+        // The workloads Serin delivers (the Deployment first): primary copy, readiness, scale, checksum.
+        .target(name: "Workloads", dependencies: ["KubeCore", "SerinAPI", "Traffic", "Delivery"], swiftSettings: swiftSettings),
         .target(
             name: "Controllers",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery",
+                "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery", "Workloads",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -184,9 +186,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ControllersTests",
-            dependencies: ["SerinTestSupport", 
+            dependencies: [
+                "SerinTestSupport",
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
-                "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
+                "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],
             swiftSettings: swiftSettings
         ),
@@ -233,9 +236,10 @@ let package = Package(
         // Crash, API-server, Prometheus, failover, bad-input and shutdown faults, bounded in time.
         .testTarget(
             name: "FaultToleranceTests",
-            dependencies: ["SerinTestSupport", 
+            dependencies: [
+                "SerinTestSupport",
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
-                "Delivery", "Controllers", "SerinOperator", "SerinTestApp",
+                "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],
             // Malformed manifests the bad-input test reads from disk (not resources: never bundled).
             exclude: ["Corpus"],
@@ -250,7 +254,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic"],
+            name: "DeliveryTests", dependencies: ["KubeCore", "SerinAPI", "Delivery", "Traffic", "Workloads"],
             swiftSettings: swiftSettings
         ),
     ]

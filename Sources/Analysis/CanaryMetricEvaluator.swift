@@ -36,10 +36,12 @@ public struct MetricSpecError: Error, Sendable, Hashable, CustomStringConvertibl
 }
 
 /// Turns a Canary metric into a `MetricCheckResult`: builds the query (builtin, inline or from
-/// a `MetricTemplate`), asks Prometheus, applies `thresholdRange` or the comparison judge, and
+/// a `MetricTemplate`), asks the template's provider (Prometheus for builtins and inline
+/// queries, see `MetricProviders`), applies `thresholdRange` or the comparison judge, and
 /// the `onNoData` policy. Never throws: every failure is a result with verdict Error.
 public struct CanaryMetricEvaluator: Sendable {
-    public var client: PrometheusClient
+    /// The clients the providers use.
+    public var clients: MetricClients
     /// The operator's `--metrics-server`, used when a template names no address and for builtins.
     public var defaultAddress: String?
     /// Per-provider label names from the operator's flag; defaults otherwise.
@@ -51,7 +53,7 @@ public struct CanaryMetricEvaluator: Sendable {
 
     public init(client: PrometheusClient, defaultAddress: String?, builtinOptions: [MeshProvider: BuiltinQueryOptions] = [:],
                 timeout: Double = 30, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.client = client
+        self.clients = MetricClients(prometheus: client)
         self.defaultAddress = defaultAddress
         self.builtinOptions = builtinOptions
         self.timeout = timeout
@@ -75,8 +77,8 @@ public struct CanaryMetricEvaluator: Sendable {
         let text: String
         if let ref = metric.templateRef {
             guard let template else { throw MetricSpecError("MetricTemplate \(ref.name) not found") }
-            guard template.spec.provider.type.lowercased() == "prometheus" else {
-                throw MetricSpecError("MetricTemplate \(ref.name): provider type \"\(template.spec.provider.type)\" is not supported (prometheus)")
+            guard MetricProviders.type(named: template.spec.provider.type) != nil else {
+                throw MetricSpecError("MetricTemplate \(ref.name): provider type \"\(template.spec.provider.type)\" is not supported (\(MetricProviders.names.joined(separator: ", ")))")
             }
             text = template.spec.query
         } else if let q = metric.query, !q.isEmpty {
@@ -184,15 +186,22 @@ public struct CanaryMetricEvaluator: Sendable {
         var creds = credentials
         if let h = template?.spec.provider.headerFields { creds.headers.merge(h) { cur, _ in cur } }
         if template?.spec.provider.insecureSkipVerify == true { creds.insecureSkipVerify = true }
-        let endpoint = PrometheusEndpoint(address: address, credentials: creds, timeout: timeout)
+        let endpoint = MetricEndpoint(address: address, credentials: creds, timeout: timeout)
+        // Builtins and inline queries go to Prometheus; a template's type was checked above.
+        let providerName = template?.spec.provider.type ?? PrometheusProvider.name
+        guard let provider = MetricProviders.provider(named: providerName, clients: clients) else {
+            return Self.errorResult(metric, query: query, threshold: threshold,
+                                    message: "provider type \"\(providerName)\" is not supported (\(MetricProviders.names.joined(separator: ", ")))",
+                                    checkedAt: checkedAt)
+        }
 
         if metric.judge == .compare {
-            return await compare(metric, context: context, template: template, query: query, endpoint: endpoint,
-                                 threshold: threshold, checkedAt: checkedAt)
+            return await compare(metric, context: context, template: template, query: query, provider: provider,
+                                 endpoint: endpoint, threshold: threshold, checkedAt: checkedAt)
         }
         do {
-            let response = try await client.query(query, endpoint: endpoint)
-            let outcome = try SingleValue.from(response.result)
+            let answer = try await provider.query(query, endpoint: endpoint)
+            let outcome = try answer.singleValue()
             return Self.verdict(metric: metric, query: query, outcome: outcome, checkedAt: checkedAt)
         } catch {
             return Self.errorResult(metric, query: query, threshold: threshold, message: "\(error)", checkedAt: checkedAt)
@@ -205,7 +214,8 @@ public struct CanaryMetricEvaluator: Sendable {
     }
 
     func compare(_ metric: CanaryMetric, context: CanaryMetricContext, template: MetricTemplate?, query: String,
-                 endpoint: PrometheusEndpoint, threshold: String, checkedAt: String) async -> MetricCheckResult {
+                 provider: any MetricProvider, endpoint: MetricEndpoint, threshold: String,
+                 checkedAt: String) async -> MetricCheckResult {
         let primaryQuery: String
         let window: Double
         do {
@@ -220,9 +230,9 @@ public struct CanaryMetricEvaluator: Sendable {
         let step = max(1, window / 60)
         let shownQuery = "canary: \(query)\nprimary: \(primaryQuery)"
         do {
-            async let c = client.queryRange(query, start: start, end: end, step: step, endpoint: endpoint)
-            async let p = client.queryRange(primaryQuery, start: start, end: end, step: step, endpoint: endpoint)
-            let canary = try Self.samples(try await c.result), primary = try Self.samples(try await p.result)
+            async let c = provider.samples(query, start: start, end: end, step: step, endpoint: endpoint)
+            async let p = provider.samples(primaryQuery, start: start, end: end, step: step, endpoint: endpoint)
+            let canary = try await c, primary = try await p
             switch judge(metric).judge(canary: canary, baseline: primary) {
             case .noData(let why):
                 return Self.noData(metric: metric, query: shownQuery, threshold: threshold, reason: why, checkedAt: checkedAt)
@@ -233,22 +243,6 @@ public struct CanaryMetricEvaluator: Sendable {
             }
         } catch {
             return Self.errorResult(metric, query: shownQuery, threshold: threshold, message: "\(error)", checkedAt: checkedAt)
-        }
-    }
-
-    /// The points of a range answer: one series (or none); several series are an error.
-    static func samples(_ result: PromResult) throws -> [Double] {
-        switch result {
-        case .matrix(let series):
-            if series.count > 1 { throw PrometheusError.multipleSeries(series.map(\.labels)) }
-            return series.first?.points.map(\.value).filter { !$0.isNaN } ?? []
-        case .vector(let v):
-            if v.count > 1 { throw PrometheusError.multipleSeries(v.map(\.labels)) }
-            return v.map(\.value).filter { !$0.isNaN }
-        case .scalar(_, let v):
-            return v.isNaN ? [] : [v]
-        case .string:
-            throw PrometheusError.unexpectedResultType("string")
         }
     }
 }

@@ -4,31 +4,6 @@ import Logging
 import NIOCore
 import NIOSSL
 
-/// Where and how to ask: the base URL (per call, from a template or the operator's flag),
-/// credentials and a timeout.
-public struct PrometheusEndpoint: Sendable, Hashable, CustomStringConvertible {
-    public var address: String
-    public var credentials: MetricCredentials
-    /// Seconds for the whole request.
-    public var timeout: Double
-
-    public init(address: String, credentials: MetricCredentials = .none, timeout: Double = 30) {
-        self.address = address
-        self.credentials = credentials
-        self.timeout = timeout
-    }
-
-    /// The address without any `user:password@`, for messages.
-    public var displayAddress: String {
-        guard var c = URLComponents(string: address) else { return "(invalid address)" }
-        c.user = nil
-        c.password = nil
-        return c.string ?? "(invalid address)"
-    }
-
-    public var description: String { "PrometheusEndpoint(\(displayAddress), \(credentials), timeout \(timeout)s)" }
-}
-
 /// Prometheus HTTP API client (`/api/v1/query`, `/api/v1/query_range`) over AsyncHTTPClient.
 /// Errors are `PrometheusError` values; no credential ever appears in them or in logs.
 public final class PrometheusClient: Sendable {
@@ -50,7 +25,7 @@ public final class PrometheusClient: Sendable {
     }
 
     /// Instant query at `time` (default: Prometheus' now).
-    public func query(_ promql: String, at time: Date? = nil, endpoint: PrometheusEndpoint) async throws -> PromResponse {
+    public func query(_ promql: String, at time: Date? = nil, endpoint: MetricEndpoint) async throws -> PromResponse {
         var form = [("query", promql)]
         if let time { form.append(("time", Self.timestamp(time))) }
         return try await post(path: "/api/v1/query", form: form, endpoint: endpoint)
@@ -58,7 +33,7 @@ public final class PrometheusClient: Sendable {
 
     /// Range query over [start, end] with a step in seconds.
     public func queryRange(_ promql: String, start: Date, end: Date, step: Double,
-                           endpoint: PrometheusEndpoint) async throws -> PromResponse {
+                           endpoint: MetricEndpoint) async throws -> PromResponse {
         let form = [("query", promql), ("start", Self.timestamp(start)), ("end", Self.timestamp(end)),
                     ("step", PromFormat.number(max(step, 0.001)))]
         return try await post(path: "/api/v1/query_range", form: form, endpoint: endpoint)
@@ -66,7 +41,7 @@ public final class PrometheusClient: Sendable {
 
     // MARK: - Transport
 
-    private func post(path: String, form: [(String, String)], endpoint: PrometheusEndpoint) async throws -> PromResponse {
+    private func post(path: String, form: [(String, String)], endpoint: MetricEndpoint) async throws -> PromResponse {
         let creds = endpoint.credentials
         do {
             return try await send(path: path, form: form, endpoint: endpoint)
@@ -77,7 +52,7 @@ public final class PrometheusClient: Sendable {
         }
     }
 
-    private func send(path: String, form: [(String, String)], endpoint: PrometheusEndpoint) async throws -> PromResponse {
+    private func send(path: String, form: [(String, String)], endpoint: MetricEndpoint) async throws -> PromResponse {
         guard var url = URLComponents(string: endpoint.address), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", url.host?.isEmpty == false
         else { throw PrometheusError.invalidAddress(endpoint.displayAddress) }

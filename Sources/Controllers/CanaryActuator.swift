@@ -4,6 +4,7 @@ import KubeCore
 import Logging
 import SerinAPI
 import Traffic
+import Workloads
 
 /// Carries out the effects of a Decision. Each is idempotent: it reads the current object
 /// from the API server, builds what Serin wants (merged into what is there), and writes only
@@ -58,7 +59,7 @@ struct CanaryActuator: Sendable {
     /// initializing, on promotion, and when the primary is missing.
     func initializePrimary(_ o: CanaryObservation, checksum: String?, promote: Bool = false) async throws {
         let (target, selector) = try requireTarget(o)
-        let existing = try await writer.get(.deployments, namespace: o.namespace, name: o.names.primary)
+        let existing = try await writer.get(o.workload.resource, namespace: o.namespace, name: o.names.primary)
         let phase = o.canary.status?.phase
         if existing != nil, !promote, phase != nil, phase != .initializing {
             // Past initialization the primary runs what was promoted last: the target's current
@@ -68,7 +69,7 @@ struct CanaryActuator: Sendable {
         for cm in o.configMaps { try await copyConfig(cm, resource: .configMaps, o) }
         for s in o.secrets { try await copyConfig(s, resource: .secrets, o) }
         let stamp = checksum ?? o.world.releaseChecksum
-        var primary = PrimaryDeploymentBuilder.primary(
+        var primary = o.workload.primary(
             from: target, selector: selector, existing: existing, configMaps: o.configMapRenames,
             secrets: o.secretRenames, checksum: stamp, ownerReference: o.ownerReference)
         if let stamp, !(o.configMaps.isEmpty && o.secrets.isEmpty) {
@@ -77,7 +78,7 @@ struct CanaryActuator: Sendable {
             primary[path: ["spec", "template", "metadata", "annotations", PrimaryDeploymentBuilder.checksumAnnotation]] =
                 .string(stamp)
         }
-        if try await writer.apply(.deployments, primary, existing: existing) {
+        if try await writer.apply(o.workload.resource, primary, existing: existing) {
             logger.info(promote ? "promoted primary" : "primary written", metadata: ["deployment": "\(o.names.primary)"])
         }
         try await copyAutoscaler(o)
@@ -116,7 +117,7 @@ struct CanaryActuator: Sendable {
         guard let target = o.target else { return }
         var replicas = 0
         if up {
-            let primaryReplicas = o.primary?[path: ["spec", "replicas"]].intValue ?? 1
+            let primaryReplicas = o.primary.flatMap { o.workload.replicas($0) } ?? 1
             replicas = max(1, primaryReplicas)
             if let ref = o.spec.autoscalerRef,
                 let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name),
@@ -125,9 +126,9 @@ struct CanaryActuator: Sendable {
                 replicas = max(1, min)
             }
         }
-        if target[path: ["spec", "replicas"]].intValue == replicas { return }
-        try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,
-                                    ["spec": ["replicas": .int(Int64(replicas))]])
+        if o.workload.replicas(target) == replicas { return }
+        try await writer.mergePatch(o.workload.resource, namespace: o.namespace, name: o.names.target,
+                                    o.workload.scalePatch(replicas: replicas))
         logger.info("scaled target", metadata: ["deployment": "\(o.names.target)", "replicas": "\(replicas)"])
     }
 
@@ -138,9 +139,7 @@ struct CanaryActuator: Sendable {
     func reconcileRouting(_ o: CanaryObservation) async throws {
         let (_, selector) = try requireTarget(o)
         guard let router = o.router else { throw ActuatorError.noRouter("unknown provider") }
-        var roles: [ServiceBuilder.Role] = [.primary, .canary]
-        if router != .kubernetes { roles.insert(.apex, at: 0) }
-        for role in roles {
+        for role in router.serviceRoles {
             let name = role == .apex ? o.names.apexService : role == .primary ? o.names.primaryService : o.names.canaryService
             let existing = try await writer.get(.services, namespace: o.namespace, name: name)
             let svc = ServiceBuilder.service(role, spec: o.spec, names: o.names, selector: selector, existing: existing,
@@ -157,16 +156,6 @@ struct CanaryActuator: Sendable {
         return o.ownerReference
     }
 
-    static func resource(ofKind kind: String) -> ResourceType? {
-        switch kind {
-        case "Service": return .services
-        case "HTTPRoute": return .httpRoutes
-        case "VirtualService": return .virtualServices
-        case "DestinationRule": return .destinationRules
-        default: return nil
-        }
-    }
-
     func setRoutes(_ o: CanaryObservation, _ weights: RouteWeights) async throws {
         let (_, selector) = try requireTarget(o)
         guard let router = o.router else { throw ActuatorError.noRouter("unknown provider") }
@@ -175,19 +164,19 @@ struct CanaryActuator: Sendable {
         var existing: [String: JSONValue] = [:]
         for obj in wanted {
             let kind = obj["kind"].stringValue ?? ""
-            guard let r = Self.resource(ofKind: kind), let name = obj.name else { continue }
+            guard let r = router.resource(ofKind: kind), let name = obj.name else { continue }
             if let found = try await writer.get(r, namespace: o.namespace, name: name) {
-                existing[RouterKind.key(found.kindFilled(kind))] = found
+                existing[TrafficRouters.key(found.kindFilled(kind))] = found
             }
         }
         for obj in wanted {
             let kind = obj["kind"].stringValue ?? ""
-            guard let r = Self.resource(ofKind: kind) else { continue }
-            let key = RouterKind.key(obj)
+            guard let r = router.resource(ofKind: kind) else { continue }
+            let key = TrafficRouters.key(obj)
             let current = existing[key]
             let built = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights,
                                               existing: existing, ownerReference: nil)
-                .first { RouterKind.key($0) == key } ?? obj
+                .first { TrafficRouters.key($0) == key } ?? obj
             var final = built
             if let ref = owner(for: current, o) { final = Self.withOwner(final, ref) }
             try await writer.apply(r, final, existing: current)
@@ -208,11 +197,11 @@ struct CanaryActuator: Sendable {
     func revertTarget(_ o: CanaryObservation) async throws {
         // Read fresh, not from the cache: the scale-down just before the deletion may not be
         // in the cache yet, and a stale "2 replicas" would leave the target at zero.
-        guard let target = try await writer.get(.deployments, namespace: o.namespace, name: o.names.target) else { return }
-        let replicas = max(1, o.primary?[path: ["spec", "replicas"]].intValue ?? 1)
-        if (target[path: ["spec", "replicas"]].intValue ?? 0) < 1 {
-            try await writer.mergePatch(.deployments, namespace: o.namespace, name: o.names.target,
-                                        ["spec": ["replicas": .int(Int64(replicas))]])
+        guard let target = try await writer.get(o.workload.resource, namespace: o.namespace, name: o.names.target) else { return }
+        let replicas = max(1, o.primary.flatMap { o.workload.replicas($0) } ?? 1)
+        if (o.workload.replicas(target) ?? 0) < 1 {
+            try await writer.mergePatch(o.workload.resource, namespace: o.namespace, name: o.names.target,
+                                        o.workload.scalePatch(replicas: replicas))
         }
         if let selector = o.selector,
             var apex = try await writer.get(.services, namespace: o.namespace, name: o.names.apexService)
@@ -225,17 +214,12 @@ struct CanaryActuator: Sendable {
             apex[path: ["metadata", "ownerReferences"]] = refs.isEmpty ? .null : .array(refs)
             try await writer.apply(.services, apex, existing: before)
         }
-        guard let router = o.router, router != .kubernetes else { return }
-        let kinds: [(ResourceType, String)] =
-            router == .istio
-            ? [(.virtualServices, o.names.apexService), (.destinationRules, o.names.primaryService),
-               (.destinationRules, o.names.canaryService)]
-            : [(.httpRoutes, o.names.apexService)]
-        for (r, name) in kinds {
-            if let obj = try await writer.get(r, namespace: o.namespace, name: name),
+        guard let router = o.router else { return }
+        for ref in router.cleanupObjects(names: o.names) {
+            if let obj = try await writer.get(ref.resource, namespace: o.namespace, name: ref.name),
                 ObjectWriter.isOwned(obj, by: o.canaryJSON.uid)
             {
-                try await writer.delete(r, namespace: o.namespace, name: name)
+                try await writer.delete(ref.resource, namespace: o.namespace, name: ref.name)
             }
         }
     }

@@ -5,6 +5,7 @@ import KubeCore
 import KubeRuntime
 import SerinAPI
 import Traffic
+import Workloads
 
 /// How the Canary controller runs: defaults from the operator's flags, knobs for tests.
 public struct CanaryControllerConfig: Sendable {
@@ -36,7 +37,8 @@ public enum CanaryController {
     /// Canary store index: `namespace/targetName`.
     static let targetIndex = "canary-target"
 
-    /// Adds the Canary controller: Canaries (primary), owned Deployments and Services, and
+    /// Adds the Canary controller: Canaries (primary), owned Deployments and what the routers
+    /// watch (`TrafficRouters.watchedResources`: the Services), and
     /// mappers from the target Deployment and its ConfigMaps/Secrets to the Canaries using them.
     @discardableResult
     public static func register(on manager: Manager, config: CanaryControllerConfig) async -> Controller {
@@ -46,7 +48,7 @@ public enum CanaryController {
                 guard let t = obj[path: ["spec", "targetRef", "name"]].stringValue else { return [] }
                 return ["\(obj.namespace ?? "")/\(t)"]
             }])
-        let deployments = await manager.informer(for: .deployments)
+        let deployments = await manager.informer(for: Workloads.deployment.resource)
         let services = await manager.informer(for: .services)
         let configMaps = await manager.informer(for: .configMaps)
         let secrets = await manager.informer(for: .secrets)
@@ -67,15 +69,15 @@ public enum CanaryController {
             { config in
                 guard let name = config.name else { return [] }
                 let users = deploymentStore.list(namespace: config.namespace).filter { d in
-                    let refs = ConfigReferences(podSpec: d[path: ["spec", "template", "spec"]])
+                    let refs = Workloads.deployment.configReferences(d)
                     return secret ? refs.secrets.contains(name) : refs.configMaps.contains(name)
                 }
                 return users.flatMap { canariesTargeting($0.namespace, $0.name ?? "") }
             }
         }
         return await manager.addController(
-            name: name, for: .canaries, reconciler: reconciler, owns: [.deployments, .services],
-            watches: [(.deployments, byTarget), (.configMaps, byConfig(secret: false)), (.secrets, byConfig(secret: true))],
+            name: name, for: .canaries, reconciler: reconciler, owns: [Workloads.deployment.resource] + TrafficRouters.watchedResources,
+            watches: [(Workloads.deployment.resource, byTarget), (.configMaps, byConfig(secret: false)), (.secrets, byConfig(secret: true))],
             workers: config.workers, primaryPredicate: canaryChanged)
     }
 

@@ -4,6 +4,7 @@ import KubeCore
 import KubeRuntime
 import SerinAPI
 import Traffic
+import Workloads
 
 /// What one reconcile read about a Canary: the objects (as JSON, every field kept) and the
 /// `ObservedWorld` the decision core takes.
@@ -12,7 +13,9 @@ struct CanaryObservation: Sendable {
     var canary: Canary
     var names: CanaryNames
     /// Nil when the provider is unknown (validation reports it).
-    var router: RouterKind?
+    var router: (any TrafficRouter)?
+    /// The target's kind of workload (its primary copy, readiness, scale, checksum).
+    var workload: any Workload = Workloads.deployment
     var target: JSONValue?
     var primary: JSONValue?
     var selector: SelectorLabel?
@@ -44,27 +47,11 @@ struct CanaryCaches: Sendable {
 }
 
 enum CanaryObserver {
-    /// Replica counts from a Deployment's spec and status. Mid-rollout, `readyReplicas` also
-    /// counts old pods that still serve; as Flagger does, pods beyond `updatedReplicas` (old
-    /// ones pending termination) are taken off, so "ready" means ready with the new template.
-    static func workloadState(_ d: JSONValue) -> WorkloadState {
-        let desired = d[path: ["spec", "replicas"]].intValue ?? 1
-        let st = d["status"]
-        let observedGen = st["observedGeneration"].intValue ?? 0
-        let updated = st["updatedReplicas"].intValue
-        let ready = st["readyReplicas"].intValue ?? 0
-        let available = st["availableReplicas"].intValue ?? 0  // omitted when zero
-        let oldPending = max(0, (st["replicas"].intValue ?? 0) - (updated ?? 0))
-        return WorkloadState(
-            desiredReplicas: desired, readyReplicas: max(0, min(ready, available) - oldPending),
-            updatedReplicas: updated, generationObserved: observedGen >= (d.generation ?? 1))
-    }
-
     /// The configs a target references that exist in the cache.
-    static func referencedConfigs(target: JSONValue, namespace: String, caches: CanaryCaches)
+    static func referencedConfigs(target: JSONValue, workload: any Workload, namespace: String, caches: CanaryCaches)
         -> (configMaps: [JSONValue], secrets: [JSONValue])
     {
-        let refs = ConfigReferences(podSpec: target[path: ["spec", "template", "spec"]])
+        let refs = workload.configReferences(target)
         // List items may come without kind (watch events carry it): set it so the checksum and
         // the copies do not depend on how the object reached the cache.
         func typed(_ obj: JSONValue, _ kind: String) -> JSONValue {
@@ -76,10 +63,5 @@ enum CanaryObserver {
         let cms = refs.configMaps.sorted().compactMap { caches.configMaps.get(namespace: namespace, name: $0) }
         let secrets = refs.secrets.sorted().compactMap { caches.secrets.get(namespace: namespace, name: $0) }
         return (cms.map { typed($0, "ConfigMap") }, secrets.map { typed($0, "Secret") })
-    }
-
-    /// The release checksum: the target's pod template and the data of the configs it references.
-    static func checksum(target: JSONValue, configMaps: [JSONValue], secrets: [JSONValue]) -> String {
-        ReleaseChecksum.compute(podTemplate: target[path: ["spec", "template"]], configs: configMaps + secrets)
     }
 }

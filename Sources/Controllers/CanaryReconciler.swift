@@ -6,6 +6,7 @@ import KubeRuntime
 import Logging
 import SerinAPI
 import Traffic
+import Workloads
 
 /// One process-wide Prometheus client: its HTTP client must outlive every reconciler.
 enum SharedClients {
@@ -209,14 +210,16 @@ public struct CanaryReconciler: Reconciler {
         let ns = canary.namespace
         let spec = canary.spec
         let names = CanaryNames(canaryName: canary.name, namespace: ns, spec: spec)
-        let router = RouterKind(provider: spec.effectiveProvider(default: config.defaultProvider))
+        let router = TrafficRouters.router(forProvider: spec.effectiveProvider(default: config.defaultProvider))
+        // The Deployment is the only workload the caches hold; any other kind is reported by validation.
+        let workload = Workloads.deployment
         let target = caches.deployments.get(namespace: ns, name: spec.targetRef.name)
         let primary = caches.deployments.get(namespace: ns, name: names.primary)
         var world = ObservedWorld(
             name: canary.name, namespace: ns, generation: canary.generation, annotations: canary.annotations,
             deleting: json.deletionTimestamp != nil, hasFinalizer: json.finalizers.contains(CanaryController.finalizer))
         var o = CanaryObservation(
-            canaryJSON: json, canary: canary, names: names, router: router, target: target, primary: primary,
+            canaryJSON: json, canary: canary, names: names, router: router, workload: workload, target: target, primary: primary,
             ownerReference: json.ownerReference(apiVersion: Canary.apiVersionString, kind: Canary.kindName), world: world)
         if let target {
             guard let selector = SelectorLabel(target: target) else {
@@ -225,22 +228,21 @@ public struct CanaryReconciler: Reconciler {
                 return nil
             }
             o.selector = selector
-            let configs = CanaryObserver.referencedConfigs(target: target, namespace: ns, caches: caches)
+            let configs = CanaryObserver.referencedConfigs(target: target, workload: workload, namespace: ns, caches: caches)
             o.configMaps = configs.configMaps
             o.secrets = configs.secrets
-            world.target = CanaryObserver.workloadState(target)
-            world.releaseChecksum = CanaryObserver.checksum(target: target, configMaps: configs.configMaps, secrets: configs.secrets)
+            world.target = workload.state(target)
+            world.releaseChecksum = workload.checksum(target, configs: configs.configMaps + configs.secrets)
         }
         world.missingReferences = try await missingTemplates(canary) + otherCanaryDelivering(json, canary)
         if let primary {
-            world.primary = CanaryObserver.workloadState(primary)
+            world.primary = workload.state(primary)
             world.primaryChecksum = primary.annotations[PrimaryDeploymentBuilder.checksumAnnotation]
         }
         if let router, let selector = o.selector {
-            let weightKey = router.weightObjectKey(names: names)
-            let objName = String(weightKey.split(separator: "/", maxSplits: 1).last ?? "")
+            let weightObject = router.weightObject(names: names)
             do {
-                let obj = try await writer.get(router.weightResource, namespace: ns, name: objName)
+                let obj = try await writer.get(weightObject.resource, namespace: ns, name: weightObject.name)
                 world.routes = router.readWeights(names: names, selector: selector, object: obj)
             } catch let e as KubeAPIError where e.isNotFound {
                 world.routes = nil

@@ -106,28 +106,18 @@ struct RolloutActuator {
     func setTraffic(_ t: RolloutTraffic, _ o: RolloutObservation) async throws {
         guard let c = o.rollout.spec.strategy.canary, let routing = c.trafficRouting,
             let stableService = c.stableService, let canaryService = c.canaryService else { return }
-        let ns = o.namespace
-        for vs in routing.istioVirtualServices {
-            let names = CanaryNames(rollout: o.rollout.name, namespace: ns, route: vs.name,
-                                    stableService: stableService, canaryService: canaryService)
-            guard let existing = try await writer.get(.virtualServices, namespace: ns, name: vs.name) else {
-                throw Failure(description: "VirtualService \(vs.name) not found in \(ns)")
+        let settings = RolloutRouteSettings(canaryWeight: t.canaryWeight, headerRoutes: t.headerRoutes,
+                                            mirrorRoutes: t.mirrorRoutes, managedRoutes: t.managedRoutes)
+        for router in TrafficRouters.all {
+            for obj in router.rolloutObjects(routing, namespace: o.namespace) {
+                let names = CanaryNames(rollout: o.rollout.name, namespace: obj.namespace, route: obj.name,
+                                        stableService: stableService, canaryService: canaryService)
+                guard let existing = try await writer.get(obj.resource, namespace: obj.namespace, name: obj.name) else {
+                    throw Failure(description: "\(obj.resource.kind) \(obj.name) not found in \(obj.namespace)")
+                }
+                let desired = try router.rolloutRoute(existing, object: obj, names: names, traffic: settings)
+                try await writer.apply(obj.resource, desired, existing: existing)
             }
-            let desired = try IstioRouter.rolloutRoute(
-                existing, names: names, routes: vs.routes ?? [], canaryWeight: t.canaryWeight,
-                headerRoutes: t.headerRoutes, mirrorRoutes: t.mirrorRoutes, managedRoutes: t.managedRoutes)
-            try await writer.apply(.virtualServices, desired, existing: existing)
-        }
-        let routeNamespace = routing.gatewayNamespace ?? ns
-        for name in routing.gatewayHTTPRoutes {
-            let names = CanaryNames(rollout: o.rollout.name, namespace: routeNamespace, route: name,
-                                    stableService: stableService, canaryService: canaryService)
-            guard let existing = try await writer.get(.httpRoutes, namespace: routeNamespace, name: name) else {
-                throw Failure(description: "HTTPRoute \(name) not found in \(routeNamespace)")
-            }
-            let desired = try GatewayAPIRouter.rolloutRoute(existing, names: names, canaryWeight: t.canaryWeight,
-                                                            headerRoutes: t.headerRoutes)
-            try await writer.apply(.httpRoutes, desired, existing: existing)
         }
     }
 }

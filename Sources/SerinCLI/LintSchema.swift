@@ -139,25 +139,15 @@ extension DocumentCheck {
     }
 }
 
-/// Fields of Flagger's and Argo Rollouts' schemas that Serin's CRDs do not declare, with the
-/// feature each carries: lint names the feature as unsupported rather than as a typo.
+/// Fields of the originals' manifests that Serin's CRDs do not declare (the CRDs declare every
+/// field of the peers' schemas; these come from their plugin docs), with the feature each
+/// carries: lint names the feature as unsupported rather than as a typo.
 enum OriginalsOnlyFields {
     /// By path with indexes written `[]`.
     static let features: [String: String] = [
         "spec.resourcePlugin": "resourcePlugin (Argo Rollouts' workload plugins: StatefulSet, ReplicaSet)",
-        "spec.templates": "templates (an AnalysisTemplate including other templates)",
-        "spec.strategy.canary.pingPong": "pingPong (ALB ping-pong Services)",
         "spec.strategy.canary.steps[].replicaProgressThreshold": "replicaProgressThreshold",
-        "spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes": "tlsRoutes (Istio TLS routes)",
-        "spec.strategy.canary.trafficRouting.istio.virtualServices[].tlsRoutes": "tlsRoutes (Istio TLS routes)",
-        "spec.strategy.canary.trafficRouting.istio.virtualService.tcpRoutes": "tcpRoutes (Istio TCP routes)",
-        "spec.strategy.canary.trafficRouting.istio.virtualServices[].tcpRoutes": "tcpRoutes (Istio TCP routes)",
-        "spec.metrics[].provider.prometheus.rangeQuery": "rangeQuery (Prometheus range queries)",
         "spec.metrics[].provider.prometheus.authentication.basicAuth": "basicAuth (Prometheus basic authentication)",
-        "spec.service.delegation": "delegation (Flagger's Istio VirtualService delegation)",
-        "spec.service.backendTimeout": "backendTimeout",
-        "spec.autoscalerRef.primaryScalerQueries": "primaryScalerQueries (KEDA ScaledObject)",
-        "spec.autoscalerRef.primaryScalerReplicas": "primaryScalerReplicas (KEDA ScaledObject)",
     ]
 
     /// The feature of an unknown field, nil when it is not one of the originals' (a typo).

@@ -3,7 +3,9 @@ import SerinAPI
 
 /// Gateway API: a gateway.networking.k8s.io/v1 HTTPRoute with weighted backendRefs to
 /// `<svc>-primary` and `<svc>-canary`. Rules the user added to the route are kept.
-public enum GatewayAPIRouter {
+public struct GatewayAPIRouter: TrafficRouter {
+    public init() {}
+
     public static let apiVersion = "gateway.networking.k8s.io/v1"
 
     static func backend(_ name: String, port: Int, weight: Int) -> JSONValue {
@@ -141,5 +143,88 @@ public enum GatewayAPIRouter {
         }
         w.abMatch = managed.count > 1
         return w
+    }
+}
+
+// MARK: - Rollouts
+
+extension GatewayAPIRouter {
+    /// Serin's managed rules carry this name prefix (HTTPRoute rule `name`).
+    public static let managedRulePrefix = "serin-"
+
+    /// `httpRoute` with the weights of every rule routing to both the stable and canary Services
+    /// set, and a rule per header route in force (Serin's previous managed rules replaced).
+    public static func rolloutRoute(_ httpRoute: JSONValue, names: CanaryNames, canaryWeight: Int,
+                                    headerRoutes: [RolloutSetHeaderRoute] = []) throws(RolloutRoutingError) -> JSONValue {
+        var route = httpRoute
+        var rules = (route[path: ["spec", "rules"]].arrayValue ?? []).filter {
+            !($0["name"].stringValue ?? "").hasPrefix(managedRulePrefix)
+        }
+        var found = false
+        for i in rules.indices where isManaged(rules[i], names) {
+            var refs = rules[i]["backendRefs"].arrayValue ?? []
+            let hasBoth = refs.contains { $0["name"].stringValue == names.primaryService }
+                && refs.contains { $0["name"].stringValue == names.canaryService }
+            guard hasBoth else { continue }
+            found = true
+            for j in refs.indices {
+                if refs[j]["name"].stringValue == names.primaryService { refs[j]["weight"] = .int(Int64(100 - canaryWeight)) }
+                if refs[j]["name"].stringValue == names.canaryService { refs[j]["weight"] = .int(Int64(canaryWeight)) }
+            }
+            rules[i]["backendRefs"] = .array(refs)
+        }
+        guard found else {
+            throw RolloutRoutingError("HTTPRoute \(names.apexService) has no rule with backendRefs to both \(names.primaryService) and \(names.canaryService); add one (Serin sets their weights)")
+        }
+        let template = rules.first { isManaged($0, names) }
+        let canaryRef = template?["backendRefs"].arrayValue?.first { $0["name"].stringValue == names.canaryService }
+        var managed: [JSONValue] = []
+        for h in headerRoutes {
+            var ref = canaryRef ?? ["group": "", "kind": "Service", "name": .string(names.canaryService)]
+            ref["weight"] = 100
+            var rule: JSONValue = ["name": .string(managedRulePrefix + h.name), "backendRefs": [ref]]
+            rule["matches"] = [httpRouteMatch(istioHeaderMatch(h))]
+            managed.append(rule)
+        }
+        route[path: ["spec", "rules"]] = .array(managed + rules)
+        return route
+    }
+}
+
+// MARK: - TrafficRouter
+
+extension GatewayAPIRouter {
+    public var families: [String] { [CanaryProviders.gatewayAPI] }
+    public var splitsTraffic: Bool { true }
+    public var supportsMirroring: Bool { true }
+    public var supportsMatch: Bool { true }
+    public var writes: [ResourceType] { [.services, .httpRoutes] }
+    public var watches: [ResourceType] { [.services] }
+    public var serviceRoles: [ServiceBuilder.Role] { [.apex, .primary, .canary] }
+
+    public func routingObjects(spec: CanarySpec, names: CanaryNames, selector: SelectorLabel, weights: RouteWeights,
+                               existing: [String: JSONValue], ownerReference: JSONValue?) -> [JSONValue] {
+        [Self.httpRoute(spec: spec, names: names, weights: weights, existing: existing["HTTPRoute/\(names.apexService)"],
+                        ownerReference: ownerReference)]
+    }
+
+    public func weightObject(names: CanaryNames) -> RouterObjectRef { RouterObjectRef(.httpRoutes, names.apexService) }
+
+    public func readWeights(names: CanaryNames, selector: SelectorLabel, object: JSONValue?) -> RouteWeights? {
+        guard let object, !object.isNull else { return nil }
+        return Self.readWeights(httpRoute: object, names: names)
+    }
+
+    public func cleanupObjects(names: CanaryNames) -> [RouterObjectRef] { [RouterObjectRef(.httpRoutes, names.apexService)] }
+
+    /// The HTTPRoutes of Argo's Gateway API plugin, in the plugin's namespace (default the Rollout's).
+    public func rolloutObjects(_ routing: RolloutTrafficRouting, namespace: String) -> [RolloutRouteObject] {
+        let ns = routing.gatewayNamespace ?? namespace
+        return routing.gatewayHTTPRoutes.map { RolloutRouteObject(resource: .httpRoutes, namespace: ns, name: $0) }
+    }
+
+    public func rolloutRoute(_ existing: JSONValue, object: RolloutRouteObject, names: CanaryNames,
+                             traffic: RolloutRouteSettings) throws(RolloutRoutingError) -> JSONValue {
+        try Self.rolloutRoute(existing, names: names, canaryWeight: traffic.canaryWeight, headerRoutes: traffic.headerRoutes)
     }
 }

@@ -1,14 +1,14 @@
 import KubeCore
 
 /// Helpers to write only the fields Serin owns into an object someone else may also edit.
-enum ObjectMerge {
+package enum ObjectMerge {
     /// Server-managed metadata that must not be carried from one object into a new one.
-    static let serverMetadata = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
+    package static let serverMetadata = ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
                                  "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences"]
 
     /// `existing` (or a fresh object) with apiVersion/kind/name/namespace set and the given
     /// labels and annotations added; every other field of `existing` is kept.
-    static func base(existing: JSONValue?, apiVersion: String, kind: String, name: String, namespace: String,
+    package static func base(existing: JSONValue?, apiVersion: String, kind: String, name: String, namespace: String,
                      labels: [String: String] = [:], annotations: [String: String] = [:],
                      ownerReference: JSONValue? = nil) -> JSONValue {
         var obj = existing ?? .object([:])
@@ -23,7 +23,7 @@ enum ObjectMerge {
     }
 
     /// Adds an ownerReference unless one with the same uid is there already.
-    static func withOwner(_ obj: JSONValue, _ owner: JSONValue) -> JSONValue {
+    package static func withOwner(_ obj: JSONValue, _ owner: JSONValue) -> JSONValue {
         var refs = obj["metadata"]["ownerReferences"].arrayValue ?? []
         if !refs.contains(where: { $0["uid"] == owner["uid"] && $0["kind"] == owner["kind"] }) { refs.append(owner) }
         var out = obj
@@ -31,7 +31,7 @@ enum ObjectMerge {
         return out
     }
 
-    static func strings(_ list: [String]?) -> JSONValue? {
+    package static func strings(_ list: [String]?) -> JSONValue? {
         guard let list, !list.isEmpty else { return nil }
         return .array(list.map { .string($0) })
     }

@@ -3,6 +3,7 @@ import Testing
 import KubeCore
 import SerinAPI
 import Traffic
+import Workloads
 
 @Suite struct RouterBuilderTests {
     func seed() throws -> (CanarySpec, CanaryNames) {
@@ -31,9 +32,9 @@ import Traffic
         #expect(dr.name == "user-service-canary")
         #expect(dr[path: ["spec", "host"]] == "user-service-canary")
         #expect(dr[path: ["spec", "trafficPolicy", "tls", "mode"]] == "DISABLE")
-        let objs = RouterKind.istio.routingObjects(spec: spec, names: names, selector: SelectorLabel(key: "app", value: "user-service"),
-                                                   weights: .primaryOnly)
-        #expect(objs.map(RouterKind.key) == ["VirtualService/user-service", "DestinationRule/user-service-primary",
+        let objs = IstioRouter().routingObjects(spec: spec, names: names, selector: SelectorLabel(key: "app", value: "user-service"),
+                                                weights: .primaryOnly)
+        #expect(objs.map(TrafficRouters.key) == ["VirtualService/user-service", "DestinationRule/user-service-primary",
                                              "DestinationRule/user-service-canary"])
     }
 
@@ -164,24 +165,51 @@ import Traffic
                                    "metadata": ["name": "podinfo", "namespace": "test", "resourceVersion": "3"],
                                    "spec": ["clusterIP": "10.0.0.7", "selector": ["app": "podinfo"],
                                             "ports": [["port": 80, "targetPort": 8080]]]]
-        let toPrimary = RouterKind.kubernetes.routingObjects(spec: spec, names: names, selector: sel, weights: .primaryOnly,
-                                                             existing: ["Service/podinfo": existing])
+        let kubernetes = KubernetesRouter()
+        let toPrimary = kubernetes.routingObjects(spec: spec, names: names, selector: sel, weights: .primaryOnly,
+                                                  existing: ["Service/podinfo": existing], ownerReference: nil)
         #expect(toPrimary.count == 1)
         #expect(toPrimary[0][path: ["spec", "selector"]] == ["app": "podinfo-primary"])
         #expect(toPrimary[0][path: ["spec", "clusterIP"]] == "10.0.0.7")
         #expect(toPrimary[0][path: ["spec", "ports"]][0]["targetPort"] == "http")
-        #expect(RouterKind.kubernetes.readWeights(names: names, selector: sel, object: toPrimary[0]) == .primaryOnly)
-        let toCanary = RouterKind.kubernetes.routingObjects(spec: spec, names: names, selector: sel,
-                                                            weights: RouteWeights(primary: 0, canary: 100))
+        #expect(kubernetes.readWeights(names: names, selector: sel, object: toPrimary[0]) == .primaryOnly)
+        let toCanary = kubernetes.routingObjects(spec: spec, names: names, selector: sel,
+                                                 weights: RouteWeights(primary: 0, canary: 100))
         #expect(toCanary[0][path: ["spec", "selector"]] == ["app": "podinfo"])
-        #expect(RouterKind.kubernetes.readWeights(names: names, selector: sel, object: toCanary[0]) == RouteWeights(primary: 0, canary: 100))
+        #expect(kubernetes.readWeights(names: names, selector: sel, object: toCanary[0]) == RouteWeights(primary: 0, canary: 100))
     }
 
-    @Test func routerKindFromProvider() {
-        #expect(RouterKind(provider: "gatewayapi:v1") == .gatewayapi)
-        #expect(RouterKind(provider: "istio") == .istio)
-        #expect(RouterKind(provider: "linkerd") == nil)
-        #expect(RouterKind.kubernetes.splitsTraffic == false)
+    @Test func routerFromProvider() {
+        #expect(TrafficRouters.router(forProvider: "gatewayapi:v1")?.family == "gatewayapi")
+        #expect(TrafficRouters.router(forProvider: "istio")?.family == "istio")
+        #expect(TrafficRouters.router(forProvider: "linkerd") == nil)
+        #expect(TrafficRouters.router(forProvider: "kubernetes")?.splitsTraffic == false)
+        #expect(TrafficRouters.all.map(\.family) == ["kubernetes", "istio", "gatewayapi"])
+        #expect(TrafficRouters.watchedResources == [.services])
+    }
+
+    @Test func routersNameTheirObjects() {
+        let spec = CanarySpec(provider: "istio", targetRef: CrossNamespaceRef(name: "podinfo"),
+                              service: CanaryService(port: 80), analysis: CanaryAnalysis(iterations: 3))
+        let names = CanaryNames(canaryName: "podinfo", namespace: "test", spec: spec)
+        let istio = IstioRouter(), gateway = GatewayAPIRouter(), kubernetes = KubernetesRouter()
+        #expect(istio.weightObject(names: names) == RouterObjectRef(.virtualServices, "podinfo"))
+        #expect(gateway.weightObject(names: names) == RouterObjectRef(.httpRoutes, "podinfo"))
+        #expect(kubernetes.weightObject(names: names) == RouterObjectRef(.services, "podinfo"))
+        #expect(istio.cleanupObjects(names: names).map(\.name) == ["podinfo", "podinfo-primary", "podinfo-canary"])
+        #expect(gateway.cleanupObjects(names: names) == [RouterObjectRef(.httpRoutes, "podinfo")])
+        #expect(kubernetes.cleanupObjects(names: names).isEmpty)
+        #expect(istio.resource(ofKind: "DestinationRule") == .destinationRules)
+        #expect(gateway.resource(ofKind: "VirtualService") == nil)
+        #expect(kubernetes.serviceRoles.count == 2)
+        let routing = RolloutTrafficRouting(
+            istio: RolloutIstioRouting(virtualService: RolloutIstioVirtualService(name: "vs", routes: ["primary"])),
+            plugins: [RolloutTrafficRouting.gatewayAPIPlugin: ["httpRoute": "web", "namespace": "edge"]])
+        #expect(istio.rolloutObjects(routing, namespace: "test")
+                == [RolloutRouteObject(resource: .virtualServices, namespace: "test", name: "vs", routes: ["primary"])])
+        #expect(gateway.rolloutObjects(routing, namespace: "test")
+                == [RolloutRouteObject(resource: .httpRoutes, namespace: "edge", name: "web")])
+        #expect(kubernetes.rolloutObjects(routing, namespace: "test").isEmpty)
     }
 }
 

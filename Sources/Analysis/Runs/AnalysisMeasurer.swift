@@ -5,13 +5,14 @@ import SerinAPI
 /// turns the answer into `result` and applies the conditions. Never throws: failures are
 /// Error measurements whose message names the cause (never a credential).
 public struct AnalysisMeasurer: Sendable {
-    public var client: PrometheusClient
+    /// The clients the providers use.
+    public var clients: MetricClients
     /// The operator's `--metrics-server`, for metrics that name no address.
     public var defaultAddress: String?
     public var now: @Sendable () -> Date
 
     public init(client: PrometheusClient, defaultAddress: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.client = client
+        self.clients = MetricClients(prometheus: client)
         self.defaultAddress = defaultAddress
         self.now = now
     }
@@ -33,8 +34,11 @@ public struct AnalysisMeasurer: Sendable {
         return m
     }
 
+    /// The provider of an AnalysisRun metric's `provider.<name>` field, over the shared clients.
+    func provider<P: MetricProvider>(_ type: P.Type) -> P { P(clients: clients) }
+
     func endpoint(address: String?, timeout: Int?, insecure: Bool?, headers: [AnalysisHeader]?,
-                  authentication: PrometheusAuthentication?, credentials: MetricCredentials) throws -> PrometheusEndpoint {
+                  authentication: PrometheusAuthentication?, credentials: MetricCredentials) throws -> MetricEndpoint {
         guard let address = address.flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultAddress else {
             throw MetricSpecError("no Prometheus address: set provider.prometheus.address or --metrics-server")
         }
@@ -44,7 +48,7 @@ public struct AnalysisMeasurer: Sendable {
         var creds = credentials
         for h in headers ?? [] { creds.headers[h.key] = h.value }
         if insecure == true { creds.insecureSkipVerify = true }
-        return PrometheusEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))
+        return MetricEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))
     }
 
     func prometheus(_ metric: AnalysisMetric, _ p: PrometheusProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
@@ -52,12 +56,12 @@ public struct AnalysisMeasurer: Sendable {
         do {
             let ep = try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure, headers: p.headers,
                                   authentication: p.authentication, credentials: credentials)
-            let response = try await client.query(p.query, endpoint: ep)
-            let value = ExprValue(response.result)
+            let answer = try await provider(PrometheusProvider.self).query(p.query, endpoint: ep)
+            let value = answer.value
             let (phase, message) = AnalysisRunEvaluator.judge(
                 value: value, successCondition: metric.successCondition, failureCondition: metric.failureCondition)
             var md = meta
-            if !response.warnings.isEmpty { md["warnings"] = response.warnings.joined(separator: "; ") }
+            if !answer.warnings.isEmpty { md["warnings"] = answer.warnings.joined(separator: "; ") }
             return AnalysisMeasurement(phase: phase, message: message, value: Self.text(value), metadata: md)
         } catch {
             return AnalysisMeasurement(phase: .error, message: "\(error)", metadata: meta)
@@ -72,10 +76,12 @@ public struct AnalysisMeasurer: Sendable {
             let window = try DurationString.seconds(c.window ?? "5m")
             let step = try c.step.map { try DurationString.seconds($0) } ?? max(15, window / 60)
             let end = now(), start = end.addingTimeInterval(-window)
-            async let canary = client.queryRange(c.canaryQuery, start: start, end: end, step: step, endpoint: ep)
-            async let baseline = client.queryRange(c.baselineQuery, start: start, end: end, step: step, endpoint: ep)
-            let cs = try CanaryMetricEvaluator.samples(try await canary.result)
-            let bs = try CanaryMetricEvaluator.samples(try await baseline.result)
+            // The comparison judge runs its two range queries through Prometheus.
+            let prometheus = provider(PrometheusProvider.self)
+            async let canary = prometheus.samples(c.canaryQuery, start: start, end: end, step: step, endpoint: ep)
+            async let baseline = prometheus.samples(c.baselineQuery, start: start, end: end, step: step, endpoint: ep)
+            let cs = try await canary
+            let bs = try await baseline
             let judge = CompareJudge(confidence: c.confidence ?? 0.95, allowedIncrease: c.allowedIncrease ?? 0.1,
                                      lowerIsWorse: c.direction == "decrease")
             switch judge.judge(canary: cs, baseline: bs) {

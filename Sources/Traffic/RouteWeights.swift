@@ -1,26 +1,6 @@
 import KubeCore
 import SerinAPI
 
-/// The routers Serin implements.
-public enum RouterKind: String, Sendable, Hashable, CaseIterable {
-    /// Blue/green by switching the apex Service's selector; no weights.
-    case kubernetes
-    /// gateway.networking.k8s.io/v1 HTTPRoute.
-    case gatewayapi
-    /// networking.istio.io VirtualService + DestinationRules.
-    case istio
-
-    /// The router for a provider string (`gatewayapi:v1` → `.gatewayapi`); nil when unknown.
-    public init?(provider: String) {
-        self.init(rawValue: CanaryProviders.family(provider))
-    }
-
-    /// Whether the router can send a percentage of requests to the canary.
-    public var splitsTraffic: Bool { self != .kubernetes }
-    public var supportsMirroring: Bool { self != .kubernetes }
-    public var supportsMatch: Bool { self != .kubernetes }
-}
-
 /// The routing the decision core wants (and what a router reads back).
 public struct RouteWeights: Codable, Sendable, Hashable, CustomStringConvertible {
     public var primary: Int

@@ -1,5 +1,6 @@
 import KubeCore
 import SerinAPI
+import Traffic
 
 /// ConfigMaps and Secrets a pod template refers to (volumes, projected volumes, env, envFrom).
 public struct ConfigReferences: Sendable, Hashable {

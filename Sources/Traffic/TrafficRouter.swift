@@ -1,0 +1,130 @@
+import KubeCore
+import SerinAPI
+
+/// A traffic router: how Serin sends requests to the primary and the canary through one
+/// provider's objects. Everything here is pure: the controllers read and write the objects it
+/// names; a router only builds them and reads them back.
+///
+/// A new router is one file with a type conforming to this protocol, its entry in
+/// `TrafficRouters.all`, and its tests (see docs/plugins.md).
+public protocol TrafficRouter: Sendable {
+    /// The provider families this router serves (`spec.provider` up to its `:version`).
+    var families: [String] { get }
+
+    /// Whether the router can send a percentage of requests to the canary.
+    var splitsTraffic: Bool { get }
+    var supportsMirroring: Bool { get }
+    /// Whether requests can be routed by header/URI match (A/B).
+    var supportsMatch: Bool { get }
+
+    /// The resource types of the objects `routingObjects` returns (looked up by kind).
+    var writes: [ResourceType] { get }
+    /// The resource types whose changes must reconcile the Canary (owned-object informers).
+    /// Provider objects left out here are read fresh at every reconcile, so an operator runs
+    /// on a cluster without their CRDs.
+    var watches: [ResourceType] { get }
+    /// The Services `ServiceBuilder` writes beside the routing objects.
+    var serviceRoles: [ServiceBuilder.Role] { get }
+
+    /// Every object this router needs for `weights`, each merged into its existing version
+    /// (looked up in `existing` by `Kind/name`, see `TrafficRouters.key`) without losing the
+    /// fields Serin does not set.
+    func routingObjects(spec: CanarySpec, names: CanaryNames, selector: SelectorLabel, weights: RouteWeights,
+                        existing: [String: JSONValue], ownerReference: JSONValue?) -> [JSONValue]
+
+    /// The object that carries the weights, which the controller reads back.
+    func weightObject(names: CanaryNames) -> RouterObjectRef
+
+    /// Weights read back from the weight-carrying object; nil when it is absent or not Serin's.
+    func readWeights(names: CanaryNames, selector: SelectorLabel, object: JSONValue?) -> RouteWeights?
+
+    /// The objects removed (when Serin owns them) once a Canary is deleted with revertOnDeletion.
+    func cleanupObjects(names: CanaryNames) -> [RouterObjectRef]
+
+    /// Rollouts: the user's objects of this router that `routing` names (empty when it names none).
+    func rolloutObjects(_ routing: RolloutTrafficRouting, namespace: String) -> [RolloutRouteObject]
+
+    /// Rollouts: `existing` (one of `rolloutObjects`) with the canary weight and the managed
+    /// routes in force written in; every other field kept.
+    func rolloutRoute(_ existing: JSONValue, object: RolloutRouteObject, names: CanaryNames,
+                      traffic: RolloutRouteSettings) throws(RolloutRoutingError) -> JSONValue
+}
+
+extension TrafficRouter {
+    /// The family Serin names the router by (its first).
+    public var family: String { families.first ?? "" }
+
+    /// The resource type of a routing object of `kind`; nil when the router does not write it.
+    public func resource(ofKind kind: String) -> ResourceType? {
+        writes.first { $0.kind == kind }
+    }
+
+    /// `routingObjects` with nothing existing yet and no owner reference.
+    public func routingObjects(spec: CanarySpec, names: CanaryNames, selector: SelectorLabel,
+                               weights: RouteWeights) -> [JSONValue] {
+        routingObjects(spec: spec, names: names, selector: selector, weights: weights, existing: [:], ownerReference: nil)
+    }
+}
+
+/// One object a router names: its resource type and name (in the Canary's namespace).
+public struct RouterObjectRef: Sendable, Hashable {
+    public var resource: ResourceType
+    public var name: String
+    public init(_ resource: ResourceType, _ name: String) {
+        self.resource = resource
+        self.name = name
+    }
+}
+
+/// A user's routing object a Rollout routes through.
+public struct RolloutRouteObject: Sendable, Hashable {
+    public var resource: ResourceType
+    public var namespace: String
+    public var name: String
+    /// The routes inside it Serin sets the weights of (all when empty).
+    public var routes: [String]
+    public init(resource: ResourceType, namespace: String, name: String, routes: [String] = []) {
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name
+        self.routes = routes
+    }
+}
+
+/// What a Rollout's routing object must carry.
+public struct RolloutRouteSettings: Sendable, Hashable {
+    public var canaryWeight: Int
+    public var headerRoutes: [RolloutSetHeaderRoute]
+    public var mirrorRoutes: [RolloutSetMirrorRoute]
+    /// Every managed route name (those not in force are removed).
+    public var managedRoutes: [String]
+    public init(canaryWeight: Int, headerRoutes: [RolloutSetHeaderRoute] = [], mirrorRoutes: [RolloutSetMirrorRoute] = [],
+                managedRoutes: [String] = []) {
+        self.canaryWeight = canaryWeight
+        self.headerRoutes = headerRoutes
+        self.mirrorRoutes = mirrorRoutes
+        self.managedRoutes = managedRoutes
+    }
+}
+
+/// The routers Serin implements: the only place that lists them.
+public enum TrafficRouters {
+    /// Every router. The order is the order a Rollout's routing objects are written in.
+    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter()]
+
+    /// The router for a provider string (`gatewayapi:v1` → the Gateway API router); nil when unknown.
+    public static func router(forProvider provider: String) -> (any TrafficRouter)? {
+        let family = CanaryProviders.family(provider)
+        return all.first { $0.families.contains(family) }
+    }
+
+    /// Every resource type some router needs watched, each once, in order.
+    public static var watchedResources: [ResourceType] {
+        var out: [ResourceType] = []
+        for r in all.flatMap(\.watches) where !out.contains(r) { out.append(r) }
+        return out
+    }
+
+    /// `Kind/name`, the key of `existing` and `objects` dictionaries.
+    public static func key(_ obj: JSONValue) -> String { "\(obj["kind"].stringValue ?? "")/\(obj.name ?? "")" }
+}

@@ -106,8 +106,6 @@ struct RolloutActuator {
     func setTraffic(_ t: RolloutTraffic, _ o: RolloutObservation) async throws {
         guard let c = o.rollout.spec.strategy.canary, let routing = c.trafficRouting,
             let stableService = c.stableService, let canaryService = c.canaryService else { return }
-        let settings = RolloutRouteSettings(canaryWeight: t.canaryWeight, headerRoutes: t.headerRoutes,
-                                            mirrorRoutes: t.mirrorRoutes, managedRoutes: t.managedRoutes)
         for router in TrafficRouters.all {
             for obj in router.rolloutObjects(routing, namespace: o.namespace) {
                 let names = CanaryNames(rollout: o.rollout.name, namespace: obj.namespace, route: obj.name,
@@ -115,7 +113,7 @@ struct RolloutActuator {
                 guard let existing = try await writer.get(obj.resource, namespace: obj.namespace, name: obj.name) else {
                     throw Failure(description: "\(obj.resource.kind) \(obj.name) not found in \(obj.namespace)")
                 }
-                let desired = try router.rolloutRoute(existing, object: obj, names: names, traffic: settings)
+                let desired = try router.rolloutRoute(existing, object: obj, names: names, traffic: t)
                 try await writer.apply(obj.resource, desired, existing: existing)
             }
         }

@@ -1,5 +1,6 @@
 import KubeCore
 import SerinAPI
+import Traffic
 
 /// Which analysis of a Rollout an AnalysisRun carries out.
 public enum RolloutAnalysisKind: String, Sendable, Hashable {
@@ -30,32 +31,9 @@ public struct RolloutAnalysisRequest: Sendable, Hashable {
     }
 }
 
-/// What the router should carry: the canary's share and the managed routes in force.
-public struct RolloutTraffic: Sendable, Hashable, CustomStringConvertible {
-    /// Percentage of requests to `canaryService` (the rest to `stableService`).
-    public var canaryWeight: Int
-    /// Header routes in force (each sends matching requests to the canary).
-    public var headerRoutes: [RolloutSetHeaderRoute]
-    /// Mirror routes in force.
-    public var mirrorRoutes: [RolloutSetMirrorRoute]
-    /// Every managed route name (those not in force are removed).
-    public var managedRoutes: [String]
-
-    public init(canaryWeight: Int, headerRoutes: [RolloutSetHeaderRoute] = [], mirrorRoutes: [RolloutSetMirrorRoute] = [],
-                managedRoutes: [String] = []) {
-        self.canaryWeight = canaryWeight
-        self.headerRoutes = headerRoutes
-        self.mirrorRoutes = mirrorRoutes
-        self.managedRoutes = managedRoutes
-    }
-
-    public var description: String {
-        var t = "canary \(canaryWeight)%"
-        if !headerRoutes.isEmpty { t += ", header routes \(headerRoutes.map(\.name).joined(separator: ","))" }
-        if !mirrorRoutes.isEmpty { t += ", mirror routes \(mirrorRoutes.map(\.name).joined(separator: ","))" }
-        return t
-    }
-}
+/// What the router should carry: the canary's share and the managed routes in force (the
+/// routers' own type, so the decision and the router speak one shape).
+public typealias RolloutTraffic = RolloutRouteSettings
 
 /// What the controller must do for a Rollout. Every effect is idempotent: carrying out the same
 /// action twice leaves the cluster as once.

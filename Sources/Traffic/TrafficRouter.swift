@@ -91,8 +91,8 @@ public struct RolloutRouteObject: Sendable, Hashable {
     }
 }
 
-/// What a Rollout's routing object must carry.
-public struct RolloutRouteSettings: Sendable, Hashable {
+/// What a Rollout's routing object must carry: the canary's share and the managed routes in force.
+public struct RolloutRouteSettings: Sendable, Hashable, CustomStringConvertible {
     public var canaryWeight: Int
     public var headerRoutes: [RolloutSetHeaderRoute]
     public var mirrorRoutes: [RolloutSetMirrorRoute]
@@ -104,6 +104,12 @@ public struct RolloutRouteSettings: Sendable, Hashable {
         self.headerRoutes = headerRoutes
         self.mirrorRoutes = mirrorRoutes
         self.managedRoutes = managedRoutes
+    }
+    public var description: String {
+        var t = "canary \(canaryWeight)%"
+        if !headerRoutes.isEmpty { t += ", header routes \(headerRoutes.map(\.name).joined(separator: ","))" }
+        if !mirrorRoutes.isEmpty { t += ", mirror routes \(mirrorRoutes.map(\.name).joined(separator: ","))" }
+        return t
     }
 }
 

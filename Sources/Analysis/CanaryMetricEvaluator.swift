@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SerinAPI
 
 /// What a Canary metric's queries are about.
@@ -150,12 +151,6 @@ public struct CanaryMetricEvaluator: Sendable {
                           message: message, checkedAt: checkedAt)
     }
 
-    public static func rfc3339(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: d)
-    }
-
     /// Whether lower values are the worse ones for the comparison judge: success rates, and
     /// metrics with only a minimum.
     static func lowerIsWorse(_ metric: CanaryMetric) -> Bool {
@@ -169,7 +164,7 @@ public struct CanaryMetricEvaluator: Sendable {
     /// `credentials` come from the template's secretRef, resolved by the caller.
     public func evaluate(_ metric: CanaryMetric, context: CanaryMetricContext, template: MetricTemplate? = nil,
                          credentials: MetricCredentials = .none) async -> MetricCheckResult {
-        let checkedAt = Self.rfc3339(now())
+        let checkedAt = KubeTime.format(now())
         let threshold = metric.judge == .compare ? judge(metric).thresholdDescription
             : Self.thresholdDescription(metric.bounds)
         let query: String

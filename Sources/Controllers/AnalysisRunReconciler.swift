@@ -74,7 +74,7 @@ public struct AnalysisRunReconciler: Reconciler {
                         credentials[metric.name] = c
                     case .failure(let message):
                         // As a provider error would be: an Error measurement, retried later.
-                        let t = CanaryMetricEvaluator.rfc3339(now)
+                        let t = KubeTime.format(now)
                         base = AnalysisRunEvaluator.record(
                             AnalysisMeasurement(phase: .error, message: message, startedAt: t, finishedAt: t),
                             metric: name, spec: spec, status: base)
@@ -200,7 +200,7 @@ public struct AnalysisRunReconciler: Reconciler {
         var status = json["status"].objectValue.map(JSONValue.object) ?? [:]
         status["phase"] = .string(AnalysisPhase.error.rawValue)
         status["message"] = .string(message)
-        if status["startedAt"] == .null { status["startedAt"] = .string(CanaryMetricEvaluator.rfc3339(clock.now())) }
+        if status["startedAt"] == .null { status["startedAt"] = .string(KubeTime.format(clock.now())) }
         do {
             try await writer.writeStatus(.analysisRuns, json, status: status, cache: runs, catchUp: config.cacheCatchUp)
         } catch let e as KubeAPIError where e.isConflict || e.isNotFound {

@@ -70,7 +70,7 @@ struct CanaryMetricRunner: Sendable {
         MetricCheckResult(
             name: metric.name, query: "", value: nil,
             threshold: CanaryMetricEvaluator.thresholdDescription(metric.bounds), verdict: .error,
-            message: message, checkedAt: CanaryMetricEvaluator.rfc3339(evaluator.now()))
+            message: message, checkedAt: KubeTime.format(evaluator.now()))
     }
 
     /// A Secret's `data` (base64) and `stringData`, decoded.

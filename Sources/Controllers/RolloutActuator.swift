@@ -70,7 +70,7 @@ struct RolloutActuator {
                 // The run cannot measure: it ends in Error at once, with the reason.
                 var failed = created
                 failed["status"] = ["phase": "Error", "message": .string(failure),
-                                    "startedAt": .string(RolloutTime.format(Date()))]
+                                    "startedAt": .string(KubeTime.format(Date()))]
                 _ = try await api.updateStatus(.analysisRuns, namespace: ns, failed)
             }
 
@@ -93,7 +93,7 @@ struct RolloutActuator {
             return try await api.update(.rollouts, namespace: ns, obj)
 
         case .restartPods(let before, let count):
-            guard let at = RolloutTime.parse(before) else { return nil }
+            guard let at = KubeTime.parse(before) else { return nil }
             let pods = try await RolloutObserver.pods(before: at, rollout: o.rollout, replicaSets: o.world.replicaSets, api: api)
             for p in pods.prefix(count) {
                 try await writer.delete(.pods, namespace: ns, name: p.name ?? "")

@@ -89,13 +89,13 @@ enum RolloutObserver {
     /// The restart time still to carry out, if any (the decision core decides the same way).
     static func restartTime(_ rollout: Rollout, now: Date) -> Date? {
         let st = rollout.status
-        var at = RolloutTime.parse(st?.restartRequestedAt)
-        if let t = RolloutTime.parse(rollout.spec.restartAt), t <= now { at = max(at ?? t, t) }
+        var at = KubeTime.parse(st?.restartRequestedAt)
+        if let t = KubeTime.parse(rollout.spec.restartAt), t <= now { at = max(at ?? t, t) }
         if rollout.annotations[ManualControlAnnotations.restart] != nil,
             st?.handledAnnotations?[ManualControlAnnotations.restart] != rollout.annotations[ManualControlAnnotations.restart] {
             at = now
         }
-        guard let at, RolloutTime.parse(st?.restartedAt).map({ $0 < at }) ?? true else { return nil }
+        guard let at, KubeTime.parse(st?.restartedAt).map({ $0 < at }) ?? true else { return nil }
         return at
     }
 
@@ -108,7 +108,7 @@ enum RolloutObserver {
         let list = try await api.list(.pods, namespace: rollout.namespace, options: ListOptions(labelSelector: selector))
         return list.items.filter { p in
             guard let h = p.labels[RolloutLabels.podTemplateHash], hashes.contains(h), p.deletionTimestamp == nil,
-                let created = RolloutTime.parse(p[path: ["metadata", "creationTimestamp"]].stringValue) else { return false }
+                let created = KubeTime.parse(p[path: ["metadata", "creationTimestamp"]].stringValue) else { return false }
             return created < at
         }
     }

@@ -31,7 +31,7 @@ struct DecisionRound {
         s = status
         o = observed
         self.now = now
-        nowText = RFC3339.format(now)
+        nowText = KubeTime.format(now)
         route = observed.routes
     }
 
@@ -67,7 +67,7 @@ struct DecisionRound {
 
     /// Seconds since an RFC 3339 timestamp in status; nil when absent or unreadable.
     func elapsed(since text: String?) -> Double? {
-        RFC3339.parse(text).map { now.timeIntervalSince($0) }
+        KubeTime.parse(text).map { now.timeIntervalSince($0) }
     }
 
     /// Whether an analysis step is due; otherwise how long until it is.

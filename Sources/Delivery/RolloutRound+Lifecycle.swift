@@ -269,15 +269,15 @@ extension RolloutRound {
     /// spec.restartAt or the restart annotation: pods created before that time are replaced, a
     /// few at a time, while the ReplicaSets are fully available.
     mutating func restartPods() {
-        var at = RolloutTime.parse(s.restartRequestedAt)
-        if let t = RolloutTime.parse(spec.restartAt), t <= now, RolloutTime.parse(s.restartedAt).map({ $0 < t }) ?? true {
+        var at = KubeTime.parse(s.restartRequestedAt)
+        if let t = KubeTime.parse(spec.restartAt), t <= now, KubeTime.parse(s.restartedAt).map({ $0 < t }) ?? true {
             at = max(at ?? t, t)
         }
-        guard let at, RolloutTime.parse(s.restartedAt).map({ $0 < at }) ?? true else {
+        guard let at, KubeTime.parse(s.restartedAt).map({ $0 < at }) ?? true else {
             s.restartRequestedAt = nil
             return
         }
-        let text = RolloutTime.format(at)
+        let text = KubeTime.format(at)
         guard let left = w.podsToRestart else {
             wake(after: decider.pollSeconds)
             return

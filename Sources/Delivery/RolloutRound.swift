@@ -54,7 +54,7 @@ struct RolloutRound {
         s = status
         w = world
         self.now = now
-        nowText = RolloutTime.format(now)
+        nowText = KubeTime.format(now)
     }
 
     var name: String { "\(w.namespace)/\(w.name)" }
@@ -74,7 +74,7 @@ struct RolloutRound {
     }
 
     func elapsed(since text: String?) -> Double? {
-        RolloutTime.parse(text).map { now.timeIntervalSince($0) }
+        KubeTime.parse(text).map { now.timeIntervalSince($0) }
     }
 
     /// True once per new value of a manual-control annotation; records it as handled.
@@ -126,7 +126,7 @@ struct RolloutRound {
             return
         }
         if let d = deadline(rs) {
-            let remaining = RolloutTime.parse(d).map { $0.timeIntervalSince(now) } ?? 0
+            let remaining = KubeTime.parse(d).map { $0.timeIntervalSince(now) } ?? 0
             if remaining <= 0 {
                 setDeadline(rs, nil)
                 scale(rs, to: 0)
@@ -139,7 +139,7 @@ struct RolloutRound {
             if !zeroMeansNever { scale(rs, to: 0) }
             return
         }
-        setDeadline(rs, RolloutTime.format(now.addingTimeInterval(Double(delay))))
+        setDeadline(rs, KubeTime.format(now.addingTimeInterval(Double(delay))))
         wake(after: Double(delay))
     }
 

@@ -73,7 +73,7 @@ struct RolloutValidator {
                     "make progressDeadlineSeconds greater than minReadySeconds")
             }
         }
-        if let t = s.restartAt, RolloutTime.parse(t) == nil {
+        if let t = s.restartAt, KubeTime.parse(t) == nil {
             add("restartAt", "\"\(t)\" is not an RFC 3339 time", "write a time such as 2025-01-02T15:04:05Z")
         }
         if let w = s.rollbackWindow?.revisions, w < 0 {
@@ -395,19 +395,5 @@ struct RolloutValidator {
         for (i, m) in (r.managedRoutes ?? []).enumerated() where !seen.insert(m.name).inserted {
             add("\(p).managedRoutes[\(i)].name", "\"\(m.name)\" is listed twice", "list each managed route once")
         }
-    }
-}
-
-/// RFC 3339 timestamps as Rollouts carry them (restartAt, status times).
-public enum RolloutTime {
-    /// With or without fractional seconds; nil when unreadable.
-    public static func parse(_ text: String?) -> Date? {
-        guard let text else { return nil }
-        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text) { return d }
-        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
-    }
-
-    public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false))
     }
 }

@@ -106,7 +106,7 @@ struct AnalysisBench {
                 let lag = ticks[k].at.timeIntervalSince(ticks[k - 1].at) - interval
                 lagPrevious.append(lag)
                 lagByTick[k + 1, default: []].append(lag)
-                if let due = KubeTimeParse.date(ticks[k - 1].lastStepTime)?.addingTimeInterval(interval) {
+                if let due = KubeTime.parse(ticks[k - 1].lastStepTime)?.addingTimeInterval(interval) {
                     lagStatus.append(ticks[k].at.timeIntervalSince(due))
                 }
             }
@@ -178,11 +178,4 @@ struct AnalysisBench {
     }
 }
 
-/// RFC 3339 timestamps in status (whole seconds or fractional).
-enum KubeTimeParse {
-    static func date(_ text: String?) -> Date? {
-        guard let text else { return nil }
-        if let d = try? Date.ISO8601FormatStyle().parse(text) { return d }
-        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
-    }
-}
+

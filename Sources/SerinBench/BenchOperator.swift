@@ -75,8 +75,7 @@ struct BenchOperator: Sendable {
             guard let obj = try? JSONValue(parsing: line), obj["msg"].stringValue == message,
                 let ts = obj["ts"].stringValue
             else { continue }
-            if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(ts) { return d }
-            if let d = try? Date.ISO8601FormatStyle().parse(ts) { return d }
+            if let d = KubeTime.parse(ts) { return d }
         }
         return nil
     }

@@ -155,7 +155,7 @@ struct CanarySimulation {
         let r = m.bounds
         let value: Double = pass ? (r?.min ?? r?.max ?? 0) : (r?.min.map { $0 - 1 } ?? r?.max.map { $0 + 1 } ?? 0)
         return MetricCheckResult(name: m.name, query: "simulated", value: value, threshold: "", verdict: pass ? .pass : .fail,
-                                 message: pass ? "simulated pass" : "simulated failure", checkedAt: Timestamp.format(now))
+                                 message: pass ? "simulated pass" : "simulated failure", checkedAt: KubeTime.format(now))
     }
 }
 

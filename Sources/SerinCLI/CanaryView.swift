@@ -21,7 +21,7 @@ enum CanaryView {
         }
 
         var phase = status.phase?.rawValue ?? "Unknown (not reconciled yet)"
-        if let since = Timestamp.parse(status.lastTransitionTime) {
+        if let since = KubeTime.parse(status.lastTransitionTime) {
             phase += " for \(HumanDuration.format(now.timeIntervalSince(since)))"
         }
         if spec?.suspend == true { phase += ", suspended (spec.suspend)" }
@@ -107,7 +107,7 @@ enum CanaryView {
                 table.add([name, "-", threshold, "-", "not checked yet"])
             }
         }
-        let newest = results.compactMap { Timestamp.parse($0.checkedAt) }.max()
+        let newest = results.compactMap { KubeTime.parse($0.checkedAt) }.max()
         let header = newest.map { "Metrics (last checked \(HumanDuration.format(now.timeIntervalSince($0))) ago):\n" } ?? "Metrics:\n"
         return header + table.render(indent: "  ")
     }

@@ -24,7 +24,7 @@ enum EventsView {
             let stamp = e["lastTimestamp"].stringValue ?? e["series"]["lastObservedTime"].stringValue
                 ?? e["eventTime"].stringValue ?? e["firstTimestamp"].stringValue
                 ?? e["metadata"]["creationTimestamp"].stringValue
-            return Entry(time: Timestamp.parse(stamp), type: e["type"].stringValue ?? "",
+            return Entry(time: KubeTime.parse(stamp), type: e["type"].stringValue ?? "",
                          reason: e["reason"].stringValue ?? "", message: e["message"].stringValue ?? "",
                          count: e["count"].intValue ?? e["series"]["count"].intValue ?? 1,
                          resourceVersion: e["metadata"]["resourceVersion"].stringValue ?? "")

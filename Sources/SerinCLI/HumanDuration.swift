@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 
 /// Durations as kubectl prints ages (`45s`, `3m20s`, `2h`, `5d`): exact when short, coarser
 /// as they grow.
@@ -20,7 +21,7 @@ enum HumanDuration {
 
     /// Age of an RFC 3339 timestamp relative to `now`, or `-` when absent or unreadable.
     static func age(_ rfc3339: String?, now: Date) -> String {
-        guard let date = Timestamp.parse(rfc3339) else { return "-" }
+        guard let date = KubeTime.parse(rfc3339) else { return "-" }
         return format(now.timeIntervalSince(date))
     }
 
@@ -36,15 +37,3 @@ enum HumanDuration {
     }
 }
 
-/// RFC 3339 timestamps as Kubernetes writes them (with or without fractional seconds).
-enum Timestamp {
-    static func parse(_ text: String?) -> Date? {
-        guard let text, !text.isEmpty else { return nil }
-        if let d = try? Date.ISO8601FormatStyle(includingFractionalSeconds: false).parse(text) { return d }
-        return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
-    }
-
-    static func format(_ date: Date, fractional: Bool = false) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: fractional))
-    }
-}

@@ -26,7 +26,7 @@ enum ControlVerb: String, Sendable, CaseIterable {
 
     /// The annotation written, and its value (nil removes it).
     func annotation(now: Date, revision: Int?) -> (key: String, value: String?) {
-        let trigger = Timestamp.format(now, fractional: true)  // a fresh value acts once
+        let trigger = KubeTime.format(now, micro: true)  // a fresh value acts once
         switch self {
         case .promote: return (ManualControlAnnotations.promote, trigger)
         case .promoteFull: return (ManualControlAnnotations.promoteFull, trigger)

@@ -68,7 +68,7 @@ struct ResourceSummary: Sendable {
             step = "\(index)/\(steps.count)"
         }
         let last = (s["conditions"].arrayValue ?? []).compactMap { c in
-            c["lastTransitionTime"].stringValue.flatMap { t in Timestamp.parse(t).map { (t, $0) } }
+            c["lastTransitionTime"].stringValue.flatMap { t in KubeTime.parse(t).map { (t, $0) } }
         }.max { $0.1 < $1.1 }?.0
         return (phase, weight, step, "-", last)
     }

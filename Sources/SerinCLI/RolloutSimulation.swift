@@ -259,7 +259,7 @@ struct RolloutSimCluster {
                 weight = t.canaryWeight
             case .createAnalysisRun(let req):
                 guard runs[req.name] == nil else { continue }
-                runs[req.name] = RolloutRunState(name: req.name, phase: .pending, created: Timestamp.format(now))
+                runs[req.name] = RolloutRunState(name: req.name, phase: .pending, created: KubeTime.format(now))
                 let (after, phase) = outcome(req)
                 if let after { runEnds[req.name] = (now.addingTimeInterval(after), phase) }
             case .terminateAnalysisRun(let run):

@@ -149,7 +149,7 @@ struct StatusWatcher: Sendable {
                 if out.isTerminal {
                     out.write("\u{1B}[H\u{1B}[2J")  // redraw in place
                 } else {
-                    out.line("--- \(Timestamp.format(Date()))")
+                    out.line("--- \(KubeTime.format(Date()))")
                 }
                 out.write(snap.text)
             }

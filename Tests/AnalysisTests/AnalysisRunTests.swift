@@ -17,7 +17,7 @@ import Testing
     }
 
     func measurement(_ p: AnalysisPhase, at t: Date) -> AnalysisMeasurement {
-        let s = CanaryMetricEvaluator.rfc3339(t)
+        let s = KubeTime.format(t)
         return AnalysisMeasurement(phase: p, startedAt: s, finishedAt: s, value: "[1]")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SerinAPI
 import Testing
 @testable import Analysis
@@ -86,7 +87,7 @@ import Testing
         var now = t0
         for _ in 0..<2 {
             #expect(d.due == ["success-rate"])
-            let at = CanaryMetricEvaluator.rfc3339(now)
+            let at = KubeTime.format(now)
             let st = AnalysisRunEvaluator.record(AnalysisMeasurement(phase: .successful, startedAt: at, finishedAt: at, value: "[1]"),
                                                  metric: "success-rate", spec: s, status: d.status)
             d = AnalysisRunEvaluator.evaluate(spec: s, status: st, now: now)

@@ -110,7 +110,7 @@ struct RolloutBlueGreenControllerTests {
             // (the deadline annotation follows the status write).
             _ = await eventually(timeout: .seconds(5)) { await env.replicaSet(hash: v1)?.annotations[RolloutLabels.scaleDownDeadline] != nil }
             let deadline = try #require(await env.replicaSet(hash: v1)?.annotations[RolloutLabels.scaleDownDeadline])
-            let due = try #require(RolloutTime.parse(deadline))
+            let due = try #require(KubeTime.parse(deadline))
             let left = due.timeIntervalSince(env.clock.now())
             #expect(left > 25 && left <= 30, "deadline \(left)s away")
             await env.advance(.seconds(Int64(left) - 3))

@@ -73,7 +73,7 @@ import Testing
         #expect(sim.stableHash == v2)
         #expect(sim.phase == .healthy)
         let deadline = try #require(sim.rs(v1)?.scaleDownDeadline)
-        #expect(RolloutTime.parse(deadline)?.timeIntervalSince(sim.now) ?? 0 > 28)
+        #expect(KubeTime.parse(deadline)?.timeIntervalSince(sim.now) ?? 0 > 28)
         // 30 s later (scaleDownDelaySeconds default) the old ReplicaSet is scaled to zero.
         sim.run(25)
         #expect(sim.replicas(v1) == 5)

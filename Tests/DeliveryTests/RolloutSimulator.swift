@@ -172,7 +172,7 @@ struct RolloutSim {
         case .createAnalysisRun(let req):
             createdRuns.append(req)
             if runs[req.name] == nil {
-                runs[req.name] = RolloutRunState(name: req.name, phase: .pending, created: RolloutTime.format(now))
+                runs[req.name] = RolloutRunState(name: req.name, phase: .pending, created: KubeTime.format(now))
             }
         case .terminateAnalysisRun(let name):
             terminated.append(name)

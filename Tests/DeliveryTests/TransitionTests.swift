@@ -29,8 +29,8 @@ func world(target: WorkloadState? = scaledDown, primary: WorkloadState? = ready3
 func status(_ phase: CanaryPhase, weight: Int = 0, failed: Int = 0, iterations: Int = 0, applied: String = "rev-1",
             lastStep: Date? = nil, preRollout: Bool = true) -> CanaryStatus {
     var s = CanaryStatus(phase: phase, canaryWeight: weight, failedChecks: failed, iterations: iterations,
-                         lastAppliedSpec: applied, lastPromotedSpec: "rev-1", lastTransitionTime: RFC3339.format(t0))
-    s.lastStepTime = lastStep.map(RFC3339.format)
+                         lastAppliedSpec: applied, lastPromotedSpec: "rev-1", lastTransitionTime: KubeTime.format(t0))
+    s.lastStepTime = lastStep.map { KubeTime.format($0) }
     s.preRolloutPassed = preRollout
     return s
 }
@@ -86,7 +86,7 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(d.actions == [.scaleTargetUp])
         #expect(d.newStatus.lastAppliedSpec == "rev-2")
         #expect(d.newStatus.canaryWeight == 0)
-        #expect(d.newStatus.notReadySince == RFC3339.format(t0))
+        #expect(d.newStatus.notReadySince == KubeTime.format(t0))
         #expect(d.events.map(\.message) == ["New revision detected! Scaling up podinfo.test"])
     }
 
@@ -128,7 +128,7 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
 
     @Test func aCanaryNotReadyWaitsThenRollsBackAtTheDeadline() {
         var s = status(.progressing, applied: "rev-2", preRollout: false)
-        s.notReadySince = RFC3339.format(t0)
+        s.notReadySince = KubeTime.format(t0)
         let slow = world(target: WorkloadState(desiredReplicas: 3, readyReplicas: 1), checksum: "rev-2")
         let d = decider.decide(spec: canarySpec(), status: s, observed: slow, now: t0.addingTimeInterval(100))
         #expect(d.newStatus.phase == .progressing)
@@ -182,7 +182,7 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(d.newStatus.canaryWeight == 20)
         #expect(d.actions == [.setRoutes(RouteWeights(primary: 80, canary: 20))])
         #expect(d.newStatus.metricResults == pass3)
-        #expect(d.newStatus.lastStepTime == RFC3339.format(t0.addingTimeInterval(60)))
+        #expect(d.newStatus.lastStepTime == KubeTime.format(t0.addingTimeInterval(60)))
         #expect(d.requeueAfter == 60)
     }
 
@@ -195,7 +195,7 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(d.newStatus.failedChecks == 1)
         #expect(d.actions.isEmpty)
         #expect(d.events.map(\.reason) == ["Hold"])
-        #expect(d.newStatus.lastStepTime == RFC3339.format(t0.addingTimeInterval(60)))
+        #expect(d.newStatus.lastStepTime == KubeTime.format(t0.addingTimeInterval(60)))
     }
 
     @Test func failedChecksAtTheThresholdRollBack() {

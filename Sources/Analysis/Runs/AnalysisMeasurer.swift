@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 import SerinAPI
 
 /// Takes one measurement of an analysis metric (args already substituted): asks the provider,
@@ -28,8 +29,8 @@ public struct AnalysisMeasurer: Sendable {
         } else {
             m = AnalysisMeasurement(phase: .error, message: "metric \"\(metric.name)\" has no supported provider")
         }
-        m.startedAt = CanaryMetricEvaluator.rfc3339(started)
-        m.finishedAt = CanaryMetricEvaluator.rfc3339(now())
+        m.startedAt = KubeTime.format(started)
+        m.finishedAt = KubeTime.format(now())
         if let msg = m.message { m.message = credentials.redact(msg) }
         return m
     }
@@ -149,7 +150,7 @@ public struct AnalysisRunner: Sendable {
                 }
                 m = await measurer.measure(metric, credentials: creds)
             } catch {
-                let t = CanaryMetricEvaluator.rfc3339(now)
+                let t = KubeTime.format(now)
                 m = AnalysisMeasurement(phase: .error, message: error.message, startedAt: t, finishedAt: t)
             }
             st = AnalysisRunEvaluator.record(m, metric: name, spec: spec, status: st)

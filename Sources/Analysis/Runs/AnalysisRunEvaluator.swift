@@ -244,15 +244,6 @@ public enum AnalysisRunEvaluator {
         return re.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
     }
 
-    static func parseDate(_ s: String?) -> Date? {
-        guard let s else { return nil }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        return f.date(from: s)
-    }
-
     static func seconds(_ s: String?) -> Double? { s.flatMap { try? DurationString.seconds($0) } }
 
     /// Assesses a metric from its counts (Argo's order: a running measurement, then the
@@ -291,7 +282,7 @@ public enum AnalysisRunEvaluator {
         guard let last = r.measurements?.last else {
             return runStarted.addingTimeInterval(seconds(m.initialDelay) ?? 0)
         }
-        let base = parseDate(last.finishedAt) ?? parseDate(last.startedAt) ?? runStarted
+        let base = KubeTime.parse(last.finishedAt) ?? KubeTime.parse(last.startedAt) ?? runStarted
         let interval = seconds(m.interval)
         if last.phase == .error { return base.addingTimeInterval(min(interval ?? errorRetrySeconds, errorRetrySeconds)) }
         guard let interval else { return nil }
@@ -312,7 +303,7 @@ public enum AnalysisRunEvaluator {
 
     public static func evaluate(spec: AnalysisRunSpec, status: AnalysisRunStatus?, now: Date) -> AnalysisRunDecision {
         var st = status ?? AnalysisRunStatus()
-        if st.startedAt == nil { st.startedAt = CanaryMetricEvaluator.rfc3339(now) }
+        if st.startedAt == nil { st.startedAt = KubeTime.format(now) }
         if let phase = st.phase, phase.isCompleted {
             return AnalysisRunDecision(status: st, due: [], nextMeasurementAt: nil)
         }
@@ -323,7 +314,7 @@ public enum AnalysisRunEvaluator {
             return AnalysisRunDecision(status: st, due: [], nextMeasurementAt: nil)
         }
         let spec = withKnownArgs(spec)
-        let started = parseDate(st.startedAt) ?? now
+        let started = KubeTime.parse(st.startedAt) ?? now
         var results: [AnalysisMetricResult] = spec.metrics.map { m in
             var r = st.metricResults?.first { $0.name == m.name } ?? AnalysisMetricResult(name: m.name, phase: .pending)
             r.dryRun = isDryRun(m.name, spec) ? true : nil

@@ -1,7 +1,6 @@
 import Foundation
-import KubeCore
 
-/// RFC 3339 timestamps as Kubernetes writes them: `Time` (`2026-01-02T15:04:05Z`) and
+/// RFC 3339 timestamps as Kubernetes writes them (the one timestamp helper of Serin): `Time` (`2026-01-02T15:04:05Z`) and
 /// `MicroTime` (`2026-01-02T15:04:05.000000Z`, used by Leases and events.k8s.io).
 public enum KubeTime {
     /// Formats `date` in UTC, with six fractional digits when `micro` is true.
@@ -18,6 +17,12 @@ public enum KubeTime {
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T" + pad(hh, 2) + ":" + pad(mm, 2) + ":" + pad(ss, 2)
         if micro { out += "." + pad(micros, 6) }
         return out + "Z"
+    }
+
+    /// Parses an optional or empty timestamp (a status field that may be unset).
+    public static func parse(_ text: String?) -> Date? {
+        guard let text, !text.isEmpty else { return nil }
+        return parse(text)
     }
 
     /// Parses an RFC 3339 timestamp (any number of fractional digits, `Z` or a numeric offset).

@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(name: "KubeCoreTests", dependencies: ["KubeCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "KubeTestServerTests",
-            dependencies: ["KubeCore", "KubeTestServer", "KubeClient"],
+            dependencies: ["SerinTestSupport", "KubeCore", "KubeTestServer", "KubeClient"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

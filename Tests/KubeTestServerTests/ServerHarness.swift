@@ -2,6 +2,7 @@ import Foundation
 import KubeCore
 import KubeTestServer
 import Synchronization
+import SerinTestSupport
 
 /// Starts a TestAPIServer for a test and talks to it over real HTTP(S) with /usr/bin/curl,
 /// so that status codes, headers and bodies are exactly what a client sees on the wire.
@@ -67,7 +68,7 @@ struct ServerHarness: Sendable {
         if payload != nil { h["Content-Type"] = contentType }
         var args = ["-i"] + curlArguments(method, path, headers: h, token: token)
         if payload != nil { args.insert(contentsOf: ["--data-binary", "@-"], at: 0) }
-        let out = try await Self.run(args, stdin: payload)
+        let out = try await runCurl(args, stdin: payload)
         return Self.parse(out)
     }
 
@@ -101,30 +102,6 @@ struct ServerHarness: Sendable {
             text = text[end.upperBound...]
         }
         return Response(status: status, headers: headers, raw: String(text), warnings: warnings)
-    }
-
-    static func run(_ args: [String], stdin: String?) async throws -> String {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            p.arguments = args
-            let outPipe = Pipe()
-            p.standardOutput = outPipe
-            p.standardError = FileHandle.nullDevice
-            let inPipe = Pipe()
-            p.standardInput = inPipe
-            do { try p.run() } catch {
-                c.resume(throwing: error)
-                return
-            }
-            Thread.detachNewThread {
-                if let s = stdin { inPipe.fileHandleForWriting.write(Data(s.utf8)) }
-                try? inPipe.fileHandleForWriting.close()
-                let data = outPipe.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                c.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
     }
 
     /// Opens a streaming watch with curl; read events with `next(within:)`.

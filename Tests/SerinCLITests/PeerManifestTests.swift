@@ -397,34 +397,10 @@ struct PeerServer: Sendable {
                     "-H", "Authorization: Bearer \(server.token)", "-H", "Content-Type: application/json"]
         if body != nil { args += ["--data-binary", "@-"] }
         args.append(server.url + path)
-        let out = try await Self.curl(args, stdin: body?.serialized())
+        let out = try await runCurl(args, stdin: body?.serialized())
         let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
         let status = Int(lines.last ?? "") ?? 0
         let text = lines.dropLast().joined(separator: "\n")
         return (status, (try? JSONValue(parsing: text)) ?? .null)
-    }
-
-    static func curl(_ args: [String], stdin: String?) async throws -> String {
-        try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            p.arguments = args
-            let outPipe = Pipe()
-            let inPipe = Pipe()
-            p.standardOutput = outPipe
-            p.standardError = FileHandle.nullDevice
-            p.standardInput = inPipe
-            do { try p.run() } catch {
-                c.resume(throwing: error)
-                return
-            }
-            Thread.detachNewThread {
-                if let s = stdin { inPipe.fileHandleForWriting.write(Data(s.utf8)) }
-                try? inPipe.fileHandleForWriting.close()
-                let data = outPipe.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                c.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
     }
 }

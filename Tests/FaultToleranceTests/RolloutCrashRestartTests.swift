@@ -162,6 +162,19 @@ struct RolloutCrashRestartTests {
          "spec": ["selector": ["app": .string(app)], "ports": [["port": 80, "targetPort": 3000]]]]
     }
 
+    /// A Rollout of `replicas` pods `app: NAME` on image app:1 with `strategy`.
+    static func rollout(_ name: String, strategy: JSONValue) -> JSONValue {
+        [
+            "apiVersion": "serin.dev/v1alpha1", "kind": "Rollout", "metadata": ["name": .string(name)],
+            "spec": [
+                "replicas": .int(Int64(replicas)),
+                "selector": ["matchLabels": ["app": .string(name)]],
+                "template": podTemplate(name, image: "app:1"),
+                "strategy": strategy,
+            ],
+        ]
+    }
+
     static func createCanaryRollout(_ name: String, _ cluster: FaultCluster) async throws {
         let ns = cluster.namespace
         for s in ["\(name)-stable", "\(name)-canary"] {
@@ -176,20 +189,11 @@ struct RolloutCrashRestartTests {
             ]]],
         ]
         _ = try await cluster.api.create(.virtualServices, namespace: ns, vs)
-        let rollout: JSONValue = [
-            "apiVersion": "serin.dev/v1alpha1", "kind": "Rollout", "metadata": ["name": .string(name)],
-            "spec": [
-                "replicas": .int(Int64(replicas)),
-                "selector": ["matchLabels": ["app": .string(name)]],
-                "template": podTemplate(name, image: "app:1"),
-                "strategy": ["canary": [
-                    "canaryService": .string("\(name)-canary"), "stableService": .string("\(name)-stable"),
-                    "trafficRouting": ["istio": ["virtualService": ["name": .string(name), "routes": ["primary"]]]],
-                    "steps": [["setWeight": 20], ["analysis": analysisArgs(name)], ["setWeight": 50], ["pause": ["duration": "1s"]]],
-                ]],
-            ],
-        ]
-        _ = try await cluster.api.create(.rollouts, namespace: ns, rollout)
+        _ = try await cluster.api.create(.rollouts, namespace: ns, rollout(name, strategy: ["canary": [
+            "canaryService": .string("\(name)-canary"), "stableService": .string("\(name)-stable"),
+            "trafficRouting": ["istio": ["virtualService": ["name": .string(name), "routes": ["primary"]]]],
+            "steps": [["setWeight": 20], ["analysis": analysisArgs(name)], ["setWeight": 50], ["pause": ["duration": "1s"]]],
+        ]]))
     }
 
     static func createBlueGreenRollout(_ name: String, _ cluster: FaultCluster) async throws {
@@ -197,19 +201,10 @@ struct RolloutCrashRestartTests {
         for s in ["\(name)-active", "\(name)-preview"] {
             _ = try await cluster.api.create(.services, namespace: ns, service(s, app: name))
         }
-        let rollout: JSONValue = [
-            "apiVersion": "serin.dev/v1alpha1", "kind": "Rollout", "metadata": ["name": .string(name)],
-            "spec": [
-                "replicas": .int(Int64(replicas)),
-                "selector": ["matchLabels": ["app": .string(name)]],
-                "template": podTemplate(name, image: "app:1"),
-                "strategy": ["blueGreen": [
-                    "activeService": .string("\(name)-active"), "previewService": .string("\(name)-preview"),
-                    "prePromotionAnalysis": analysisArgs(name), "scaleDownDelaySeconds": 2,
-                ]],
-            ],
-        ]
-        _ = try await cluster.api.create(.rollouts, namespace: ns, rollout)
+        _ = try await cluster.api.create(.rollouts, namespace: ns, rollout(name, strategy: ["blueGreen": [
+            "activeService": .string("\(name)-active"), "previewService": .string("\(name)-preview"),
+            "prePromotionAnalysis": analysisArgs(name), "scaleDownDelaySeconds": 2,
+        ]]))
     }
 
     static func setImage(_ name: String, _ image: String, _ cluster: FaultCluster) async throws {

@@ -244,7 +244,8 @@ struct RolloutCanaryControllerTests {
             #expect(measuring)
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
             let runName = "\(Self.name)-\(v2)-2-1"
-            let uid = try #require(await env.runs().first { $0.name == runName }?.uid)
+            let uidFound = await env.runs().first { $0.name == runName }?.uid
+            let uid = try #require(uidFound)
             #expect(await Self.step(env) == 1)
 
             // The operator goes away; time passes; a new one takes over.

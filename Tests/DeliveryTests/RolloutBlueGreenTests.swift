@@ -149,7 +149,8 @@ import Testing
         await sim.run(3)
         #expect(sim.phase == .paused)
         let d = await sim.step()
-        #expect(d.requeueAfter.map { $0 <= 20 } == true)
+        let condition1 = d.requeueAfter.map { $0 <= 20 } == true
+        #expect(condition1)
         await sim.run(10, dt: 1)
         #expect(sim.selector("web-active") == v1)
         await sim.run(15, dt: 1)

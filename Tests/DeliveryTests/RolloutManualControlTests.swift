@@ -22,7 +22,8 @@ import Testing
         // goes back into the spec; the old ReplicaSet is reused and gets revision 3.
         sim.annotate(ManualControlAnnotations.undo, "previous")
         let d = await sim.step()
-        #expect(d.actions.contains { if case .setPodTemplate = $0 { return true } else { return false } })
+        let condition1 = d.actions.contains { if case .setPodTemplate = $0 { return true } else { return false } }
+        #expect(condition1)
         sim.settle()
         await sim.run(4)
         #expect(sim.status.currentPodHash == v1)
@@ -31,7 +32,8 @@ import Testing
         #expect(sim.selector("web-active") == v1)
         #expect(sim.createdRuns.count == runs)  // no analysis for a revision that was stable
         #expect(sim.phase == .healthy)
-        #expect(sim.events.contains { $0.reason == "RolloutFastTracked" })
+        let condition2 = sim.events.contains { $0.reason == "RolloutFastTracked" }
+        #expect(condition2)
         // The spec's template keeps its own hash in status; nothing new is detected later.
         await sim.run(3)
         #expect(sim.status.currentPodHash == v1)
@@ -127,7 +129,8 @@ import Testing
         #expect(sim.podsToRestart == 0)
         #expect(sim.status.restartedAt != nil)
         #expect(sim.status.restartRequestedAt == nil)
-        #expect(sim.events.contains { $0.reason == "RolloutRestarted" })
+        let condition3 = sim.events.contains { $0.reason == "RolloutRestarted" }
+        #expect(condition3)
     }
 
     @Test func invalidSpecIsDegradedWithTheFix() async {

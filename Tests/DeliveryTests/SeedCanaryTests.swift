@@ -111,7 +111,8 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML()) }
         #expect(sim.cluster.primaryChecksum == "rev-1")
         let condition6 = sim.events.contains { $0.message == "Halt podinfo.test advancement: request-success-rate 97.20 < 99" }
         #expect(condition6)
-        let rollback = try #require(sim.events.first { $0.reason == "RollingBack" })
+        let rollbackFound = sim.events.first { $0.reason == "RollingBack" }
+        let rollback = try #require(rollbackFound)
         #expect(rollback.type == .warning)
         #expect(rollback.message.contains("failed checks threshold reached 10"))
         #expect(rollback.message.contains("request-success-rate 97.20 < 99"))

@@ -249,7 +249,7 @@ let package = Package(
         .testTarget(
             name: "FaultToleranceTests",
             dependencies: [
-                "SerinTestSupport",
+                "SerinTestSupport", "HTTPServing",
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
                 "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],

@@ -90,7 +90,9 @@ struct SMTPClient: Sendable {
             return reply
         }
         func say(_ line: String, _ code: Int, shown: String? = nil) async throws -> SMTPReply {
-            try await channel.writeAndFlush(ByteBuffer(string: line + "\r\n")).get()
+            // A failed write (the server or TLS closed the channel) leaves its reason in the
+            // reply stream: `expect` reports that rather than "I/O on closed channel".
+            try? await channel.writeAndFlush(ByteBuffer(string: line + "\r\n")).get()
             return try await expect(code, after: shown ?? String(line.prefix(while: { $0 != " " && $0 != ":" })))
         }
         defer { channel.close(promise: nil) }

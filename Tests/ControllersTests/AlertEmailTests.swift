@@ -25,13 +25,15 @@ struct AlertEmailTests {
             global count
             count += 1
             with open(f"{count}.eml", "wb") as f: f.write(envelope.original_content or envelope.content)
-            login = session.auth_data.login.decode() if session.auth_data else None
+            login = open("login").read() if os.path.exists("login") else None
             with open(f"{count}.json", "w") as f:
                 json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos, "login": login}, f)
             return "250 OK"
     def auth(server, session, envelope, mechanism, data):
         ok = data.login == b"serin" and data.password == sys.argv[1].encode()
-        return AuthResult(success=ok)
+        if ok:
+            with open("login", "w") as f: f.write(data.login.decode())
+        return AuthResult(success=ok, handled=False)
     ctx = None
     if not plain:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

@@ -37,8 +37,9 @@ final class LocalPeerProcess: @unchecked Sendable {
     }
 
     func stop() {
+        // SIGKILL: a peer's own shutdown is not under test, and must not hang the suite.
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)

@@ -86,9 +86,13 @@ final class HeadlessChromium: Sendable {
             }
         }
         func openPage(width: Int, height: Int) throws -> String {
-            let target = try call(1, "Target.createTarget", ["url": "about:blank", "width": .int(Int64(width)), "height": .int(Int64(height))])
+            let target = try call(1, "Target.createTarget", ["url": "about:blank"])
             let attached = try call(2, "Target.attachToTarget", ["targetId": target["targetId"], "flatten": true])
-            return attached["sessionId"].stringValue ?? ""
+            let session = attached["sessionId"].stringValue ?? ""
+            try HeadlessChromium.write(commands, ["id": 3, "sessionId": .string(session), "method": "Emulation.setDeviceMetricsOverride",
+                                                  "params": ["width": .int(Int64(width)), "height": .int(Int64(height)),
+                                                             "deviceScaleFactor": 1, "mobile": false]])
+            return session
         }
     }
 

@@ -60,7 +60,7 @@ public struct AlertNotifier: Sendable {
     /// Fire and forget: returns before anything is read or sent.
     public func dispatch(_ messages: [AlertMessage], alerts: [CanaryAlert], logger: Logger) {
         guard !messages.isEmpty, !alerts.isEmpty else { return }
-        Task { _ = await deliver(messages, alerts: alerts, logger: logger) }
+        options.clients.notifications.enqueue { _ = await deliver(messages, alerts: alerts, logger: logger) }
     }
 
     /// Reads the providers and sends each message each provider's filter lets through; every
@@ -212,7 +212,7 @@ public struct AlertNotifier: Sendable {
         case .skip:
             return .success
         case .http(let request):
-            return await AlertHTTP.post(request, proxy: t.proxy, timeout: options.timeout)
+            return await AlertHTTP.post(request, proxy: t.proxy, timeout: options.timeout, client: options.clients.alerts)
         case .mail(let mail):
             guard let client = SMTPClient(address: t.address, username: t.login, password: t.password, caPEM: t.caPEM,
                                           timeout: options.timeout) else {
@@ -257,7 +257,7 @@ public struct AlertNotifier: Sendable {
     }
 }
 
-/// The POST itself: one shared client (as WebhookCaller), or a short-lived one through a proxy.
+/// The POST itself: the operator's alert client, or a short-lived one through a proxy.
 enum AlertHTTP {
     enum Outcome: Sendable {
         case success
@@ -265,14 +265,7 @@ enum AlertHTTP {
         case failure(String, retryable: Bool)
     }
 
-    static let client: HTTPClient = {
-        var config = HTTPClient.Configuration()
-        config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-    }()
-
-    static func post(_ call: AlertHTTPRequest, proxy: String?, timeout: Duration) async -> Outcome {
+    static func post(_ call: AlertHTTPRequest, proxy: String?, timeout: Duration, client: HTTPClient) async -> Outcome {
         var request = HTTPClientRequest(url: call.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -283,11 +276,7 @@ enum AlertHTTP {
                                             + timeout.components.attoseconds / 1_000_000_000)
         var owned: HTTPClient?
         if let proxy, let url = URL(string: proxy), let host = url.host {
-            var config = HTTPClient.Configuration()
-            config.connectionPool.retryConnectionEstablishment = false
-            config.timeout.connect = .seconds(5)
-            config.proxy = .server(host: host, port: url.port ?? 80)
-            owned = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+            owned = OperatorClients.client(connectTimeout: .seconds(5), verify: true, proxy: .server(host: host, port: url.port ?? 80))
         }
         let http = owned ?? client
         let outcome: Outcome

@@ -232,7 +232,7 @@ import Testing
             apiVersion: serin.dev/v1alpha1
             kind: AlertProvider
             metadata: {name: on-call, namespace: apps}
-            spec: {type: pagerduty, address: "hooks.example.com/x", chanel: ops}
+            spec: {type: victorops, address: "hooks.example.com/x", chanel: ops}
             ---
             apiVersion: serin.dev/v1alpha1
             kind: Experiment
@@ -242,7 +242,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", paths[0]])
         #expect(r.code == 1)
-        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: \"pagerduty\" is not a provider type\n    fix: use one of slack, msteams, discord, generic"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: \"victorops\" is not a provider type\n    fix: use one of slack, msteams, discord, generic, rocket, googlechat, pagerduty, opsgenie, telegram, email, alertmanager"))
         #expect(r.output.contains("AlertProvider apps/on-call: error: spec.address: is not an http(s) URL"))
         #expect(r.output.contains("AlertProvider apps/on-call: error: spec.chanel: unknown field \"spec.chanel\"\n    fix: did you mean channel?"))
         #expect(r.output.contains("Experiment apps/exp: error: kind: Experiment is not supported: Serin does not support the Experiment kind yet"))

@@ -1,0 +1,87 @@
+import Controllers
+import Foundation
+import KubeCore
+import SerinAPI
+import SerinTestSupport
+import Testing
+import Traffic
+
+/// Flagger's linkerd tutorial and Argo's smi getting-started Rollout through the controllers,
+/// the TrafficSplit checked by linkerd-smi's real CRD (strict field validation).
+@Suite("Controllers: SMI TrafficSplit", .serialized, .timeLimit(.minutes(3)))
+struct SMICanaryTests {
+    static let weight: @Sendable (JSONValue) -> Int? = { ts in
+        SMIRouter.readWeights(trafficSplit: ts, primary: "podinfo-primary", canary: "podinfo-canary")?.canary
+    }
+
+    @Test("provider linkerd: the TrafficSplit's weights follow the analysis; revertOnDeletion removes it")
+    func linkerdCanary() async throws {
+        try await CanaryEnvironment.with { env in
+            let ns = env.namespace
+            try await env.createDeployment("podinfo", image: "ghcr.io/stefanprodan/podinfo:6.0.0")
+            await env.startOperator(provider: "kubernetes")
+            _ = try await env.client.create(.canaries, namespace: ns, [
+                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
+                "metadata": ["name": "podinfo", "namespace": .string(ns)],
+                "spec": [
+                    "provider": "linkerd", "revertOnDeletion": true,
+                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
+                    "service": ["port": 9898],
+                    "analysis": ["interval": "30s", "threshold": 2, "maxWeight": 50, "stepWeight": 25,
+                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
+                ],
+            ])
+            #expect(await env.waitPhase("podinfo", "Initialized"))
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .trafficSplitsV1alpha1, namespace: ns,
+                                                         name: "podinfo", weight: Self.weight)
+            defer { recorder.stop() }
+            try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
+            #expect(await env.waitPhase("podinfo", "Succeeded"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 1 }
+            #expect(recorder.sequence == [0, 25, 50, 0])
+            let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "podinfo")
+            #expect(ts[path: ["spec", "service"]] == "podinfo")
+            // The builtin check asked Linkerd's proxy metrics.
+            #expect(env.prometheus.queries.contains { $0.contains("response_total") })
+
+            try await env.client.delete(.canaries, namespace: ns, name: "podinfo")
+            let gone = await env.drive { (try? await env.canary("podinfo")) == nil }
+            #expect(gone)
+            let left = try? await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "podinfo")
+            #expect(left == nil)
+        }
+    }
+
+    @Test("trafficRouting.smi: Serin's TrafficSplit follows setWeight, returns to 0 and goes with the Rollout")
+    func argoSMI() async throws {
+        try await RolloutEnvironment.with { env in
+            let ns = env.namespace
+            let routing: JSONValue = ["smi": ["rootService": "web", "trafficSplitName": "web-split"]]
+            _ = try await RolloutCanaryControllerTests.deploy(env, steps: [["setWeight": 40], ["pause": [:]]], routing: routing)
+            let weight: @Sendable (JSONValue) -> Int? = { ts in
+                SMIRouter.readWeights(trafficSplit: ts, primary: "web-stable", canary: "web-canary")?.canary
+            }
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .trafficSplitsV1alpha1, namespace: ns,
+                                                         name: "web-split", weight: weight)
+            defer { recorder.stop() }
+            try await env.setImage("web", "web:2")
+            let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
+            #expect(paused)
+            let at40 = await eventually(timeout: .seconds(3)) { recorder.last == 40 }
+            #expect(at40, "\(recorder.sequence)")
+            let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "web-split")
+            #expect(ts[path: ["spec", "service"]] == "web")
+            #expect(ts.ownerReferences.first?["kind"] == "Rollout")
+            try await env.annotate("web", ManualControlAnnotations.promote, "1")
+            let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase("web") == "Healthy" }
+            #expect(healthy)
+            let settled = await eventually(timeout: .seconds(3)) { recorder.last == 0 }
+            #expect(settled, "\(recorder.sequence)")
+            try await env.client.delete(.rollouts, namespace: ns, name: "web")
+            let gone = await env.drive(step: .seconds(1)) {
+                (try? await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "web-split")) == nil
+            }
+            #expect(gone)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Controllers
+import Foundation
+import KubeCore
+import SerinAPI
+import SerinTestSupport
+import Testing
+import Traffic
+
+/// Flagger's traefik tutorial and Argo's weightedTraefikServiceName through the controllers,
+/// the TraefikService checked by Traefik's real CRD (strict field validation).
+@Suite("Controllers: Traefik", .serialized, .timeLimit(.minutes(3)))
+struct TraefikCanaryTests {
+    @Test("provider traefik: the TraefikService's weights follow the analysis and end at the primary")
+    func flaggerTraefik() async throws {
+        try await CanaryEnvironment.with { env in
+            let ns = env.namespace
+            try await env.createDeployment("podinfo", image: "ghcr.io/stefanprodan/podinfo:6.0.0")
+            await env.startOperator(provider: "kubernetes")
+            _ = try await env.client.create(.canaries, namespace: ns, [
+                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
+                "metadata": ["name": "podinfo", "namespace": .string(ns)],
+                "spec": [
+                    "provider": "traefik", "revertOnDeletion": true,
+                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
+                    "service": ["port": 80, "targetPort": 9898],
+                    "analysis": ["interval": "10s", "threshold": 2, "maxWeight": 50, "stepWeight": 25,
+                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
+                ],
+            ])
+            #expect(await env.waitPhase("podinfo", "Initialized"))
+            let weight: @Sendable (JSONValue) -> Int? = { ts in
+                TraefikRouter.readWeights(traefikService: ts, primary: "podinfo-primary", canary: "podinfo-canary")?.canary
+            }
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .traefikServices, namespace: ns,
+                                                         name: "podinfo", weight: weight)
+            defer { recorder.stop() }
+            try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
+            #expect(await env.waitPhase("podinfo", "Succeeded"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 1 }
+            #expect(recorder.sequence == [0, 25, 50, 0])
+            try await env.client.delete(.canaries, namespace: ns, name: "podinfo")
+            let gone = await env.drive { (try? await env.canary("podinfo")) == nil }
+            #expect(gone)
+            #expect((try? await env.client.get(.traefikServices, namespace: ns, name: "podinfo")) == nil)
+        }
+    }
+
+    @Test("trafficRouting.traefik: the user's TraefikService follows setWeight and returns to 0")
+    func argoTraefik() async throws {
+        try await RolloutEnvironment.with { env in
+            let ns = env.namespace
+            _ = try await env.client.create(.traefikServices, namespace: ns, [
+                "apiVersion": "traefik.io/v1alpha1", "kind": "TraefikService",
+                "metadata": ["name": "web-weighted", "namespace": .string(ns)],
+                "spec": ["weighted": ["services": [["name": "web-stable", "port": 80], ["name": "web-canary", "port": 80]]]],
+            ])
+            let routing: JSONValue = ["traefik": ["weightedTraefikServiceName": "web-weighted"]]
+            _ = try await RolloutCanaryControllerTests.deploy(env, steps: [["setWeight": 30], ["pause": [:]]], routing: routing)
+            let weight: @Sendable (JSONValue) -> Int? = { ts in
+                TraefikRouter.readWeights(traefikService: ts, primary: "web-stable", canary: "web-canary")?.canary
+            }
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .traefikServices, namespace: ns,
+                                                         name: "web-weighted", weight: weight)
+            defer { recorder.stop() }
+            try await env.setImage("web", "web:2")
+            let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
+            #expect(paused)
+            let at30 = await eventually(timeout: .seconds(3)) { recorder.last == 30 }
+            #expect(at30, "\(recorder.sequence)")
+            try await env.annotate("web", ManualControlAnnotations.promote, "1")
+            let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase("web") == "Healthy" }
+            #expect(healthy)
+            let settled = await eventually(timeout: .seconds(3)) { recorder.last == 0 }
+            #expect(settled, "\(recorder.sequence)")
+        }
+    }
+}

@@ -85,8 +85,12 @@ struct NginxCanaryTests {
             env.prometheus.set { $0.successRate = 90 }
             try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
             #expect(await env.waitPhase("podinfo", "Failed"))
-            let ing = try await env.client.get(.ingresses, namespace: ns, name: "podinfo-canary")
-            #expect(Self.weight(ing) == 0)
+            // The status is written before its effects: the weight follows right after.
+            let rolledBack = await env.drive {
+                let ing = try? await env.client.get(.ingresses, namespace: ns, name: "podinfo-canary")
+                return ing.flatMap(Self.weight) == 0
+            }
+            #expect(rolledBack)
 
             try await env.client.delete(.canaries, namespace: ns, name: "podinfo")
             let gone = await env.drive { (try? await env.canary("podinfo")) == nil }

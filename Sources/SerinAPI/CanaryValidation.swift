@@ -26,15 +26,16 @@ public enum CanaryProviders {
     public static let linkerd = "linkerd"
     public static let traefik = "traefik"
     public static let skipper = "skipper"
+    public static let kuma = "kuma"
     /// Accepted spellings; Flagger writes the Gateway API and SMI versions after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio", "nginx",
-                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper"]
+                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma"]
     /// The families Serin routes with, as the fix of an unsupported provider lists them.
-    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper"
+    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma"
     /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
     /// accepts them so Flagger manifests apply; validation refuses them by name.
     public static let flaggerOnly: Set<String> = [
-        "apisix", "contour", "gloo", "knative", "kuma", "osm",
+        "apisix", "contour", "gloo", "knative", "osm",
     ]
     /// AWS App Mesh (`appmesh`, `appmesh:v1beta2`; Argo's `trafficRouting.appMesh`): refused for good.
     public static let appMesh = "appmesh"
@@ -241,13 +242,14 @@ extension CanarySpec {
             }
         case CanaryProviders.nginx:
             validateNginx(a, add: add)
-        case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.traefik, CanaryProviders.skipper:
+        case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.traefik, CanaryProviders.skipper,
+             CanaryProviders.kuma:
             if family == CanaryProviders.skipper, ingressRef == nil {
                 add("ingressRef", "is required by provider skipper",
                     "name the Ingress that routes to the apex Service, e.g. {apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo}")
             }
-            // A TrafficSplit, weighted TraefikService or Skipper's backend-weights carry weights
-            // only (Flagger's routers for them do no A/B or mirroring).
+            // A TrafficSplit, weighted TraefikService, Skipper's backend-weights or Kuma's
+            // TrafficRoute carry weights only (Flagger's routers for them do no A/B or mirroring).
             if a.strategy == .abTesting {
                 add("analysis.match", "provider \(family) cannot route by request headers or cookies (its routing object has weights only)",
                     "remove match (canary by weight) or use the gatewayapi or istio provider")

@@ -24,6 +24,9 @@ extension ResourceType {
         group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService")
     public static let destinationRules = ResourceType(
         group: "networking.istio.io", version: "v1beta1", plural: "destinationrules", kind: "DestinationRule")
+    /// Kuma's TrafficRoute is cluster-scoped.
+    public static let kumaTrafficRoutes = ResourceType(
+        group: "kuma.io", version: "v1alpha1", plural: "trafficroutes", kind: "TrafficRoute", namespaced: false)
     public static let traefikServices = ResourceType(
         group: "traefik.io", version: "v1alpha1", plural: "traefikservices", kind: "TraefikService")
     /// SMI TrafficSplit, one type per version Flagger and Argo write (the CRDs convert with `None`).

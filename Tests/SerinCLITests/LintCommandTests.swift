@@ -295,9 +295,9 @@ import Testing
         // A Canary naming no provider runs with the operator's --provider.
         let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])
         defer { try? FileManager.default.removeItem(atPath: dir2) }
-        let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
-        #expect(kuma.code == 1)
-        #expect(kuma.output.contains("error: spec.provider: the kuma provider is not supported by Serin yet"))
+        let gloo = await runCLI(["lint", "-q", "--provider", "gloo", plain[0]])
+        #expect(gloo.code == 1)
+        #expect(gloo.output.contains("error: spec.provider: the gloo provider is not supported by Serin yet"))
     }
 
     @Test func validShapesOfTheOriginalsLintClean() async throws {

@@ -27,15 +27,16 @@ public enum CanaryProviders {
     public static let traefik = "traefik"
     public static let skipper = "skipper"
     public static let kuma = "kuma"
+    public static let contour = "contour"
     /// Accepted spellings; Flagger writes the Gateway API and SMI versions after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio", "nginx",
-                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma"]
+                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour"]
     /// The families Serin routes with, as the fix of an unsupported provider lists them.
-    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma"
+    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma, contour"
     /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
     /// accepts them so Flagger manifests apply; validation refuses them by name.
     public static let flaggerOnly: Set<String> = [
-        "apisix", "contour", "gloo", "knative", "osm",
+        "apisix", "gloo", "knative", "osm",
     ]
     /// AWS App Mesh (`appmesh`, `appmesh:v1beta2`; Argo's `trafficRouting.appMesh`): refused for good.
     public static let appMesh = "appmesh"
@@ -242,6 +243,14 @@ extension CanarySpec {
             }
         case CanaryProviders.nginx:
             validateNginx(a, add: add)
+        case CanaryProviders.contour:
+            if a.isMirroring {
+                add("analysis.mirror", "provider contour cannot mirror traffic", "remove mirror or use the gatewayapi or istio provider")
+            }
+            for (i, m) in (a.strategy == .abTesting ? a.match?.arrayValue ?? [] : []).enumerated() where m["headers"].objectValue == nil {
+                add("analysis.match[\(i)]", "provider contour routes A/B traffic by headers only",
+                    "match on headers, e.g. {headers: {x-canary: {exact: insider}}}")
+            }
         case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.traefik, CanaryProviders.skipper,
              CanaryProviders.kuma:
             if family == CanaryProviders.skipper, ingressRef == nil {

@@ -24,6 +24,8 @@ extension ResourceType {
         group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService")
     public static let destinationRules = ResourceType(
         group: "networking.istio.io", version: "v1beta1", plural: "destinationrules", kind: "DestinationRule")
+    public static let httpProxies = ResourceType(
+        group: "projectcontour.io", version: "v1", plural: "httpproxies", kind: "HTTPProxy")
     /// Kuma's TrafficRoute is cluster-scoped.
     public static let kumaTrafficRoutes = ResourceType(
         group: "kuma.io", version: "v1alpha1", plural: "trafficroutes", kind: "TrafficRoute", namespaced: false)

@@ -166,7 +166,7 @@ public struct RolloutRouteSettings: Sendable, Hashable, CustomStringConvertible 
 /// The routers Serin implements: the only place that lists them.
 public enum TrafficRouters {
     /// Every router. The order is the order a Rollout's routing objects are written in.
-    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter(), NginxRouter(), SMIRouter(), ALBRouter(), TraefikRouter(), SkipperRouter(), KumaRouter()]
+    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter(), NginxRouter(), SMIRouter(), ALBRouter(), TraefikRouter(), SkipperRouter(), KumaRouter(), ContourRouter()]
 
     /// The router for a provider string (`gatewayapi:v1` → the Gateway API router); nil when unknown.
     public static func router(forProvider provider: String) -> (any TrafficRouter)? {

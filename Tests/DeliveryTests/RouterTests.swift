@@ -185,7 +185,7 @@ import Workloads
         #expect(TrafficRouters.router(forProvider: "gloo") == nil)
         #expect(TrafficRouters.router(forProvider: "kubernetes")?.splitsTraffic == false)
         #expect(TrafficRouters.router(forProvider: "nginx")?.family == "nginx")
-        #expect(TrafficRouters.all.map(\.family) == ["kubernetes", "istio", "gatewayapi", "nginx", "smi", "", "traefik", "skipper", "kuma"],
+        #expect(TrafficRouters.all.map(\.family) == ["kubernetes", "istio", "gatewayapi", "nginx", "smi", "", "traefik", "skipper", "kuma", "contour"],
                 "the ALB router serves Rollouts only: Flagger has no alb provider")
         #expect(TrafficRouters.router(forProvider: "") == nil)
         #expect(TrafficRouters.watchedResources == [.services])

@@ -262,7 +262,7 @@ import Testing
     }
 
     @Test func unsupportedProvidersAndRoutersAreNamed() async throws {
-        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: contour\n")
+        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: knative\n")
         let (dir, _) = try files(["c.yaml": canary, "t.yaml": """
             apiVersion: serin.dev/v1alpha1
             kind: AnalysisTemplate
@@ -288,7 +288,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
-        #expect(r.output.contains("error: spec.provider: the contour provider is not supported by Serin yet"))
+        #expect(r.output.contains("error: spec.provider: the knative provider is not supported by Serin yet"))
         #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: metric \"load\": the job metric provider is not supported by Serin yet; use prometheus or compare"))
         #expect(!r.output.contains("no provider (prometheus or compare)"))
         #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router apisix is not supported by Serin"))

@@ -34,9 +34,6 @@ public struct NginxRouter: TrafficRouter {
         var canaryPrefix: String { key("canary") }
     }
 
-    /// Flagger's name of the canary Ingress.
-    public static func canaryIngressName(ingress: String) -> String { "\(ingress)-canary" }
-
     /// Argo's name of the canary Ingress (`<rollout>-<stableIngress>-canary`, at most 253 characters).
     public static func canaryIngressName(rollout: String, stableIngress: String) -> String {
         String("\(rollout)-\(stableIngress)-canary".prefix(253))
@@ -92,24 +89,16 @@ extension NginxRouter {
     public var watches: [ResourceType] { [.services] }
     public var serviceRoles: [ServiceBuilder.Role] { [.apex, .primary, .canary] }
 
-    static func canaryName(_ spec: CanarySpec) -> String { canaryIngressName(ingress: spec.ingressRef?.name ?? "") }
+    static func canaryName(_ spec: CanarySpec) -> String { CanaryIngressCopy.name(spec) }
 
-    public func sourceObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef] {
-        guard let ref = spec.ingressRef else { return [] }
-        return [RouterObjectRef(.ingresses, ref.name)]
+    static let copy = CanaryIngressCopy(provider: CanaryProviders.nginx) { source, names in
+        canarySpec(source, from: names.apexService, to: names.canaryService, onlyMatchingRules: false)
     }
 
+    public func sourceObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef] { Self.copy.sources(spec) }
+
     public func routingProblem(spec: CanarySpec, names: CanaryNames, existing: [String: JSONValue]) -> String? {
-        guard let ref = spec.ingressRef else {
-            return "spec.ingressRef is required by provider nginx; name the Ingress that routes to Service \(names.apexService)"
-        }
-        guard let source = existing["Ingress/\(ref.name)"] else {
-            return "Ingress \(ref.name) (spec.ingressRef) not found in namespace \(names.namespace); create it, routing to Service \(names.apexService)"
-        }
-        if Self.canarySpec(source, from: names.apexService, to: names.canaryService, onlyMatchingRules: false) == nil {
-            return "Ingress \(ref.name) (spec.ingressRef) has no path with backend Service \(names.apexService); route a path to it"
-        }
-        return nil
+        Self.copy.problem(spec, names: names, existing: existing)
     }
 
     /// The A/B annotations of Flagger: the last header and cookie named in `analysis.match`.
@@ -131,19 +120,10 @@ extension NginxRouter {
 
     public func routingObjects(spec: CanarySpec, names: CanaryNames, selector: SelectorLabel, weights: RouteWeights,
                                existing: [String: JSONValue], ownerReference: JSONValue?) -> [JSONValue] {
-        let name = Self.canaryName(spec)
-        let current = existing["Ingress/\(name)"]
-        let source = spec.ingressRef.flatMap { existing["Ingress/\($0.name)"] }
-        // On creation the labels and annotations come from the user's Ingress (as Flagger);
-        // afterwards the canary Ingress's own are kept.
-        var obj = ObjectMerge.base(existing: current, apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: name,
-                                   namespace: names.namespace, labels: current == nil ? source?.labels ?? [:] : [:],
-                                   ownerReference: ownerReference)
-        if let source, let s = Self.canarySpec(source, from: names.apexService, to: names.canaryService, onlyMatchingRules: false) {
-            obj["spec"] = s
-        }
+        let copied = Self.copy.object(spec, names: names, existing: existing, ownerReference: ownerReference)
+        var obj = copied.object
         let keys = Keys()
-        var annotations = Self.canaryAnnotations((current ?? source)?.annotations ?? [:], keys: keys, weight: weights.canary)
+        var annotations = Self.canaryAnnotations(copied.annotations, keys: keys, weight: weights.canary)
         if weights.abMatch {
             annotations.merge(Self.matchAnnotations(spec.analysis?.match?.arrayValue ?? [], keys: keys)) { $1 }
         }

@@ -14,7 +14,8 @@ public struct SkipperRouter: TrafficRouter {
     static let routeWeight = "Weight(100)"
     static let routeDisabled = "False()"
 
-    static func canaryName(_ spec: CanarySpec) -> String { "\(spec.ingressRef?.name ?? "")-canary" }
+    static func canaryName(_ spec: CanarySpec) -> String { CanaryIngressCopy.name(spec) }
+    static let copy = CanaryIngressCopy(provider: CanaryProviders.skipper) { source, names in canarySpec(source, names: names) }
 
     /// `first`, then the predicates of `raw` other than Serin's own (Flagger's insertPredicate).
     static func predicate(_ raw: String?, first: String) -> String {
@@ -63,34 +64,16 @@ extension SkipperRouter {
     public var watches: [ResourceType] { [.services] }
     public var serviceRoles: [ServiceBuilder.Role] { [.apex, .primary, .canary] }
 
-    public func sourceObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef] {
-        spec.ingressRef.map { [RouterObjectRef(.ingresses, $0.name)] } ?? []
-    }
+    public func sourceObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef] { Self.copy.sources(spec) }
 
     public func routingProblem(spec: CanarySpec, names: CanaryNames, existing: [String: JSONValue]) -> String? {
-        guard let ref = spec.ingressRef else {
-            return "spec.ingressRef is required by provider skipper; name the Ingress that routes to Service \(names.apexService)"
-        }
-        guard let source = existing["Ingress/\(ref.name)"] else {
-            return "Ingress \(ref.name) (spec.ingressRef) not found in namespace \(names.namespace); create it, routing to Service \(names.apexService)"
-        }
-        if Self.canarySpec(source, names: names) == nil {
-            return "Ingress \(ref.name) (spec.ingressRef) has no path with backend Service \(names.apexService); route a path to it"
-        }
-        return nil
+        Self.copy.problem(spec, names: names, existing: existing)
     }
 
     public func routingObjects(spec: CanarySpec, names: CanaryNames, selector: SelectorLabel, weights: RouteWeights,
                                existing: [String: JSONValue], ownerReference: JSONValue?) -> [JSONValue] {
-        let name = Self.canaryName(spec)
-        let current = existing["Ingress/\(name)"]
-        let source = spec.ingressRef.flatMap { existing["Ingress/\($0.name)"] }
-        var obj = ObjectMerge.base(existing: current, apiVersion: "networking.k8s.io/v1", kind: "Ingress", name: name,
-                                   namespace: names.namespace, labels: current == nil ? source?.labels ?? [:] : [:],
-                                   ownerReference: ownerReference)
-        if let source, let s = Self.canarySpec(source, names: names) { obj["spec"] = s }
+        var (obj, a) = Self.copy.object(spec, names: names, existing: existing, ownerReference: ownerReference)
         // As Flagger: the user's annotations on creation (less kubectl's copy of the object), then the canary's own.
-        var a = (current ?? source)?.annotations ?? [:]
         a["kubectl.kubernetes.io/last-applied-configuration"] = nil
         a[Self.weightsAnnotation] = Self.weightsJSON([names.primaryService: weights.primary, names.canaryService: weights.canary])
         a[Self.predicateAnnotation] = Self.predicate(a[Self.predicateAnnotation],

@@ -17,38 +17,16 @@ struct SMICanaryTests {
     @Test("provider linkerd: the TrafficSplit's weights follow the analysis; revertOnDeletion removes it")
     func linkerdCanary() async throws {
         try await CanaryEnvironment.with { env in
-            let ns = env.namespace
-            try await env.createDeployment("podinfo", image: "ghcr.io/stefanprodan/podinfo:6.0.0")
             await env.startOperator(provider: "kubernetes")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "podinfo", "namespace": .string(ns)],
-                "spec": [
-                    "provider": "linkerd", "revertOnDeletion": true,
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
-                    "service": ["port": 9898],
-                    "analysis": ["interval": "30s", "threshold": 2, "maxWeight": 50, "stepWeight": 25,
-                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
-                ],
-            ])
-            #expect(await env.waitPhase("podinfo", "Initialized"))
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .trafficSplitsV1alpha1, namespace: ns,
-                                                         name: "podinfo", weight: Self.weight)
-            defer { recorder.stop() }
-            try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
-            #expect(await env.waitPhase("podinfo", "Succeeded"))
-            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 1 }
-            #expect(recorder.sequence == [0, 25, 50, 0])
-            let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "podinfo")
+            let sequence = try await RouterCanaryScenario.promote(
+                env, spec: ["provider": "linkerd", "service": ["port": 9898]], resource: .trafficSplitsV1alpha1, name: "podinfo",
+                weight: Self.weight)
+            #expect(sequence == [0, 25, 50, 0])
+            let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: env.namespace, name: "podinfo")
             #expect(ts[path: ["spec", "service"]] == "podinfo")
             // The builtin check asked Linkerd's proxy metrics.
             #expect(env.prometheus.queries.contains { $0.contains("response_total") })
-
-            try await env.client.delete(.canaries, namespace: ns, name: "podinfo")
-            let gone = await env.drive { (try? await env.canary("podinfo")) == nil }
-            #expect(gone)
-            let left = try? await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "podinfo")
-            #expect(left == nil)
+            #expect(try await RouterCanaryScenario.deleteRemoves(env, resource: .trafficSplitsV1alpha1, name: "podinfo"))
         }
     }
 

@@ -23,40 +23,18 @@ struct SkipperCanaryTests {
                 ]]]]],
             ])
             await env.startOperator(provider: "kubernetes")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "podinfo", "namespace": .string(ns)],
-                "spec": [
-                    "provider": "skipper", "revertOnDeletion": true,
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
-                    "ingressRef": ["apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo-ingress"],
-                    "service": ["port": 80, "targetPort": 9898],
-                    "analysis": ["interval": "15s", "threshold": 2, "maxWeight": 50, "stepWeight": 25,
-                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
-                ],
-            ])
-            #expect(await env.waitPhase("podinfo", "Initialized"))
-            let names = CanaryNames(canaryName: "podinfo", namespace: ns, spec: CanarySpec(
-                provider: "skipper", targetRef: CrossNamespaceRef(name: "podinfo"), service: CanaryService(port: 80)))
-            let weight: @Sendable (JSONValue) -> Int? = { ing in
-                SkipperRouter().readWeights(names: names, selector: SelectorLabel(key: "app", value: "podinfo"), object: ing)?.canary
-            }
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .ingresses, namespace: ns,
-                                                         name: "podinfo-ingress-canary", weight: weight)
-            defer { recorder.stop() }
-            try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
-            #expect(await env.waitPhase("podinfo", "Succeeded"))
-            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 1 }
-            #expect(recorder.sequence == [0, 25, 50, 0])
+            let names = RouterCanaryScenario.names(env, port: 80)
+            let spec: JSONValue = ["provider": "skipper", "service": ["port": 80, "targetPort": 9898],
+                                   "ingressRef": ["apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo-ingress"]]
+            let sequence = try await RouterCanaryScenario.promote(
+                env, spec: spec, resource: .ingresses, name: "podinfo-ingress-canary", deployed: true
+            ) { SkipperRouter().readWeights(names: names, selector: RouterCanaryScenario.selector, object: $0)?.canary }
+            #expect(sequence == [0, 25, 50, 0])
             let ing = try await env.client.get(.ingresses, namespace: ns, name: "podinfo-ingress-canary")
             #expect(ing.annotations["zalando.org/skipper-predicate"] == "False()")
             let after = try await env.client.get(.ingresses, namespace: ns, name: "podinfo-ingress")
             #expect(after[path: ["metadata", "resourceVersion"]] == user[path: ["metadata", "resourceVersion"]])
-
-            try await env.client.delete(.canaries, namespace: ns, name: "podinfo")
-            let gone = await env.drive { (try? await env.canary("podinfo")) == nil }
-            #expect(gone)
-            #expect((try? await env.client.get(.ingresses, namespace: ns, name: "podinfo-ingress-canary")) == nil)
+            #expect(try await RouterCanaryScenario.deleteRemoves(env, resource: .ingresses, name: "podinfo-ingress-canary"))
         }
     }
 }

@@ -13,35 +13,13 @@ struct TraefikCanaryTests {
     @Test("provider traefik: the TraefikService's weights follow the analysis and end at the primary")
     func flaggerTraefik() async throws {
         try await CanaryEnvironment.with { env in
-            let ns = env.namespace
-            try await env.createDeployment("podinfo", image: "ghcr.io/stefanprodan/podinfo:6.0.0")
             await env.startOperator(provider: "kubernetes")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "podinfo", "namespace": .string(ns)],
-                "spec": [
-                    "provider": "traefik", "revertOnDeletion": true,
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "podinfo"],
-                    "service": ["port": 80, "targetPort": 9898],
-                    "analysis": ["interval": "10s", "threshold": 2, "maxWeight": 50, "stepWeight": 25,
-                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
-                ],
-            ])
-            #expect(await env.waitPhase("podinfo", "Initialized"))
-            let weight: @Sendable (JSONValue) -> Int? = { ts in
-                TraefikRouter.readWeights(traefikService: ts, primary: "podinfo-primary", canary: "podinfo-canary")?.canary
+            let spec: JSONValue = ["provider": "traefik", "service": ["port": 80, "targetPort": 9898]]
+            let sequence = try await RouterCanaryScenario.promote(env, spec: spec, resource: .traefikServices, name: "podinfo") {
+                TraefikRouter.readWeights(traefikService: $0, primary: "podinfo-primary", canary: "podinfo-canary")?.canary
             }
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .traefikServices, namespace: ns,
-                                                         name: "podinfo", weight: weight)
-            defer { recorder.stop() }
-            try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
-            #expect(await env.waitPhase("podinfo", "Succeeded"))
-            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 && recorder.sequence.count > 1 }
-            #expect(recorder.sequence == [0, 25, 50, 0])
-            try await env.client.delete(.canaries, namespace: ns, name: "podinfo")
-            let gone = await env.drive { (try? await env.canary("podinfo")) == nil }
-            #expect(gone)
-            #expect((try? await env.client.get(.traefikServices, namespace: ns, name: "podinfo")) == nil)
+            #expect(sequence == [0, 25, 50, 0])
+            #expect(try await RouterCanaryScenario.deleteRemoves(env, resource: .traefikServices, name: "podinfo"))
         }
     }
 

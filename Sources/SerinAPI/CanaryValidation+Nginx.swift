@@ -2,14 +2,11 @@ import KubeCore
 
 extension CanarySpec {
     /// What ingress-nginx's canary annotations can express (Flagger's nginx provider): a weight,
-    /// or for A/B one header (exact value or regex) and/or one cookie; no mirroring.
+    /// or for A/B one header (exact value or regex) and/or one cookie (mirroring is refused with the other providers that cannot).
     func validateNginx(_ a: CanaryAnalysis, add: (String, String, String) -> Void) {
         if ingressRef == nil {
             add("ingressRef", "is required by provider nginx",
                 "name the Ingress that routes to the apex Service, e.g. {apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo}")
-        }
-        if a.isMirroring {
-            add("analysis.mirror", "provider nginx cannot mirror traffic", "remove mirror or use the gatewayapi or istio provider")
         }
         guard a.strategy == .abTesting, let match = a.match?.arrayValue else { return }
         var headers: Set<String> = [], cookies = 0

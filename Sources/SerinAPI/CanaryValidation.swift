@@ -31,6 +31,10 @@ public enum CanaryProviders {
     /// Accepted spellings; Flagger writes the Gateway API and SMI versions after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio", "nginx",
                                             "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour"]
+    /// The families of `known`.
+    public static let knownFamilies = Set(known.map(family))
+    /// The families whose routers mirror traffic to the canary.
+    public static let mirroring: Set<String> = [gatewayAPI, istio]
     /// The families Serin routes with, as the fix of an unsupported provider lists them.
     public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma, contour"
     /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
@@ -244,9 +248,6 @@ extension CanarySpec {
         case CanaryProviders.nginx:
             validateNginx(a, add: add)
         case CanaryProviders.contour:
-            if a.isMirroring {
-                add("analysis.mirror", "provider contour cannot mirror traffic", "remove mirror or use the gatewayapi or istio provider")
-            }
             for (i, m) in (a.strategy == .abTesting ? a.match?.arrayValue ?? [] : []).enumerated() where m["headers"].objectValue == nil {
                 add("analysis.match[\(i)]", "provider contour routes A/B traffic by headers only",
                     "match on headers, e.g. {headers: {x-canary: {exact: insider}}}")
@@ -263,10 +264,12 @@ extension CanarySpec {
                 add("analysis.match", "provider \(family) cannot route by request headers or cookies (its routing object has weights only)",
                     "remove match (canary by weight) or use the gatewayapi or istio provider")
             }
-            if a.isMirroring {
-                add("analysis.mirror", "provider \(family) cannot mirror traffic", "remove mirror or use the gatewayapi or istio provider")
-            }
         default: break
+        }
+        // Only the Gateway API and Istio mirror (the kubernetes provider says so above).
+        if a.isMirroring, family != CanaryProviders.kubernetes, !CanaryProviders.mirroring.contains(family),
+           CanaryProviders.knownFamilies.contains(family) {
+            add("analysis.mirror", "provider \(family) cannot mirror traffic", "remove mirror or use the gatewayapi or istio provider")
         }
 
         var metricNames: Set<String> = []

@@ -26,23 +26,14 @@ struct ALBRolloutTests {
                 ]]]]],
             ])
             let routing: JSONValue = ["alb": ["ingress": "web-ingress", "servicePort": 80, "rootService": "web-root"]]
-            _ = try await RolloutCanaryControllerTests.deploy(env, steps: [["setWeight": 20], ["pause": [:]]], routing: routing)
             let weight: @Sendable (JSONValue) -> Int? = { ing in
                 ing.annotations[Self.actionKey].flatMap { ALBRouter.canaryWeight(action: $0, canary: "web-canary") }
             }
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .ingresses, namespace: ns,
-                                                         name: "web-ingress", weight: weight)
-            defer { recorder.stop() }
-            try await env.setImage("web", "web:2")
-            let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
-            #expect(paused)
-            let at20 = await eventually(timeout: .seconds(3)) { recorder.last == 20 }
-            #expect(at20, "\(recorder.sequence)")
-            try await env.annotate("web", ManualControlAnnotations.promote, "1")
-            let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase("web") == "Healthy" }
-            #expect(healthy)
-            let settled = await eventually(timeout: .seconds(3)) { recorder.last == 0 }
-            #expect(settled, "\(recorder.sequence)")
+            let outcome = try await RouterRolloutScenario.walk(env, routing: routing, weight: 20, resource: .ingresses,
+                                                              name: "web-ingress", canaryWeight: weight)
+            #expect(outcome.pausedAtWeight, "\(outcome.sequence)")
+            #expect(outcome.healthy)
+            #expect(outcome.endedAtZero, "\(outcome.sequence)")
             let ing = try await env.client.get(.ingresses, namespace: ns, name: "web-ingress")
             #expect(ing.annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing")
             #expect(ing.annotations["rollouts.argoproj.io/managed-alb-actions"] == "web:\(Self.actionKey)")

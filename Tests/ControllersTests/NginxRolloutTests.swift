@@ -25,27 +25,17 @@ struct NginxRolloutTests {
                 ]]]]],
             ])
             let routing: JSONValue = ["nginx": ["stableIngress": "web-stable", "additionalIngressAnnotations": ["canary-by-header": "X-Canary"]]]
-            _ = try await RolloutCanaryControllerTests.deploy(env, steps: [["setWeight": 30], ["pause": [:]]], routing: routing)
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .ingresses, namespace: ns,
-                                                         name: Self.canaryIngress, weight: NginxCanaryTests.weight)
-            defer { recorder.stop() }
-            try await env.setImage("web", "web:2")
-            let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
-            #expect(paused)
-            let at30 = await eventually(timeout: .seconds(3)) { recorder.last == 30 }
-            #expect(at30, "\(recorder.sequence)")
-            let ing = try await env.client.get(.ingresses, namespace: ns, name: Self.canaryIngress)
-            #expect(ing.annotations["nginx.ingress.kubernetes.io/canary-by-header"] == "X-Canary")
-            #expect(ing.annotations["kubernetes.io/ingress.class"] == "nginx")
-            #expect(ing[path: ["spec", "rules"]][0][path: ["http", "paths"]][0][path: ["backend", "service", "name"]] == "web-canary")
-            #expect(ing.ownerReferences.first?["kind"] == "Rollout")
-
-            try await env.annotate("web", ManualControlAnnotations.promote, "1")
-            let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase("web") == "Healthy" }
-            #expect(healthy)
-            let settled = await eventually(timeout: .seconds(3)) { recorder.last == 0 }
-            #expect(settled, "\(recorder.sequence)")
-            #expect(recorder.sequence.contains(30))
+            let outcome = try await RouterRolloutScenario.walk(env, routing: routing, weight: 30, resource: .ingresses,
+                                                              name: Self.canaryIngress, canaryWeight: NginxCanaryTests.weight) {
+                let ing = try await env.client.get(.ingresses, namespace: ns, name: Self.canaryIngress)
+                #expect(ing.annotations["nginx.ingress.kubernetes.io/canary-by-header"] == "X-Canary")
+                #expect(ing.annotations["kubernetes.io/ingress.class"] == "nginx")
+                #expect(ing[path: ["spec", "rules"]][0][path: ["http", "paths"]][0][path: ["backend", "service", "name"]] == "web-canary")
+                #expect(ing.ownerReferences.first?["kind"] == "Rollout")
+            }
+            #expect(outcome.pausedAtWeight, "\(outcome.sequence)")
+            #expect(outcome.healthy)
+            #expect(outcome.endedAtZero, "\(outcome.sequence)")
             let user = try await env.client.get(.ingresses, namespace: ns, name: "web-stable")
             #expect(user[path: ["metadata", "resourceVersion"]] == stable[path: ["metadata", "resourceVersion"]],
                     "the stable Ingress was written")

@@ -35,26 +35,18 @@ struct SMICanaryTests {
         try await RolloutEnvironment.with { env in
             let ns = env.namespace
             let routing: JSONValue = ["smi": ["rootService": "web", "trafficSplitName": "web-split"]]
-            _ = try await RolloutCanaryControllerTests.deploy(env, steps: [["setWeight": 40], ["pause": [:]]], routing: routing)
             let weight: @Sendable (JSONValue) -> Int? = { ts in
                 SMIRouter.readWeights(trafficSplit: ts, primary: "web-stable", canary: "web-canary")?.canary
             }
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .trafficSplitsV1alpha1, namespace: ns,
-                                                         name: "web-split", weight: weight)
-            defer { recorder.stop() }
-            try await env.setImage("web", "web:2")
-            let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
-            #expect(paused)
-            let at40 = await eventually(timeout: .seconds(3)) { recorder.last == 40 }
-            #expect(at40, "\(recorder.sequence)")
-            let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "web-split")
-            #expect(ts[path: ["spec", "service"]] == "web")
-            #expect(ts.ownerReferences.first?["kind"] == "Rollout")
-            try await env.annotate("web", ManualControlAnnotations.promote, "1")
-            let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase("web") == "Healthy" }
-            #expect(healthy)
-            let settled = await eventually(timeout: .seconds(3)) { recorder.last == 0 }
-            #expect(settled, "\(recorder.sequence)")
+            let outcome = try await RouterRolloutScenario.walk(env, routing: routing, weight: 40, resource: .trafficSplitsV1alpha1,
+                                                              name: "web-split", canaryWeight: weight) {
+                let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "web-split")
+                #expect(ts[path: ["spec", "service"]] == "web")
+                #expect(ts.ownerReferences.first?["kind"] == "Rollout")
+            }
+            #expect(outcome.pausedAtWeight, "\(outcome.sequence)")
+            #expect(outcome.healthy)
+            #expect(outcome.endedAtZero, "\(outcome.sequence)")
             try await env.client.delete(.rollouts, namespace: ns, name: "web")
             let gone = await env.drive(step: .seconds(1)) {
                 (try? await env.client.get(.trafficSplitsV1alpha1, namespace: ns, name: "web-split")) == nil

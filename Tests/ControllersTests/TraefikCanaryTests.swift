@@ -33,23 +33,14 @@ struct TraefikCanaryTests {
                 "spec": ["weighted": ["services": [["name": "web-stable", "port": 80], ["name": "web-canary", "port": 80]]]],
             ])
             let routing: JSONValue = ["traefik": ["weightedTraefikServiceName": "web-weighted"]]
-            _ = try await RolloutCanaryControllerTests.deploy(env, steps: [["setWeight": 30], ["pause": [:]]], routing: routing)
             let weight: @Sendable (JSONValue) -> Int? = { ts in
                 TraefikRouter.readWeights(traefikService: ts, primary: "web-stable", canary: "web-canary")?.canary
             }
-            let recorder = try await RouteRecorder.start(client: env.client, resource: .traefikServices, namespace: ns,
-                                                         name: "web-weighted", weight: weight)
-            defer { recorder.stop() }
-            try await env.setImage("web", "web:2")
-            let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
-            #expect(paused)
-            let at30 = await eventually(timeout: .seconds(3)) { recorder.last == 30 }
-            #expect(at30, "\(recorder.sequence)")
-            try await env.annotate("web", ManualControlAnnotations.promote, "1")
-            let healthy = await env.drive(step: .seconds(1), timeout: .seconds(40)) { await env.phase("web") == "Healthy" }
-            #expect(healthy)
-            let settled = await eventually(timeout: .seconds(3)) { recorder.last == 0 }
-            #expect(settled, "\(recorder.sequence)")
+            let outcome = try await RouterRolloutScenario.walk(env, routing: routing, weight: 30, resource: .traefikServices,
+                                                              name: "web-weighted", canaryWeight: weight)
+            #expect(outcome.pausedAtWeight, "\(outcome.sequence)")
+            #expect(outcome.healthy)
+            #expect(outcome.endedAtZero, "\(outcome.sequence)")
         }
     }
 }

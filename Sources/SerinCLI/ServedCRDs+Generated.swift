@@ -1003,7 +1003,7 @@ spec:
               properties:
                 provider:
                   type: string
-                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio. Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider)."
+                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio, nginx and skipper (spec.ingressRef), linkerd and smi:v1alpha1..v1alpha3 (SMI TrafficSplit), traefik, kuma, contour. Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider; appmesh is refused because AWS shut App Mesh down on 2026-09-30)."
                   enum:
                     - kubernetes
                     - gatewayapi
@@ -1115,6 +1115,7 @@ spec:
                           minimum: 1
                 ingressRef:
                   type: object
+                  description: The user's Ingress that providers nginx and skipper copy into <name>-canary (read, never written).
                   required:
                     - name
                   properties:
@@ -2479,7 +2480,7 @@ spec:
                           maxItems: 100
                         trafficRouting:
                           type: object
-                          description: "The router that splits traffic between stableService and canaryService: istio or the Gateway API plugin."
+                          description: "The router that splits traffic between stableService and canaryService: istio, nginx, smi or the Gateway API plugin (appMesh is refused: AWS shut App Mesh down on 2026-09-30)."
                           properties:
                             istio:
                               type: object

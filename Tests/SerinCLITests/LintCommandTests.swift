@@ -262,7 +262,7 @@ import Testing
     }
 
     @Test func unsupportedProvidersAndRoutersAreNamed() async throws {
-        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: linkerd\n")
+        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: knative\n")
         let (dir, _) = try files(["c.yaml": canary, "t.yaml": """
             apiVersion: serin.dev/v1alpha1
             kind: AnalysisTemplate
@@ -281,23 +281,23 @@ import Testing
             canaryService: web-canary
             stableService: web-stable
             trafficRouting:
-              nginx: {stableIngress: web}
+              apisix: {route: {name: web}}
             steps:
             - setWeight: 20
             """)])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
-        #expect(r.output.contains("error: spec.provider: the linkerd provider is not supported by Serin yet"))
+        #expect(r.output.contains("error: spec.provider: the knative provider is not supported by Serin yet"))
         #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: metric \"load\": the job metric provider is not supported by Serin yet; use prometheus or compare"))
         #expect(!r.output.contains("no provider (prometheus or compare)"))
-        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router nginx is not supported by Serin"))
+        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router apisix is not supported by Serin"))
         // A Canary naming no provider runs with the operator's --provider.
         let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])
         defer { try? FileManager.default.removeItem(atPath: dir2) }
-        let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
-        #expect(kuma.code == 1)
-        #expect(kuma.output.contains("error: spec.provider: the kuma provider is not supported by Serin yet"))
+        let gloo = await runCLI(["lint", "-q", "--provider", "gloo", plain[0]])
+        #expect(gloo.code == 1)
+        #expect(gloo.output.contains("error: spec.provider: the gloo provider is not supported by Serin yet"))
     }
 
     @Test func validShapesOfTheOriginalsLintClean() async throws {

@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "ControllersTests",
             dependencies: [
-                "SerinTestSupport",
+                "SerinTestSupport", "HTTPServing",
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
                 "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],

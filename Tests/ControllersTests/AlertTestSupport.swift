@@ -1,5 +1,6 @@
 import Controllers
 import Foundation
+import HTTPServing
 import KubeCore
 import KubeRuntime
 import Logging
@@ -12,45 +13,29 @@ import Synchronization
 
 /// A server that accepts connections and reads requests but never answers: a provider that hangs.
 final class SilentHTTPServer: Sendable {
-    let port: Int
-    private let channel: any Channel
+    private let server = Mutex<LocalHTTPServer?>(nil)
     private let seen = Mutex(0)
 
+    var port: Int { server.withLock { $0?.port ?? 0 } }
     var baseURL: String { "http://127.0.0.1:\(port)" }
-    /// Requests whose head arrived.
+    /// Requests that arrived.
     var requests: Int { seen.withLock { $0 } }
 
-    private init(channel: any Channel, port: Int) {
-        self.channel = channel
-        self.port = port
-    }
+    private init() {}
 
     static func start() async throws -> SilentHTTPServer {
-        let box = Mutex<SilentHTTPServer?>(nil)
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try child.pipeline.syncOperations.addHandler(Swallow { box.withLock { $0 }?.seen.withLock { $0 += 1 } })
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let server = SilentHTTPServer(channel: channel, port: channel.localAddress?.port ?? 0)
-        box.withLock { $0 = server }
-        return server
-    }
-
-    func stop() async { try? await channel.close() }
-
-    private final class Swallow: ChannelInboundHandler, Sendable {
-        typealias InboundIn = HTTPServerRequestPart
-        let onHead: @Sendable () -> Void
-        init(_ onHead: @escaping @Sendable () -> Void) { self.onHead = onHead }
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            if case .head = unwrapInboundIn(data) { onHead() }
+        let silent = SilentHTTPServer()
+        let server = try await LocalHTTPServer.start { [silent] _ in
+            silent.seen.withLock { $0 += 1 }
+            // Hold the request until the server stops (cancellation ends the wait).
+            try? await Task.sleep(for: .seconds(3600))
+            return HTTPServerResponse(status: 503, text: "stopped\n")
         }
+        silent.server.withLock { $0 = server }
+        return silent
     }
+
+    func stop() async { await server.withLock { $0 }?.stop() }
 }
 
 /// Counters by label and dimensions; every other metric is dropped.

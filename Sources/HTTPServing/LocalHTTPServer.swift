@@ -63,12 +63,23 @@ public struct HTTPServerRequest: Sendable {
     }
 }
 
-/// An answer of `LocalHTTPServer`'s handler.
+/// An answer of `LocalHTTPServer`'s handler: a whole body, or a stream of chunks (server-sent
+/// events) sent as they come until the stream ends or the client goes away.
 public struct HTTPServerResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var headers: [(String, String)]
     public var body: [UInt8]
+    public var stream: AsyncStream<[UInt8]>?
+
+    /// A streamed answer (chunked; the connection closes when it ends).
+    public init(status: Int = 200, contentType: String, headers: [(String, String)] = [], stream: AsyncStream<[UInt8]>) {
+        self.status = status
+        self.contentType = contentType
+        self.headers = headers
+        self.body = []
+        self.stream = stream
+    }
 
     public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", headers: [(String, String)] = [],
                 body: [UInt8]) {
@@ -143,6 +154,7 @@ public final class LocalHTTPServer: Sendable {
 
     static func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, maxBody: Int,
                       handler: Handler) async {
+        let closed = connection.channel.closeFuture
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
@@ -170,16 +182,39 @@ public final class LocalHTTPServer: Sendable {
                     let response = await handler(request)
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: response.contentType)
-                    headers.add(name: "Content-Length", value: String(response.body.count))
                     for (name, value) in response.headers { headers.add(name: name, value: value) }
+                    let head = { (headers: HTTPHeaders) in
+                        HTTPResponseHead(version: h.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+                    }
+                    if let stream = response.stream {
+                        headers.add(name: "Transfer-Encoding", value: "chunked")
+                        try await outbound.write(.head(head(headers)))
+                        try await send(stream, to: outbound, until: closed)
+                        return
+                    }
+                    headers.add(name: "Content-Length", value: String(response.body.count))
                     if !h.isKeepAlive { headers.add(name: "Connection", value: "close") }
-                    try await outbound.write(.head(HTTPResponseHead(
-                        version: h.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
+                    try await outbound.write(.head(head(headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: response.body))))
                     try await outbound.write(.end(nil))
                     if !h.isKeepAlive { return }
                 }
             }
+        }
+    }
+
+    /// Writes each chunk as it comes, until the stream ends or the client closes the connection
+    /// (which cancels the wait for the next chunk).
+    static func send(_ stream: AsyncStream<[UInt8]>, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+                     until closed: EventLoopFuture<Void>) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await chunk in stream { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk)))) }
+                try await outbound.write(.end(nil))
+            }
+            group.addTask { try await closed.get() }
+            _ = try await group.next()
+            group.cancelAll()
         }
     }
 }

@@ -29,7 +29,8 @@ public struct AnalysisRunReconciler: Reconciler {
         self.fence = fence
         self.config = config
         runner = AnalysisRunner(measurer: AnalysisMeasurer(
-            client: SharedClients.prometheus, defaultAddress: config.metricsServer, now: { [clock] in clock.now() }))
+            clients: MetricClients(prometheus: SharedClients.prometheus, kube: api), defaultAddress: config.metricsServer,
+            now: { [clock] in clock.now() }))
     }
 
     public func reconcile(_ key: ObjectKey) async -> ReconcileResult {
@@ -89,7 +90,8 @@ public struct AnalysisRunReconciler: Reconciler {
         let secrets = argSecrets
         let creds = credentials
         let decision = await runner.reconcile(
-            spec: spec, status: base, now: now, secret: { secrets[$0] }, credentials: { creds[$0.name] ?? .none })
+            spec: spec, status: base, now: now, secret: { secrets[$0] }, credentials: { creds[$0.name] ?? .none },
+            run: AnalysisRunIdentity(name: name, namespace: namespace, uid: json.uid ?? ""))
         // Values read from Secrets stay out of status (a query as sent may contain one).
         let newStatus = Self.redacted(decision.status, secrets: Array(secrets.values))
 

@@ -18,9 +18,12 @@ public struct SmallHTTPResponse: Sendable {
     public var contentType: String
     public var body: [UInt8]
     public var delaySeconds: Double
+    /// Headers besides Content-Type and Content-Length (e.g. `Retry-After`).
+    public var headers: [(String, String)] = []
 
     public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String,
-                delaySeconds: Double = 0) {
+                delaySeconds: Double = 0, headers: [(String, String)] = []) {
+        self.headers = headers
         self.status = status
         self.contentType = contentType
         self.body = Array(body.utf8)
@@ -103,6 +106,7 @@ private final class RouteHandler: ChannelInboundHandler {
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Type", value: response.contentType)
                 headers.add(name: "Content-Length", value: String(response.body.count))
+                for (k, v) in response.headers { headers.add(name: k, value: v) }
                 if !keepAlive { headers.add(name: "Connection", value: "close") }
                 let status = HTTPResponseStatus(statusCode: response.status)
                 context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),

@@ -271,12 +271,9 @@ import Testing
               metrics:
               - name: load
                 provider:
-                  job:
-                    spec:
-                      template:
-                        spec:
-                          containers: [{name: t, image: busybox}]
-                          restartPolicy: Never
+                  wavefront:
+                    address: example.wavefront.com
+                    query: sum(ts(istio.requestcount.count))
             """, "ro.yaml": canaryRollout("""
             canaryService: web-canary
             stableService: web-stable
@@ -289,8 +286,8 @@ import Testing
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
         #expect(r.output.contains("error: spec.provider: the linkerd provider is not supported by Serin yet"))
-        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: metric \"load\": the job metric provider is not supported by Serin yet; use prometheus or compare"))
-        #expect(!r.output.contains("no provider (prometheus or compare)"))
+        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.wavefront: metric \"load\": the wavefront metric provider is not supported by Serin yet; use one of prometheus, compare, web, job, datadog"))
+        #expect(!r.output.contains("no provider ("))
         #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router nginx is not supported by Serin"))
         // A Canary naming no provider runs with the operator's --provider.
         let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])

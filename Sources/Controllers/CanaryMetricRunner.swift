@@ -17,7 +17,8 @@ struct CanaryMetricRunner: Sendable {
             name: canary.name, namespace: canary.namespace, target: canary.spec.targetRef.name,
             service: canary.spec.apexServiceName, interval: canary.spec.effectiveAnalysis.interval ?? "1m",
             provider: MeshProvider(flaggerName: provider) ?? .kubernetes,
-            primaryTarget: canary.spec.primaryDeploymentName)
+            primaryTarget: canary.spec.primaryDeploymentName, ingress: canary.spec.ingressRef?.name,
+            route: canary.spec.routeRef?.name)
         // Flagger's spec.metricsServer replaces the operator's --metrics-server for this canary's
         // builtin and inline-query metrics; a template keeps its own address.
         var runner = self

@@ -345,15 +345,15 @@ spec:
                           description: Canary-versus-baseline Mann-Whitney U judge.
                         web:
                           type: object
-                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's web (HTTP) provider: url, method, headers, body or jsonBody, timeoutSeconds, jsonPath, insecure, authentication.oauth2; the value jsonPath selects feeds the conditions."
                           x-kubernetes-preserve-unknown-fields: true
                         job:
                           type: object
-                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kubernetes Job provider: a batch/v1 Job from metadata and spec, owned by the run and named <run uid>.<metric>.<n>; Successful when it completes, Failed when it fails, deleted when the run terminates."
                           x-kubernetes-preserve-unknown-fields: true
                         datadog:
                           type: object
-                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Datadog provider: apiVersion v1 (query) or v2 (query, or queries with formula, aggregator), interval; keys address, api-key and app-key from Secret secretRef.name (default datadog)."
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
@@ -808,15 +808,15 @@ spec:
                           description: Canary-versus-baseline Mann-Whitney U judge.
                         web:
                           type: object
-                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's web (HTTP) provider: url, method, headers, body or jsonBody, timeoutSeconds, jsonPath, insecure, authentication.oauth2; the value jsonPath selects feeds the conditions."
                           x-kubernetes-preserve-unknown-fields: true
                         job:
                           type: object
-                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kubernetes Job provider: a batch/v1 Job from metadata and spec, owned by the run and named <run uid>.<metric>.<n>; Successful when it completes, Failed when it fails, deleted when the run terminates."
                           x-kubernetes-preserve-unknown-fields: true
                         datadog:
                           type: object
-                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Datadog provider: apiVersion v1 (query) or v2 (query, or queries with formula, aggregator), interval; keys address, api-key and app-key from Secret secretRef.name (default datadog)."
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
@@ -1856,15 +1856,15 @@ spec:
                           description: Canary-versus-baseline Mann-Whitney U judge.
                         web:
                           type: object
-                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's web (HTTP) provider: url, method, headers, body or jsonBody, timeoutSeconds, jsonPath, insecure, authentication.oauth2; the value jsonPath selects feeds the conditions."
                           x-kubernetes-preserve-unknown-fields: true
                         job:
                           type: object
-                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kubernetes Job provider: a batch/v1 Job from metadata and spec, owned by the run and named <run uid>.<metric>.<n>; Successful when it completes, Failed when it fails, deleted when the run terminates."
                           x-kubernetes-preserve-unknown-fields: true
                         datadog:
                           type: object
-                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Datadog provider: apiVersion v1 (query) or v2 (query, or queries with formula, aggregator), interval; keys address, api-key and app-key from Secret secretRef.name (default datadog)."
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
@@ -1993,11 +1993,11 @@ spec:
                     - keptn
                     - splunk
                     default: prometheus
-                    description: Serin runs prometheus; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
+                    description: Serin runs prometheus and datadog; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
                   address:
                     type: string
                     pattern: '^https?://'
-                    description: Base URL; defaults to the operator's --metrics-server.
+                    description: Base URL; defaults to the operator's --metrics-server (prometheus) or https://api.datadoghq.com (datadog).
                   secretRef:
                     type: object
                     properties:
@@ -2005,7 +2005,7 @@ spec:
                         type: string
                     required:
                     - name
-                    description: A Secret with token, or username and password, and optionally ca.crt.
+                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog).
                   headers:
                     type: object
                     description: HTTP headers sent with each query (Flagger's http.Header, a list of values per name).

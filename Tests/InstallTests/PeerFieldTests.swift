@@ -303,11 +303,13 @@ struct PeerFieldTests {
                                   templateRef: TemplateRef(name: "errors"))
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: t) == [])
 
-        let other = P.with(doc, ["spec", "provider", "type"], "datadog")
+        let datadog = try P.with(doc, ["spec", "provider", "type"], "datadog").decode(as: MetricTemplate.self)
+        #expect(AnalysisValidation.validate(metric, provider: .istio, template: datadog) == [])
+        let other = P.with(doc, ["spec", "provider", "type"], "dynatrace")
         #expect(try P.schemaProblems(other, plural: "metrictemplates") == [])
-        let datadog = try other.decode(as: MetricTemplate.self)
-        #expect(AnalysisValidation.validate(metric, provider: .istio, template: datadog) == [
-            "metric \"errors\": MetricTemplate errors: provider type \"datadog\" is not supported (prometheus)",
+        let dynatrace = try other.decode(as: MetricTemplate.self)
+        #expect(AnalysisValidation.validate(metric, provider: .istio, template: dynatrace) == [
+            "metric \"errors\": MetricTemplate errors: provider type \"dynatrace\" is not supported (prometheus, datadog)",
         ])
     }
 

@@ -93,6 +93,7 @@ struct WebMetricSettings: Decodable, Sendable {
 
     struct WebAuthentication: Decodable, Sendable {
         var oauth2: OAuth2Settings?
+        var sigv4: JSONValue?
     }
 
     var timeout: Int { (timeoutSeconds ?? 0) > 0 ? timeoutSeconds! : WebProvider.defaultTimeout }
@@ -118,6 +119,9 @@ struct WebMetricSettings: Decodable, Sendable {
         }
         if let p = jsonPath, !unresolved(p) {
             do { _ = try JSONPathSelector(p) } catch { out.append("jsonPath: \(error.message); write e.g. {$.data.ok}") }
+        }
+        if let v = authentication?.sigv4, v != .null {
+            out.append("authentication.sigv4: AWS SigV4 signing of web requests is not supported by Serin yet; use oauth2 or headers")
         }
         if let o = authentication?.oauth2 {
             if (o.tokenUrl ?? "").isEmpty { out.append("authentication.oauth2.tokenUrl: is required; write the token endpoint") }

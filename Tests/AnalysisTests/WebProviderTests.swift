@@ -149,6 +149,9 @@ import Testing
         #expect(try problems("{url: 'http://a/x', method: DELETE}") == ["method: \"DELETE\" is not GET, POST or PUT; use one of them"])
         #expect(try problems("{url: 'http://a/x', jsonPath: '{$.a[}'}").first?.hasPrefix("jsonPath: jsonPath \"{$.a[}\": [ is not closed") == true)
         #expect(try problems("{url: '{{args.secret-url}}'}") == [])
+        #expect(try problems("{url: 'http://a/x', authentication: {sigv4: {region: eu-west-1}}}") == [
+            "authentication.sigv4: AWS SigV4 signing of web requests is not supported by Serin yet; use oauth2 or headers",
+        ])
         #expect(try problems("{url: 'ftp://a/x'}").first?.hasPrefix("url:") == true)
         let spec = AnalysisRunSpec(metrics: [try Self.metric("{jsonPath: '{$.a}'}")])
         #expect(AnalysisRunEvaluator.validate(spec) == [

@@ -269,7 +269,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -338,7 +338,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -732,7 +732,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -801,7 +801,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -1780,7 +1780,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -1849,7 +1849,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery

@@ -172,3 +172,29 @@ import Testing
         #expect(throws: JSONPathSelector.ParseError.self, performing: bad)
     }
 }
+
+/// Argo's Prometheus `authentication.oauth2`: a client-credentials token, then the query with it.
+@Suite struct PrometheusOAuth2Tests {
+    @Test func theQueryCarriesTheToken() async throws {
+        let server = try await CannedServer.start(routes: [
+            "/token": WebProviderTests.json(#"{"access_token":"prom-tok-1","token_type":"bearer","expires_in":300}"#),
+            "/api/v1/query": WebProviderTests.json(#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"0.99"]}]}}"#),
+        ])
+        let client = PrometheusClient()
+        let provider = try JSONValue(yaml: """
+            prometheus:
+              address: \(server.baseURL)
+              query: up
+              authentication:
+                oauth2: {tokenUrl: '\(server.baseURL)/token', clientId: c1, clientSecret: s3cr3t, scopes: [read]}
+            """).decode(as: AnalysisMetricProvider.self)
+        let m = await AnalysisMeasurer(client: client).measure(
+            AnalysisMetric(name: "rate", successCondition: "result[0] >= 0.95", provider: provider))
+        let requests = server.requests
+        try await client.shutdown()
+        await server.stop()
+        #expect(m.phase == .successful, "\(m)")
+        #expect(requests.map(\.path) == ["/token", "/api/v1/query"])
+        #expect(requests.last?.headers.contains { $0.0.lowercased() == "authorization" && $0.1 == "Bearer prom-tok-1" } == true)
+    }
+}

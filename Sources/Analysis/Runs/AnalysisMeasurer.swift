@@ -76,8 +76,8 @@ public struct AnalysisMeasurer: Sendable {
         guard let address = address.flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultAddress else {
             throw MetricSpecError("no Prometheus address: set provider.prometheus.address or --metrics-server")
         }
-        if authentication?.oauth2 != nil || authentication?.sigv4 != nil {
-            throw MetricSpecError("authentication.oauth2 and authentication.sigv4 are not supported; use authentication.secretRef or headers")
+        if let v = authentication?.sigv4, v != .null {
+            throw MetricSpecError("authentication.sigv4 is not supported; use authentication.secretRef, oauth2 or headers")
         }
         var creds = credentials
         for h in headers ?? [] { creds.headers[h.key] = h.value }
@@ -85,11 +85,27 @@ public struct AnalysisMeasurer: Sendable {
         return MetricEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))
     }
 
+    /// The endpoint with Argo's `authentication.oauth2` exchanged for a bearer token
+    /// (client-credentials grant, a token per measurement as Argo gets one).
+    func authorized(_ ep: MetricEndpoint, _ authentication: PrometheusAuthentication?) async throws -> MetricEndpoint {
+        guard let raw = authentication?.oauth2, raw != .null else { return ep }
+        let settings = try raw.decode(as: OAuth2Settings.self)
+        for (field, value) in [("tokenUrl", settings.tokenUrl), ("clientId", settings.clientId), ("clientSecret", settings.clientSecret)]
+        where (value ?? "").isEmpty {
+            throw MetricSpecError("authentication.oauth2.\(field) is required")
+        }
+        var out = ep
+        out.credentials.bearerToken = try await OAuth2ClientCredentials(settings: settings)
+            .token(http: clients.http, timeout: ep.timeout, insecure: ep.credentials.insecureSkipVerify)
+        return out
+    }
+
     func prometheus(_ metric: AnalysisMetric, _ p: PrometheusProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
         let meta = ["query": p.query]
         do {
-            let ep = try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure, headers: p.headers,
-                                  authentication: p.authentication, credentials: credentials)
+            let ep = try await authorized(try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure,
+                                                       headers: p.headers, authentication: p.authentication,
+                                                       credentials: credentials), p.authentication)
             let answer = try await provider(PrometheusProvider.self).query(p.query, endpoint: ep)
             let value = answer.value
             let (phase, message) = AnalysisRunEvaluator.judge(
@@ -105,8 +121,9 @@ public struct AnalysisMeasurer: Sendable {
     func compare(_ c: CompareProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
         let meta = ["canaryQuery": c.canaryQuery, "baselineQuery": c.baselineQuery]
         do {
-            let ep = try endpoint(address: c.address, timeout: c.timeout, insecure: c.insecure, headers: c.headers,
-                                  authentication: c.authentication, credentials: credentials)
+            let ep = try await authorized(try endpoint(address: c.address, timeout: c.timeout, insecure: c.insecure,
+                                                       headers: c.headers, authentication: c.authentication,
+                                                       credentials: credentials), c.authentication)
             let window = try DurationString.seconds(c.window ?? "5m")
             let step = try c.step.map { try DurationString.seconds($0) } ?? max(15, window / 60)
             let end = now(), start = end.addingTimeInterval(-window)

@@ -109,12 +109,37 @@ public struct JobProvider: MetricProvider {
             let why = [c["reason"].stringValue, c["message"].stringValue].compactMap { $0 }.filter { !$0.isEmpty }
             let detail = why.isEmpty ? "" : ": " + why.joined(separator: ": ")
             switch c["type"].stringValue {
-            case "Complete": return .finished(.successful, message: "Job \(name) completed\(detail)", metadata: md)
-            case "Failed": return .finished(.failed, message: "Job \(name) failed\(detail)", metadata: md)
+            case "Complete":
+                try await collectGarbage(context)
+                return .finished(.successful, message: "Job \(name) completed\(detail)", metadata: md)
+            case "Failed":
+                try await collectGarbage(context)
+                return .finished(.failed, message: "Job \(name) failed\(detail)", metadata: md)
             default: continue
             }
         }
         return .running(metadata: md)
+    }
+
+    static func created(_ job: JSONValue) -> String { job[path: ["metadata", "creationTimestamp"]].stringValue ?? "" }
+
+    /// The measurement number a Job's name ends with (`….<n>`).
+    static func number(_ job: JSONValue) -> Int { Int(job.name?.split(separator: ".").last ?? "") ?? 0 }
+
+    /// Argo's GarbageCollect: the metric's Jobs beyond the measurements kept, oldest first, are deleted.
+    func collectGarbage(_ context: AnalysisProviderContext) async throws {
+        let api = try api()
+        let ns = context.run.namespace
+        let list = try await api.list(.jobs, namespace: ns, options: ListOptions(labelSelector: "\(Self.runUIDLabel)=\(context.run.uid)"))
+        let mine = list.items
+            .filter { $0[path: ["metadata", "annotations", Self.metricNameAnnotation]].stringValue == context.metricName }
+            .sorted { (Self.created($0), Self.number($0)) < (Self.created($1), Self.number($1)) }
+        for old in mine.dropLast(context.retention) {
+            guard let name = old.name else { continue }
+            do {
+                try await api.delete(.jobs, namespace: ns, name: name, options: DeleteOptions(propagationPolicy: .foreground))
+            } catch let e as KubeAPIError where e.isNotFound {}
+        }
     }
 
     public func terminate(analysis settings: JSONValue, measurement: AnalysisMeasurement,

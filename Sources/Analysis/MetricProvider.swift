@@ -118,9 +118,13 @@ public struct AnalysisProviderContext: Sendable {
     public var measurementIndex: Int
     /// From `authentication.secretRef` and Secret-sourced args (kept out of messages).
     public var credentials: MetricCredentials
+    /// Measurements kept for the metric (`measurementRetention`, default 10): a provider that
+    /// leaves objects behind (Jobs) keeps as many.
+    public var retention: Int
 
     public init(run: AnalysisRunIdentity, metricName: String, measurementIndex: Int = 1,
-                credentials: MetricCredentials = .none) {
+                credentials: MetricCredentials = .none, retention: Int = AnalysisRunEvaluator.defaultRetention) {
+        self.retention = retention
         self.run = run
         self.metricName = metricName
         self.measurementIndex = measurementIndex

@@ -234,4 +234,27 @@ struct AnalysisRunProviderTests {
             }
         }
     }
+
+    @Test("job: each measurement a new Job; Jobs beyond measurementRetention are deleted, oldest first")
+    func jobRetention() async throws {
+        try await AnalysisRunEnvironment.with { env in
+            await env.startOperator()
+            var spec = AnalysisRunSpec(metrics: [try Self.metric("pass", provider: Self.jobSettings, count: 3)])
+            spec.measurementRetention = [AnalysisMeasurementRetention(metricName: "pass", limit: 1)]
+            try await env.createRun("job-keep", spec)
+            let uid = await env.run("job-keep")["metadata"]["uid"].stringValue ?? ""
+            for n in 1...3 {
+                let name = "\(uid).pass.\(n)"
+                let created = await env.drive(timeout: .seconds(10)) { await jobs(env).contains { $0.name == name } }
+                #expect(created, "\(name)")
+                try await setCondition(env, job: name, type: "Complete", message: "")
+            }
+            let done = await env.waitPhase("job-keep", "Successful")
+            #expect(done)
+            let left = await jobs(env).compactMap(\.name)
+            #expect(left == ["\(uid).pass.3"], "\(left)")
+            let count = await env.run("job-keep")["status"]["metricResults"][0]["count"].intValue
+            #expect(count == 3)
+        }
+    }
 }

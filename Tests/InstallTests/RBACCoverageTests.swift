@@ -22,6 +22,7 @@ struct RBACCoverageTests {
             "owner references with blockOwnerDeletion on the job provider's Jobs",
         Grant(group: "batch", resource: "jobs", verb: "create"): "the job metric provider creates a measurement's Job",
         Grant(group: "batch", resource: "jobs", verb: "get"): "the job metric provider reads its Job's conditions",
+        Grant(group: "batch", resource: "jobs", verb: "list"): "the job metric provider finds a run's old Jobs to delete",
         Grant(group: "batch", resource: "jobs", verb: "delete"): "the job metric provider deletes a running Job when its run terminates",
     ]
 

@@ -46,7 +46,8 @@ extension AnalysisRunner {
             if let (key, settings) = metric.provider.otherProviders.first, let type = MetricProviders.type(analysisKey: key) {
                 let provider = type.init(clients: measurer.clients)
                 let context = AnalysisProviderContext(
-                    run: run, metricName: r.name, measurementIndex: Self.measurementIndex(r.name, status: st), credentials: creds)
+                    run: run, metricName: r.name, measurementIndex: Self.measurementIndex(r.name, status: st), credentials: creds,
+                    retention: max(1, AnalysisRunEvaluator.retention(r.name, spec)))
                 m = await AnalysisMeasurer.recorded(metric) {
                     terminating
                         ? try await provider.terminate(analysis: settings, measurement: last, context: context)

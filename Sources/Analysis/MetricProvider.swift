@@ -202,7 +202,7 @@ public struct MetricClients: Sendable {
 
 /// The metric providers Serin implements: the only place that lists them.
 public enum MetricProviders {
-    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self] }
+    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self] }
 
     /// Every MetricTemplate provider type, for messages (`prometheus`).
     public static var names: [String] { all.filter { $0.answersQueries }.flatMap { $0.names } }

@@ -357,7 +357,7 @@ spec:
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
-                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's New Relic provider: NRQL query (and timeout) through NerdGraph; keys personal-api-key, account-id, region, base-url-nerdgraph from Secret profile (default newrelic)."
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
@@ -820,7 +820,7 @@ spec:
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
-                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's New Relic provider: NRQL query (and timeout) through NerdGraph; keys personal-api-key, account-id, region, base-url-nerdgraph from Secret profile (default newrelic)."
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
@@ -1868,7 +1868,7 @@ spec:
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
-                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's New Relic provider: NRQL query (and timeout) through NerdGraph; keys personal-api-key, account-id, region, base-url-nerdgraph from Secret profile (default newrelic)."
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
@@ -1993,11 +1993,11 @@ spec:
                     - keptn
                     - splunk
                     default: prometheus
-                    description: Serin runs prometheus and datadog; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
+                    description: Serin runs prometheus, datadog and newrelic; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
                   address:
                     type: string
                     pattern: '^https?://'
-                    description: Base URL; defaults to the operator's --metrics-server (prometheus) or https://api.datadoghq.com (datadog).
+                    description: Base URL; defaults to the operator's --metrics-server (prometheus) https://api.datadoghq.com (datadog) or https://insights-api.newrelic.com (newrelic).
                   secretRef:
                     type: object
                     properties:
@@ -2005,7 +2005,7 @@ spec:
                         type: string
                     required:
                     - name
-                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog).
+                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog); newrelic_account_id and newrelic_query_key (newrelic).
                   headers:
                     type: object
                     description: HTTP headers sent with each query (Flagger's http.Header, a list of values per name).

@@ -257,4 +257,37 @@ struct AnalysisRunProviderTests {
             #expect(count == 3)
         }
     }
+
+    @Test("newRelic: NRQL through NerdGraph; a map result judged by its field; the key from the profile Secret")
+    func newRelic() async throws {
+        let server = try await ScriptedHTTPServer.start()
+        let rate = Mutex<Double>(99.5)
+        server.script { req in
+            guard req.method == "POST", req.path == "/graphql" else { return (404, #"{"errors":[{"message":"not found"}]}"#) }
+            let r = rate.withLock { $0 }
+            return (200, #"{"data":{"actor":{"account":{"nrql":{"results":[{"successRate":\#(r)}]}}}}}"#)
+        }
+        defer { Task { await server.stop() } }
+        try await AnalysisRunEnvironment.with { env in
+            _ = try await env.client.create(.secrets, namespace: env.namespace, [
+                "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "nr-profile"],
+                "stringData": ["personal-api-key": "NRAK-5e1f", "account-id": "12345",
+                               "base-url-nerdgraph": .string(server.baseURL + "/graphql")],
+            ])
+            await env.startOperator()
+            let provider = "newRelic: {profile: nr-profile, query: \"SELECT percentage(count(*), WHERE httpResponseCode != 500) AS successRate FROM Transaction\"}"
+            try await env.createRun("nr-good", AnalysisRunSpec(metrics: [try Self.metric("rate", provider: provider, success: "result.successRate >= 99")]))
+            let good = await env.waitPhase("nr-good", "Successful")
+            #expect(good)
+            let body = try JSONValue(parsing: server.requests.first?.body ?? "")
+            #expect(body["variables"]["accountId"] == 12345)
+            rate.withLock { $0 = 91 }
+            try await env.createRun("nr-bad", AnalysisRunSpec(metrics: [try Self.metric("rate", provider: provider, success: "result.successRate >= 99")]))
+            let bad = await env.waitPhase("nr-bad", "Failed")
+            #expect(bad)
+            for name in ["nr-good", "nr-bad"] {
+                #expect(!(await env.run(name).serialized().contains("NRAK-5e1f")))
+            }
+        }
+    }
 }

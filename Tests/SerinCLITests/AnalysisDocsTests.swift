@@ -33,7 +33,7 @@ import Testing
             #expect(r.code == 0, "block \(i + 1): \(r.output)")
             #expect(r.output.contains(": ok"), "block \(i + 1): \(r.output)")
         }
-        for section in ["## Prometheus", "## web", "## job", "## Datadog", "## Flagger query templates", "## Not supported yet"] {
+        for section in ["## Prometheus", "## web", "## job", "## Datadog", "## New Relic", "## Flagger query templates", "## Not supported yet"] {
             #expect(text.contains(section), "\(section)")
         }
     }

@@ -68,6 +68,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The one small HTTP/1.1 server: ops endpoints, the tester, the demo app, the tests' scripted servers.
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "SerinAPI", dependencies: ["KubeCore", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
         .target(
             name: "Analysis",
@@ -85,6 +95,7 @@ let package = Package(
         .target(
             name: "SerinTestApp",
             dependencies: [
+                "HTTPServing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -111,10 +122,11 @@ let package = Package(
         .target(
             name: "SerinOperator",
             dependencies: [
-                "KubeCore", "KubeClient", "KubeRuntime", "Analysis",
+                "KubeCore", "KubeClient", "KubeRuntime", "Analysis", "HTTPServing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -135,7 +147,7 @@ let package = Package(
         .target(
             name: "SerinTester",
             dependencies: [
-                "KubeCore", "Analysis",
+                "KubeCore", "Analysis", "HTTPServing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -51,7 +51,7 @@ public struct AlertNotifier: Sendable {
     /// Fire and forget: returns before anything is read or sent.
     public func dispatch(_ messages: [AlertMessage], alerts: [CanaryAlert], logger: Logger) {
         guard !messages.isEmpty, !alerts.isEmpty else { return }
-        Task { _ = await deliver(messages, alerts: alerts, logger: logger) }
+        options.clients.notifications.enqueue { _ = await deliver(messages, alerts: alerts, logger: logger) }
     }
 
     /// Reads the providers and sends each message each provider's filter lets through; every
@@ -155,7 +155,7 @@ public struct AlertNotifier: Sendable {
     func send(_ m: AlertMessage, to t: Target, logger: Logger) async -> Delivery {
         let body = AlertPayload.body(t.type, m, channel: t.channel, username: t.username)
         let bytes = body.serializedBytes()
-        let outcome = await AlertHTTP.post(bytes, to: t.address, proxy: t.proxy, timeout: options.timeout)
+        let outcome = await AlertHTTP.post(bytes, to: t.address, proxy: t.proxy, timeout: options.timeout, client: options.clients.alerts)
         switch outcome {
         case .success:
             count(t.id, "sent")
@@ -189,18 +189,11 @@ public struct AlertNotifier: Sendable {
     }
 }
 
-/// The POST itself: one shared client (as WebhookCaller), or a short-lived one through a proxy.
+/// The POST itself: the operator's alert client, or a short-lived one through a proxy.
 enum AlertHTTP {
     enum Outcome: Sendable { case success, failure(String) }
 
-    static let client: HTTPClient = {
-        var config = HTTPClient.Configuration()
-        config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .seconds(5)
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-    }()
-
-    static func post(_ body: [UInt8], to address: String, proxy: String?, timeout: Duration) async -> Outcome {
+    static func post(_ body: [UInt8], to address: String, proxy: String?, timeout: Duration, client: HTTPClient) async -> Outcome {
         var request = HTTPClientRequest(url: address)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -210,11 +203,7 @@ enum AlertHTTP {
                                             + timeout.components.attoseconds / 1_000_000_000)
         var owned: HTTPClient?
         if let proxy, let url = URL(string: proxy), let host = url.host {
-            var config = HTTPClient.Configuration()
-            config.connectionPool.retryConnectionEstablishment = false
-            config.timeout.connect = .seconds(5)
-            config.proxy = .server(host: host, port: url.port ?? 80)
-            owned = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+            owned = OperatorClients.client(connectTimeout: .seconds(5), verify: true, proxy: .server(host: host, port: url.port ?? 80))
         }
         let http = owned ?? client
         let outcome: Outcome

@@ -10,6 +10,8 @@ public struct AnalysisRunControllerConfig: Sendable {
     /// Real time a reconcile waits for its own status write to reach the cache (read-your-writes),
     /// so the next step does not measure again from the status before.
     public var cacheCatchUp: Duration = .seconds(2)
+    /// The process's outgoing clients (the operator's lifecycle owns them).
+    public var clients: OperatorClients = .process
 
     public init() {}
 }

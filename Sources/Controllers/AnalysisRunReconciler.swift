@@ -1,14 +1,16 @@
 import Analysis
+import Delivery
 import Foundation
 import KubeCore
 import KubeRuntime
 import Logging
 import SerinAPI
 
-/// One step of one AnalysisRun: read it from the cache, read the Secrets its args and
-/// providers name (through the API, never logged), let `AnalysisRunner` assess and measure
-/// what is due, write status through the status subresource when it changed, record an Event
-/// when the phase changed, and requeue when the next measurement falls due.
+/// One step of one AnalysisRun on the delivery driver: `AnalysisRunCore` assesses the run and
+/// asks for the measurements that are due; the cluster world reads the Secrets its args and
+/// providers name (through the API, never logged) and measures; then the status is written
+/// when it changed, an Event recorded when the phase changed, and the run requeued when the
+/// next measurement falls due.
 public struct AnalysisRunReconciler: Reconciler {
     let api: any KubeAPI
     let runs: ObjectStore
@@ -29,7 +31,7 @@ public struct AnalysisRunReconciler: Reconciler {
         self.fence = fence
         self.config = config
         runner = AnalysisRunner(measurer: AnalysisMeasurer(
-            clients: MetricClients(prometheus: SharedClients.prometheus, kube: api), defaultAddress: config.metricsServer,
+            clients: MetricClients(prometheus: config.clients.prometheus, kube: api), defaultAddress: config.metricsServer,
             now: { [clock] in clock.now() }))
     }
 
@@ -54,71 +56,42 @@ public struct AnalysisRunReconciler: Reconciler {
             return await finishUndecodable(json, message: "the AnalysisRun does not decode: \(why)", log: log)
         }
         let now = clock.now()
-        let spec = run.spec
+        let input = AnalysisRunCore.Input(name: name, spec: run.spec, status: run.status)
+        var world = AnalysisRunClusterWorld(reconciler: self, json: json, namespace: namespace, log: log)
+        let (_, outcome) = await DeliveryDriver(AnalysisRunCore()).run(input, now: now, in: &world)
+        return ReconcileResult(outcome, decidedAt: now, clock: clock, log: log)
+    }
 
-        // Secrets are read only when something is due: most steps only wait.
-        let first = AnalysisRunEvaluator.evaluate(spec: spec, status: run.status, now: now)
-        var base = first.status
-        let due = first.due
-        var argSecrets: [AnalysisSecretKeyRef: String] = [:]
+    /// The measurements `metrics` asks for on top of `base`: the Secrets its args and
+    /// providers name are read only now, as most passes only wait. A Secret missing for a
+    /// metric's authentication is that measurement's Error (retried later); values read from
+    /// Secrets stay out of the result (a query as sent may contain one).
+    func measure(_ metrics: [String], base: AnalysisRunStatus, spec: AnalysisRunSpec, namespace: String,
+                 now: Date, run: AnalysisRunIdentity = AnalysisRunIdentity()) async throws -> AnalysisRunStatus {
+        var base = base
+        let argSecrets = try await readArgSecrets(spec, namespace: namespace)
         var credentials: [String: MetricCredentials] = [:]
-        if !due.isEmpty {
-            do {
-                argSecrets = try await readArgSecrets(spec, namespace: namespace)
-                let args = try? AnalysisArguments.resolve(spec.args ?? []) { argSecrets[$0] }
-                for name in due {
-                    guard let raw = spec.metrics.first(where: { $0.name == name }) else { continue }
-                    let metric = args.flatMap { try? AnalysisArguments.substitute(raw, args: $0) } ?? raw
-                    guard let secretName = Self.authenticationSecret(metric) else { continue }
-                    switch try await readCredentials(metric, secretName: secretName, namespace: namespace) {
-                    case .success(let c):
-                        credentials[metric.name] = c
-                    case .failure(let message):
-                        // As a provider error would be: an Error measurement, retried later.
-                        let t = KubeTime.format(now)
-                        base = AnalysisRunEvaluator.record(
-                            AnalysisMeasurement(phase: .error, message: message, startedAt: t, finishedAt: t),
-                            metric: name, spec: spec, status: base)
-                    }
-                }
-            } catch {
-                log.warning("could not read the run's Secrets", metadata: ["error": "\(error)"])
-                return .error(error)
+        let args = try? AnalysisArguments.resolve(spec.args ?? []) { argSecrets[$0] }
+        for name in metrics {
+            guard let raw = spec.metrics.first(where: { $0.name == name }) else { continue }
+            let metric = args.flatMap { try? AnalysisArguments.substitute(raw, args: $0) } ?? raw
+            guard let secretName = Self.authenticationSecret(metric) else { continue }
+            switch try await readCredentials(metric, secretName: secretName, namespace: namespace) {
+            case .success(let c):
+                credentials[metric.name] = c
+            case .failure(let message):
+                // As a provider error would be: an Error measurement, retried later.
+                let t = KubeTime.format(now)
+                base = AnalysisRunEvaluator.record(
+                    AnalysisMeasurement(phase: .error, message: message, startedAt: t, finishedAt: t),
+                    metric: name, spec: spec, status: base)
             }
         }
-
-        let secrets = argSecrets
         let creds = credentials
         let decision = await runner.reconcile(
-            spec: spec, status: base, now: now, secret: { secrets[$0] }, credentials: { creds[$0.name] ?? .none },
-            run: AnalysisRunIdentity(name: name, namespace: namespace, uid: json.uid ?? ""))
-        // Values read from Secrets stay out of status (a query as sent may contain one).
-        let newStatus = Self.redacted(decision.status, secrets: Array(secrets.values))
-
-        if newStatus != run.status {
-            do {
-                try await writeStatus(json, newStatus)
-            } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
-                log.debug("status write lost a race; stepping again", metadata: ["error": "\(e)"])
-                return .requeue(after: .zero)
-            } catch {
-                log.warning("status write failed", metadata: ["error": "\(error)"])
-                return .error(error)
-            }
-        }
-
-        if let phase = newStatus.phase, phase != run.status?.phase {
-            let message = AnalysisRunEventText.message(run: name, spec: spec, status: newStatus)
-            let warning = [.failed, .error, .inconclusive].contains(phase)
-            await events.record(json, type: warning ? .warning : .normal, reason: "AnalysisRun\(phase.rawValue)",
-                                message: message)
-            if warning { log.warning("\(message)") } else { log.info("\(message)") }
-        }
-
-        if newStatus.phase?.isCompleted == true { return .done }
-        guard let next = decision.nextMeasurementAt else { return .done }
-        let after = max(0, next.timeIntervalSince(clock.now()))
-        return .requeue(afterSeconds: after)
+            spec: spec, status: base, now: now, secret: { argSecrets[$0] }, credentials: { creds[$0.name] ?? .none },
+            run: run)
+        return Self.redacted(decision.status, secrets: Array(argSecrets.values))
     }
 
     // MARK: - Secrets
@@ -199,21 +172,15 @@ public struct AnalysisRunReconciler: Reconciler {
 
     /// A run whose JSON does not decode cannot be measured: it ends in Error with the reason.
     func finishUndecodable(_ json: JSONValue, message: String, log: Logger) async -> ReconcileResult {
-        var status = json["status"].objectValue.map(JSONValue.object) ?? [:]
-        status["phase"] = .string(AnalysisPhase.error.rawValue)
-        status["message"] = .string(message)
-        if status["startedAt"] == .null { status["startedAt"] = .string(KubeTime.format(clock.now())) }
-        do {
-            try await writer.writeStatus(.analysisRuns, json, status: status, cache: runs, catchUp: config.cacheCatchUp)
-        } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
-            return .requeue(after: .zero)
-        } catch {
-            log.warning("status write failed", metadata: ["error": "\(error)"])
-            return .error(error)
+        let report = StatusReport(writer: writer, events: events, resource: .analysisRuns, cache: runs,
+                                  catchUp: config.cacheCatchUp)
+        let now = clock.now()
+        return await report.write(json, reason: "AnalysisRunError", message: "AnalysisRun \(json.name ?? "") Error: \(message)",
+                                  log: log) { status in
+            status["phase"] = .string(AnalysisPhase.error.rawValue)
+            status["message"] = .string(message)
+            if status["startedAt"] == .null { status["startedAt"] = .string(KubeTime.format(now)) }
+            return true
         }
-        let text = "AnalysisRun \(json.name ?? "") Error: \(message)"
-        await events.record(json, type: .warning, reason: "AnalysisRunError", message: text)
-        log.warning("\(text)")
-        return .done
     }
 }

@@ -6,7 +6,7 @@ import SerinAPI
 import Traffic
 import Workloads
 
-/// Carries out the effects of a Decision. Each is idempotent: it reads the current object
+/// Carries out the effects of a Canary decision. Each is idempotent: it reads the current object
 /// from the API server, builds what Serin wants (merged into what is there), and writes only
 /// when something differs. Objects Serin creates carry an ownerReference to the Canary;
 /// objects a user made (an existing Service or HTTPRoute) are merged into and never adopted.
@@ -18,10 +18,9 @@ struct CanaryActuator: Sendable {
         case targetMissing(String)
         case noSelector(String)
         case noRouter(String)
-        case undecided(String)
         var description: String {
             switch self {
-            case .targetMissing(let m), .noSelector(let m), .noRouter(let m), .undecided(let m): return m
+            case .targetMissing(let m), .noSelector(let m), .noRouter(let m): return m
             }
         }
     }
@@ -35,10 +34,11 @@ struct CanaryActuator: Sendable {
         case .promote(let checksum): try await initializePrimary(o, checksum: checksum, promote: true)
         case .setRoutes(let weights): try await setRoutes(o, weights)
         case .revertTarget: try await revertTarget(o)
-        case .addFinalizer: try await setFinalizer(o, present: true)
-        case .removeFinalizer: try await setFinalizer(o, present: false)
-        case .callWebhook, .runMetricChecks, .notifyWebhook:
-            break  // queries and notifications are run by the reconciler
+        case .addFinalizer, .removeFinalizer:
+            try await writer.setFinalizer(CanaryController.finalizer, present: action == .addFinalizer, on: o.canaryJSON,
+                                          resource: .canaries)
+        case .notifyWebhook:
+            break  // fire and forget, sent by the Canary's world
         }
     }
 
@@ -222,18 +222,6 @@ struct CanaryActuator: Sendable {
                 try await writer.delete(ref.resource, namespace: o.namespace, name: ref.name)
             }
         }
-    }
-
-    func setFinalizer(_ o: CanaryObservation, present: Bool) async throws {
-        var list = o.canaryJSON.finalizers
-        let has = list.contains(CanaryController.finalizer)
-        if has == present { return }
-        if present { list.append(CanaryController.finalizer) } else { list.removeAll { $0 == CanaryController.finalizer } }
-        // resourceVersion in a merge patch makes it conditional: a concurrent change is a 409.
-        try await writer.mergePatch(
-            .canaries, namespace: o.namespace, name: o.canary.name,
-            ["metadata": ["finalizers": .array(list.map { .string($0) }),
-                          "resourceVersion": .string(o.canaryJSON.resourceVersion ?? "")]])
     }
 }
 

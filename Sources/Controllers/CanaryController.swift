@@ -25,6 +25,10 @@ public struct CanaryControllerConfig: Sendable {
     public var cacheCatchUp: Duration = .seconds(2)
     /// Notifications to AlertProviders (`analysis.alerts`): POST timeout, metrics backend.
     public var alerts = AlertOptions()
+    /// The process's outgoing clients and notification queue (the operator's lifecycle owns them).
+    public var clients: OperatorClients = .process {
+        didSet { alerts.clients = clients }
+    }
 
     public init() {}
 }

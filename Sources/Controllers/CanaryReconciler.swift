@@ -8,17 +8,12 @@ import SerinAPI
 import Traffic
 import Workloads
 
-/// One process-wide Prometheus client: its HTTP client must outlive every reconciler.
-enum SharedClients {
-    static let prometheus = PrometheusClient()
-}
-
 /// Observe → decide → act for one Canary.
 ///
-/// Reads the Canary and the workloads from the informer caches, the routes from the API
-/// server, runs the query actions the decision asks for (webhooks, metric checks) and decides
-/// again with their results, writes status (the intent) through the status subresource,
-/// records the decision's Events, carries out the effects, and requeues when the decision says.
+/// Reads the Canary and the workloads from the informer caches and the routes from the API
+/// server, and hands them to the delivery driver over the cluster (`CanaryClusterWorld`):
+/// queries (webhooks, metric checks) answered until the core decides, then status (the
+/// intent), events, effects, and a requeue when the decision says.
 public struct CanaryReconciler: Reconciler {
     let api: any KubeAPI
     let caches: CanaryCaches
@@ -40,9 +35,9 @@ public struct CanaryReconciler: Reconciler {
         self.fence = fence
         self.config = config
         decider = CanaryDecider(defaultProvider: config.defaultProvider, pollSeconds: config.pollSeconds)
-        webhooks = WebhookCaller(retryDelay: config.webhookRetryDelay)
+        webhooks = WebhookCaller(retryDelay: config.webhookRetryDelay, clients: config.clients)
         let evaluator = CanaryMetricEvaluator(
-            client: SharedClients.prometheus, defaultAddress: config.metricsServer,
+            client: config.clients.prometheus, defaultAddress: config.metricsServer,
             builtinOptions: config.builtinQueryOptions, timeout: config.metricQueryTimeoutSeconds,
             now: { [clock] in clock.now() })
         metrics = CanaryMetricRunner(api: api, evaluator: evaluator)
@@ -79,84 +74,10 @@ public struct CanaryReconciler: Reconciler {
             return .error(error)
         }
 
-        // Decide; run the queries it asks for and decide again with their answers.
-        var o = observation
-        var decision = decider.decide(canary, observed: o.world, now: now)
-        var rounds = 0
-        while decision.needsResults {
-            rounds += 1
-            if rounds > 8 {
-                log.error("decision still asks for results after 8 rounds")
-                return .error(CanaryActuator.ActuatorError.undecided("the decision core keeps asking for results"))
-            }
-            o.world = await runQueries(decision.queries, o)
-            decision = decider.decide(canary, observed: o.world, now: now)
-        }
-
-        // Intent first: the status (the decision's only memory) is written before its effects.
-        // An effect carried out whose status write was then lost (a 409, a crash) would
-        // otherwise be decided again from the old status: traffic moved back a step, a
-        // rollback undone. The decision core is level-based, so from the new status it
-        // re-derives any effect that did not happen. The finalizer is the exception: it is
-        // metadata, added before and removed after (the object may then be gone).
-        let actuator = CanaryActuator(writer: writer, logger: log)
-        let removing = decision.actions.contains(.removeFinalizer)
-        let early = decision.actions.filter { $0 == .addFinalizer }
-        let effects = decision.actions.filter { $0 != .addFinalizer }
-        if let failure = await perform(early, actuator, o, canary, json, log) { return failure }
-        if !removing, decision.newStatus != canary.status {
-            do {
-                try await writeStatus(json, decision.newStatus)
-            } catch let e as KubeAPIError where e.isConflict || e.isNotFound {
-                log.debug("status write lost a race; deciding again", metadata: ["error": "\(e)"])
-                return .requeue(after: .zero)
-            } catch {
-                log.warning("status write failed", metadata: ["error": "\(error)"])
-                return .error(error)
-            }
-        }
-        // The events describe the status just written, whatever happens to the effects next.
-        gauges.record(key, status: decision.newStatus, releaseSeconds: Self.finishedRelease(old: canary.status, new: decision.newStatus, now: now))
-        for e in decision.events {
-            await events.record(json, type: e.type == .warning ? .warning : .normal, reason: e.reason, message: e.message)
-            log.info("\(e.reason): \(e.message)")
-        }
-        notifyEventHooks(decision.events, canary: canary, checksum: o.world.releaseChecksum ?? "")
-        notifyAlerts(decision.events, canary: canary, status: decision.newStatus)
-        if let failure = await perform(effects, actuator, o, canary, json, log) { return failure }
-
-        guard let after = decision.requeueAfter else { return .done }
-        return .requeue(afterSeconds: after)
-    }
-
-    /// Carries out `actions` in order, stopping at the first failure (reported as an Event;
-    /// the next attempt re-derives what is still missing). Notifications are fire and forget.
-    func perform(_ actions: [CanaryAction], _ actuator: CanaryActuator, _ o: CanaryObservation, _ canary: Canary,
-                 _ json: JSONValue, _ log: Logger) async -> ReconcileResult? {
-        for action in actions {
-            switch action {
-            case .notifyWebhook(let hook, let payload):
-                let caller = webhooks
-                let recorder = events
-                Task {
-                    let r = await caller.call(hook, payload: payload)
-                    if !r.passed {
-                        await recorder.record(json, type: .warning, reason: "WebhookFailed",
-                                              message: "\(hook.effectiveType.rawValue) webhook \(hook.name) failed: \(r.message.isEmpty ? "HTTP \(r.statusCode ?? 0)" : r.message)")
-                    }
-                }
-            default:
-                do {
-                    try await actuator.perform(action, o)
-                } catch {
-                    log.warning("action failed", metadata: ["action": "\(Self.describe(action))", "error": "\(error)"])
-                    await events.record(json, type: .warning, reason: "SyncFailed",
-                                        message: "\(Self.describe(action)) failed for \(canary.name).\(canary.namespace): \(Self.short(error))")
-                    return .error(error)
-                }
-            }
-        }
-        return nil
+        let input = CanaryInput(spec: canary.spec, status: canary.status, world: observation.world)
+        var world = CanaryClusterWorld(reconciler: self, observation: observation, log: log)
+        let (_, outcome) = await DeliveryDriver(decider).run(input, now: now, in: &world)
+        return ReconcileResult(outcome, decidedAt: now, clock: clock, log: log)
     }
 
     // MARK: - Observe
@@ -223,7 +144,7 @@ public struct CanaryReconciler: Reconciler {
             ownerReference: json.ownerReference(apiVersion: Canary.apiVersionString, kind: Canary.kindName), world: world)
         if let target {
             guard let selector = SelectorLabel(target: target) else {
-                await reportBlocked(json, canary, reason: "TargetSelectorMissing",
+                await reportBlocked(json, reason: "TargetSelectorMissing",
                     message: "Deployment \(spec.targetRef.name) has no selector label Serin can rewrite: add app.kubernetes.io/name, app or name to its spec.selector.matchLabels")
                 return nil
             }
@@ -254,8 +175,8 @@ public struct CanaryReconciler: Reconciler {
 
     // MARK: - Queries
 
-    func runQueries(_ queries: [CanaryAction], _ o: CanaryObservation) async -> ObservedWorld {
-        var world = o.world
+    func runQueries(_ queries: [CanaryQuery], _ o: CanaryObservation, world: ObservedWorld) async -> ObservedWorld {
+        var world = world
         let provider = o.spec.effectiveProvider(default: config.defaultProvider)
         enum Answer: Sendable {
             case hook(String, WebhookResult)
@@ -269,8 +190,6 @@ public struct CanaryReconciler: Reconciler {
                 case .runMetricChecks(let list):
                     let metricsProvider = self.config.metricsProvider ?? provider
                     group.addTask { .metrics(await self.metrics.run(list, canary: o.canary, provider: metricsProvider)) }
-                default:
-                    continue
                 }
             }
             var out: [Answer] = []
@@ -297,30 +216,21 @@ public struct CanaryReconciler: Reconciler {
     func reportUndecodable(_ json: JSONValue, _ error: CanaryDecodeError) async -> ReconcileResult {
         let where_ = error.path.isEmpty ? "spec" : error.path
         let message = "\(where_): \(error.message); fix the value at \(where_) to match the Canary schema (kubectl explain canary.\(where_))"
-        await reportBlocked(json, nil, reason: "InvalidSpec", message: message)
-        return .done  // a spec change (a watch event) is the only fix
+        return await reportBlocked(json, reason: "InvalidSpec", message: message)
     }
 
     /// Sets `SpecValid=False` with `reason` and `message` (event once per new message).
-    func reportBlocked(_ json: JSONValue, _ canary: Canary?, reason: String, message: String) async {
-        let log = ReconcileContext.logger
-        let now = KubeTime.format(clock.now())
-        var status = json["status"].objectValue.map(JSONValue.object) ?? [:]
-        var conditions = (try? status["conditions"].decode(as: [Condition].self)) ?? []
-        let before = conditions[type: CanaryStatus.specValidCondition]
-        if before?.status == .false, before?.reason == reason, before?.message == message { return }
-        conditions.set(Condition(type: CanaryStatus.specValidCondition, status: .false, reason: reason, message: message,
-                                 lastTransitionTime: now, observedGeneration: json.generation))
-        status["conditions"] = (try? JSONValue(encoding: conditions)) ?? .null
-        status["message"] = .string(message)
-        status["observedGeneration"] = json.generation.map { .int(Int64($0)) } ?? .null
-        do {
-            try await writer.writeStatus(.canaries, json, status: status, cache: caches.canaries, catchUp: config.cacheCatchUp)
-        } catch {
-            log.warning("could not write status", metadata: ["error": "\(error)"])
+    @discardableResult
+    func reportBlocked(_ json: JSONValue, reason: String, message: String) async -> ReconcileResult {
+        let report = StatusReport(writer: writer, events: events, resource: .canaries, cache: caches.canaries,
+                                  catchUp: config.cacheCatchUp)
+        let now = clock.now()
+        return await report.write(json, reason: reason, message: message, log: ReconcileContext.logger) { status in
+            guard StatusReport.setCondition(&status, type: CanaryStatus.specValidCondition, .false, reason: reason,
+                                            message: message, generation: json.generation, now: now) else { return false }
+            status["message"] = .string(message)
+            return true
         }
-        await events.record(json, type: .warning, reason: reason, message: message)
-        log.warning("\(reason): \(message)")
     }
 
     // MARK: - Events and metrics
@@ -332,7 +242,7 @@ public struct CanaryReconciler: Reconciler {
         let caller = webhooks
         let phase = canary.status?.phase ?? .initializing
         let stamp = String(Int64(clock.now().timeIntervalSince1970 * 1000))
-        Task {
+        config.clients.notifications.enqueue {
             for e in list {
                 for h in hooks {
                     var meta = h.metadata ?? [:]
@@ -364,17 +274,10 @@ public struct CanaryReconciler: Reconciler {
         case .scaleTargetToZero: return "scale target to zero"
         case .promote: return "promote"
         case .setRoutes(let w): return "set routes (\(w))"
-        case .callWebhook(let h, _): return "call webhook \(h.name)"
-        case .runMetricChecks: return "run metric checks"
         case .notifyWebhook(let h, _): return "notify webhook \(h.name)"
         case .revertTarget: return "revert target"
         case .addFinalizer: return "add finalizer"
         case .removeFinalizer: return "remove finalizer"
         }
-    }
-
-    static func short(_ error: any Error) -> String {
-        let t = "\(error)"
-        return t.count > 300 ? String(t.prefix(300)) + "…" : t
     }
 }

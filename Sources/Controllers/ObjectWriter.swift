@@ -47,6 +47,17 @@ struct ObjectWriter: Sendable {
         } catch let e as KubeAPIError where e.isNotFound {}
     }
 
+    /// Adds or removes finalizer `name` on `json` (the object as read). The resourceVersion in
+    /// the merge patch makes it conditional: a concurrent change is a 409, decided again.
+    func setFinalizer(_ name: String, present: Bool, on json: JSONValue, resource: ResourceType) async throws {
+        var list = json.finalizers
+        if list.contains(name) == present { return }
+        if present { list.append(name) } else { list.removeAll { $0 == name } }
+        try await mergePatch(
+            resource, namespace: json.namespace ?? "", name: json.name ?? "",
+            ["metadata": ["finalizers": .array(list.map { .string($0) }), "resourceVersion": .string(json.resourceVersion ?? "")]])
+    }
+
     /// Equal once server-maintained fields (status, resourceVersion, generation …) are set aside.
     static func sameContent(_ a: JSONValue, _ b: JSONValue) -> Bool {
         normalized(a) == normalized(b)

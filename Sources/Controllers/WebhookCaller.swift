@@ -14,30 +14,12 @@ public struct WebhookCaller: Sendable {
     /// Largest answer body read (only its start is shown in messages).
     public static let maxBodyBytes = 64 << 10
 
-    public init(retryDelay: Duration = .seconds(1)) {
+    let clients: OperatorClients
+
+    public init(retryDelay: Duration = .seconds(1), clients: OperatorClients = .process) {
         self.retryDelay = retryDelay
+        self.clients = clients
     }
-
-    /// One client for all hooks. A host that cannot be reached fails the call at once instead
-    /// of being retried until the hook's timeout (AsyncHTTPClient's default), which for a
-    /// `timeout: 5m` load-test hook would hold the canary's reconcile for five minutes.
-    static let client: HTTPClient = {
-        var config = HTTPClient.Configuration()
-        config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .seconds(10)
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-    }()
-
-    /// The same, without verifying the server's certificate: Flagger's `disableTLS: true`.
-    static let insecureClient: HTTPClient = {
-        var config = HTTPClient.Configuration()
-        config.connectionPool.retryConnectionEstablishment = false
-        config.timeout.connect = .seconds(10)
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.certificateVerification = .none
-        config.tlsConfiguration = tls
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-    }()
 
     public func call(_ hook: CanaryWebhook, payload: WebhookPayload) async -> WebhookResult {
         let body: [UInt8]
@@ -70,7 +52,7 @@ public struct WebhookCaller: Sendable {
         // Clamped to a day: the spec's value may be enormous (an overflow would trap).
         let seconds = hook.timeoutSeconds.isNaN ? 0 : min(max(hook.timeoutSeconds, 0), 86_400)
         do {
-            let client = hook.disableTLS == true ? Self.insecureClient : Self.client
+            let client = hook.disableTLS == true ? clients.insecureWebhooks : clients.webhooks
             let response = try await client.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
             let code = Int(response.status.code)
             let text = (try? await response.body.collect(upTo: Self.maxBodyBytes)).map { String(buffer: $0) } ?? ""

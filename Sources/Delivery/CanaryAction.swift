@@ -2,10 +2,8 @@ import KubeCore
 import SerinAPI
 import Traffic
 
-/// What the controller must do. Effects change the cluster and are idempotent; queries
-/// (`callWebhook`, `runMetricChecks`) return results the controller feeds back into
-/// `ObservedWorld` before deciding again.
-public enum CanaryAction: Sendable, Hashable {
+/// What the Canary controller must do. Every effect is idempotent.
+public enum CanaryAction: DeliveryEffect {
     /// Create or update `<target>-primary` as a copy of the target (and `-primary` copies of the
     /// ConfigMaps/Secrets it references, and `<hpa>-primary`), keeping the primary's replicas.
     case initializePrimary
@@ -17,10 +15,6 @@ public enum CanaryAction: Sendable, Hashable {
     /// Copy the target's pod template and configs to the primary and stamp `checksum` on it.
     case promote(checksum: String)
     case setRoutes(RouteWeights)
-    /// Query: POST the payload; put the answer in `webhookResults[webhook.name]`.
-    case callWebhook(CanaryWebhook, WebhookPayload)
-    /// Query: run these checks; put the results in `metricResults`.
-    case runMetricChecks([CanaryMetric])
     /// Fire and forget (post-rollout): the outcome is only logged and evented.
     case notifyWebhook(CanaryWebhook, WebhookPayload)
     /// revertOnDeletion: scale the target back up, point the apex Service at it, delete the routes.
@@ -28,52 +22,26 @@ public enum CanaryAction: Sendable, Hashable {
     case addFinalizer
     case removeFinalizer
 
-    public var isQuery: Bool {
-        switch self {
-        case .callWebhook, .runMetricChecks: return true
-        default: return false
-        }
-    }
+    /// The finalizer is metadata: added before the status write, so a Canary deleted right
+    /// after its first status is reverted.
+    public var precedesStatus: Bool { self == .addFinalizer }
+    /// With the finalizer gone the object may be deleted at once: no status to write.
+    public var endsObject: Bool { self == .removeFinalizer }
+}
+
+/// What the Canary decision core asks before it decides; the answers go into `ObservedWorld`.
+public enum CanaryQuery: Sendable, Hashable {
+    /// POST the payload; the answer goes into `webhookResults[webhook.name]`.
+    case callWebhook(CanaryWebhook, WebhookPayload)
+    /// Run these checks; the results go into `metricResults`.
+    case runMetricChecks([CanaryMetric])
 }
 
 /// A Kubernetes Event to record on the Canary (and to send to `event` webhooks).
-public struct CanaryEvent: Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Hashable { case normal = "Normal", warning = "Warning" }
-    public var type: Kind
-    /// CamelCase.
-    public var reason: String
-    public var message: String
+public typealias CanaryEvent = DeliveryEvent
 
-    public init(_ type: Kind, _ reason: String, _ message: String) {
-        self.type = type
-        self.reason = reason
-        self.message = message
-    }
+/// The outcome of one Canary decision (see `DeliveryDriver` for the order it is carried out in).
+public typealias CanaryDecision = DeliveryDecision<CanaryQuery, CanaryAction, CanaryStatus>
 
-    public var description: String { "\(type.rawValue) \(reason): \(message)" }
-}
-
-/// The outcome of one decision.
-///
-/// Protocol for the controller: when `needsResults` is true the decision holds only queries and
-/// the old status; run them, add the results to the ObservedWorld and decide again (a handful of
-/// rounds at most). Otherwise write `newStatus` to the status subresource first (the intent:
-/// status is the only memory, and the core re-derives from it any effect that did not happen),
-/// record `events` (and POST them to `event` webhooks), then carry out `actions` in order, and
-/// requeue after `requeueAfter` seconds (nil: wait for a watch event).
-public struct Decision: Sendable, Hashable {
-    public var newStatus: CanaryStatus
-    public var actions: [CanaryAction]
-    public var requeueAfter: Double?
-    public var events: [CanaryEvent]
-
-    public init(newStatus: CanaryStatus, actions: [CanaryAction], requeueAfter: Double?, events: [CanaryEvent]) {
-        self.newStatus = newStatus
-        self.actions = actions
-        self.requeueAfter = requeueAfter
-        self.events = events
-    }
-
-    public var needsResults: Bool { actions.contains(where: \.isQuery) }
-    public var queries: [CanaryAction] { actions.filter(\.isQuery) }
-}
+/// What one Canary decision looks at.
+public typealias CanaryInput = DecisionInput<CanarySpec, CanaryStatus, ObservedWorld>

@@ -16,7 +16,7 @@ struct DecisionRound {
 
     var actions: [CanaryAction] = []
     var events: [CanaryEvent] = []
-    var queries: [CanaryAction] = []
+    var queries: [CanaryQuery] = []
     var requeue: Double?
     /// The routing the cluster has once the actions so far are carried out.
     var route: RouteWeights?

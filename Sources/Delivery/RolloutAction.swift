@@ -37,7 +37,7 @@ public typealias RolloutTraffic = RolloutRouteSettings
 
 /// What the controller must do for a Rollout. Every effect is idempotent: carrying out the same
 /// action twice leaves the cluster as once.
-public enum RolloutAction: Sendable, Hashable {
+public enum RolloutAction: DeliveryEffect {
     /// Create this ReplicaSet (the controller adds the owner reference); AlreadyExists is success.
     case createReplicaSet(JSONValue)
     case scaleReplicaSet(name: String, replicas: Int)
@@ -61,22 +61,11 @@ public enum RolloutAction: Sendable, Hashable {
 }
 
 /// A Kubernetes Event to record on the Rollout.
-public typealias RolloutEvent = CanaryEvent
+public typealias RolloutEvent = DeliveryEvent
 
-/// The outcome of one Rollout decision: write `newStatus` first (the intent; the core re-derives
-/// from it any effect that did not happen), record `events`, then carry out `actions` in order
-/// (stop at the first failure), and look again after `requeueAfter` seconds (nil: wait for a
-/// watch event).
-public struct RolloutDecision: Sendable, Hashable {
-    public var newStatus: RolloutStatus
-    public var actions: [RolloutAction]
-    public var events: [RolloutEvent]
-    public var requeueAfter: Double?
+/// The outcome of one Rollout decision (see `DeliveryDriver` for the order it is carried out
+/// in). The Rollout core asks no queries: AnalysisRuns measure on their own.
+public typealias RolloutDecision = DeliveryDecision<Never, RolloutAction, RolloutStatus>
 
-    public init(newStatus: RolloutStatus, actions: [RolloutAction], events: [RolloutEvent], requeueAfter: Double?) {
-        self.newStatus = newStatus
-        self.actions = actions
-        self.events = events
-        self.requeueAfter = requeueAfter
-    }
-}
+/// What one Rollout decision looks at.
+public typealias RolloutInput = DecisionInput<RolloutSpec, RolloutStatus, RolloutWorld>

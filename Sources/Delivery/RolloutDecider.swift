@@ -7,7 +7,7 @@ import SerinAPI
 /// Status is the only memory (with the revision and scale-down-deadline annotations Serin
 /// writes on its own ReplicaSets): deciding twice with the same inputs gives the same
 /// decision, and a restarted operator resumes at the same step.
-public struct RolloutDecider: Sendable {
+public struct RolloutDecider: DecisionCore {
     /// How soon to look again while waiting for pods (ReplicaSet status changes also wake the controller).
     public var pollSeconds: Double
 
@@ -25,4 +25,10 @@ public struct RolloutDecider: Sendable {
         return RolloutDecision(newStatus: round.s, actions: round.actions, events: round.events,
                                requeueAfter: round.requeue)
     }
+
+    public func decide(_ input: RolloutInput, now: Date) -> RolloutDecision {
+        decide(spec: input.spec, status: input.status, world: input.world, now: now)
+    }
+
+    public func storedStatus(_ input: RolloutInput) -> RolloutStatus? { input.status }
 }

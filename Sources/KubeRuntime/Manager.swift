@@ -16,6 +16,8 @@ public struct ManagerOptions: Sendable {
     public var logger: Logger
     /// Where controller metrics go; nil uses `MetricsSystem.factory`.
     public var metricsFactory: (any MetricsFactory)?
+    /// Called when this replica starts or stops leading (the operator's gauge and log line).
+    public var onLeadershipChange: (@Sendable (Bool) -> Void)?
 
     public init(
         namespaces: [String]? = nil, leaderElection: LeaderElectionConfig? = nil,
@@ -170,6 +172,7 @@ public actor Manager {
             return was
         }
         guard was != leading else { return }
+        options.onLeadershipChange?(leading)
         if leading {
             logger.info("leading: starting controllers")
             for c in controllers { startWorkers(c) }
@@ -213,7 +216,7 @@ public actor Manager {
             await electionTask?.value
             await elector.release()
         }
-        leadingFlag.withLock { $0 = false }
+        if leadingFlag.withLock({ f in defer { f = false }; return f }) { options.onLeadershipChange?(false) }
         for t in sourceTasks { t.cancel() }
         for informer in informerRegistry.withLock({ $0 }) { await informer.stop() }
         for t in sourceTasks { await t.value }

@@ -47,7 +47,7 @@ struct CanarySimulation {
     /// Simulated time the run may take before giving up (a canary that waits forever).
     var horizon: Double = 30 * 24 * 3600
 
-    func run(_ scenario: Scenario) -> Outcome {
+    func run(_ scenario: Scenario) async -> Outcome {
         var world = SimWorld(replicas: replicas, readySeconds: readySeconds)
         let decider = CanaryDecider(defaultProvider: defaultProvider, pollSeconds: 5)
         var status: CanaryStatus?
@@ -55,7 +55,7 @@ struct CanarySimulation {
 
         // Bring the canary to Initialized with the first revision, as the cluster would have it.
         for _ in 0..<200 {
-            let d = reconcile(decider, &world, &status, now, scenario: .healthy).decision
+            let d = await reconcile(decider, &world, &status, now, scenario: .healthy).decision
             if status?.phase == .initialized { break }
             now += max(d.requeueAfter ?? decider.pollSeconds, 0.001)
         }
@@ -73,7 +73,7 @@ struct CanarySimulation {
         var sameInstant = 0
         while now.timeIntervalSince(start) <= horizon {
             let before = world.workloads(at: now)
-            let (d, ranChecks) = reconcile(decider, &world, &status, now, scenario: scenario)
+            let (d, ranChecks) = await reconcile(decider, &world, &status, now, scenario: scenario)
             let t = now.timeIntervalSince(start)
             if ranChecks, scenario == .failingChecks, firstFailure == nil { firstFailure = t }
             for a in d.actions { if case .setRoutes(let w) = a, w.canary > 0 { weights.append(w.canary) } }
@@ -110,33 +110,16 @@ struct CanarySimulation {
 
     var analysisInterval: Double { spec.effectiveAnalysis.intervalSeconds }
 
-    /// One reconcile as the controller does it: decide, answer queries, decide again, act.
+    /// One reconcile by the operator's own driver over the simulated cluster.
     private func reconcile(_ decider: CanaryDecider, _ world: inout SimWorld, _ status: inout CanaryStatus?, _ now: Date,
-                           scenario: Scenario) -> (decision: Decision, ranChecks: Bool) {
-        var hooks: [String: WebhookResult] = [:]
-        var metrics: [MetricCheckResult]?
-        var ranChecks = false
-        var decision = decider.decide(spec: spec, status: status, observed: world.observed(self, now: now), now: now)
-        var rounds = 0
-        while decision.needsResults, rounds < 8 {
-            rounds += 1
-            for q in decision.queries {
-                switch q {
-                case .callWebhook(let hook, _):
-                    hooks[hook.name] = Self.answer(hook, scenario: scenario)
-                    // Rollout hooks are checks too: in the failing scenario they fail first.
-                    if hook.effectiveType == .rollout, scenario == .failingChecks { ranChecks = true }
-                case .runMetricChecks(let list):
-                    metrics = list.map { Self.check($0, scenario: scenario, now: now) }
-                    ranChecks = true
-                default: break
-                }
-            }
-            decision = decider.decide(spec: spec, status: status, observed: world.observed(self, now: now, webhooks: hooks, metrics: metrics), now: now)
-        }
-        world.apply(decision.actions, now: now)
-        status = decision.newStatus
-        return (decision, ranChecks)
+                           scenario: Scenario) async -> (decision: CanaryDecision, ranChecks: Bool) {
+        var pass = SimPass(world: world, status: status, scenario: scenario, now: now)
+        let input = CanaryInput(spec: spec, status: status, world: world.observed(self, now: now))
+        let (decision, _) = await DeliveryDriver(decider).run(input, now: now, in: &pass)
+        world = pass.world
+        status = pass.status
+        // An undecided pass changes nothing (the operator logs it and retries).
+        return (decision ?? CanaryDecision(newStatus: status ?? CanaryStatus(), requeueAfter: decider.pollSeconds), pass.ranChecks)
     }
 
     /// Gates open; a `rollback` hook says no (2xx would mean "roll back"); rollout hooks fail
@@ -157,6 +140,42 @@ struct CanarySimulation {
         return MetricCheckResult(name: m.name, query: "simulated", value: value, threshold: "", verdict: pass ? .pass : .fail,
                                  message: pass ? "simulated pass" : "simulated failure", checkedAt: KubeTime.format(now))
     }
+}
+
+/// One pass of the driver over the simulated cluster: queries answered by the scenario,
+/// status kept, effects applied to `world`.
+struct SimPass: DeliveryWorld {
+    typealias Core = CanaryDecider
+
+    var world: SimWorld
+    var status: CanaryStatus?
+    let scenario: CanarySimulation.Scenario
+    /// The simulated time of this pass.
+    let now: Date
+    var ranChecks = false
+
+    mutating func answer(_ queries: [CanaryQuery], into input: inout CanaryInput, now: Date) async {
+        for q in queries {
+            switch q {
+            case .callWebhook(let hook, _):
+                input.world.webhookResults[hook.name] = CanarySimulation.answer(hook, scenario: scenario)
+                // Rollout hooks are checks too: in the failing scenario they fail first.
+                if hook.effectiveType == .rollout, scenario == .failingChecks { ranChecks = true }
+            case .runMetricChecks(let list):
+                input.world.metricResults = list.map { CanarySimulation.check($0, scenario: scenario, now: now) }
+                ranChecks = true
+            }
+        }
+    }
+
+    mutating func writeStatus(_ status: CanaryStatus, input: CanaryInput) async -> StatusWrite {
+        self.status = status
+        return .written
+    }
+
+    func record(_ decision: CanaryDecision, input: CanaryInput, now: Date) async {}
+
+    mutating func perform(_ effect: CanaryAction, input: CanaryInput) async throws { world.apply([effect], now: now) }
 }
 
 /// The cluster as the decision core sees it: target, primary, routes, readiness over time.
@@ -234,7 +253,7 @@ struct SimWorld {
                 targetReadyAt = now
             case .addFinalizer: hasFinalizer = true
             case .removeFinalizer: hasFinalizer = false
-            case .notifyWebhook, .callWebhook, .runMetricChecks: break
+            case .notifyWebhook: break
             }
         }
     }

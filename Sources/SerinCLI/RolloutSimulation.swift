@@ -55,7 +55,7 @@ struct RolloutSimulation {
         AnalysisTiming.of((analysis.templates ?? []).compactMap(lookup).flatMap(\.metrics))
     }
 
-    func run(_ scenario: Scenario) -> Outcome {
+    func run(_ scenario: Scenario) async -> Outcome {
         let decider = RolloutDecider(pollSeconds: 5)
         var cluster = RolloutSimCluster(rollout: rollout, readySeconds: readySeconds)
         var status = RolloutStatus()
@@ -63,9 +63,7 @@ struct RolloutSimulation {
 
         // The first revision, deployed and stable, as the cluster would have it.
         for _ in 0..<100 {
-            let d = decider.decide(spec: cluster.spec, status: status, world: cluster.world, now: now)
-            cluster.apply(d.actions, now: now, outcome: { _ in (0, .successful) })
-            status = d.newStatus
+            let d = await RolloutSimPass.run(decider, &cluster, &status, now: now, outcome: { _ in (0, .successful) })
             cluster.settle(now: now)
             if status.phase == .healthy, status.stableRS != nil, status.stableRS == status.currentPodHash { break }
             now += max(d.requeueAfter ?? decider.pollSeconds, 0.001)
@@ -93,9 +91,7 @@ struct RolloutSimulation {
 
         while now.timeIntervalSince(start) <= horizon {
             let before = cluster.fingerprint
-            let d = decider.decide(spec: cluster.spec, status: status, world: cluster.world, now: now)
-            cluster.apply(d.actions, now: now, outcome: outcome)
-            status = d.newStatus
+            let d = await RolloutSimPass.run(decider, &cluster, &status, now: now, outcome: outcome)
             cluster.settle(now: now)
             let t = now.timeIntervalSince(start)
             let row = describe(status, cluster: cluster, seconds: t)
@@ -169,6 +165,40 @@ struct RolloutSimulation {
 
 /// The cluster around a Rollout: its ReplicaSets (pods ready `readySeconds` after a scale-up),
 /// the Services of its strategy, AnalysisRuns that end when their timing says.
+/// One pass of the operator's driver over the simulated cluster.
+struct RolloutSimPass: DeliveryWorld {
+    typealias Core = RolloutDecider
+
+    var cluster: RolloutSimCluster
+    var status: RolloutStatus
+    let now: Date
+    /// When and how each AnalysisRun created ends.
+    let outcome: (RolloutAnalysisRequest) -> (Double?, AnalysisPhase)
+
+    static func run(_ decider: RolloutDecider, _ cluster: inout RolloutSimCluster, _ status: inout RolloutStatus, now: Date,
+                    outcome: @escaping (RolloutAnalysisRequest) -> (Double?, AnalysisPhase)) async -> RolloutDecision {
+        var pass = RolloutSimPass(cluster: cluster, status: status, now: now, outcome: outcome)
+        let (decision, _) = await DeliveryDriver(decider)
+            .run(RolloutInput(spec: cluster.spec, status: status, world: cluster.world), now: now, in: &pass)
+        cluster = pass.cluster
+        status = pass.status
+        return decision ?? RolloutDecision(newStatus: status, requeueAfter: decider.pollSeconds)
+    }
+
+    func answer(_ queries: [Never], into input: inout RolloutInput, now: Date) async {}
+
+    mutating func writeStatus(_ status: RolloutStatus, input: RolloutInput) async -> StatusWrite {
+        self.status = status
+        return .written
+    }
+
+    func record(_ decision: RolloutDecision, input: RolloutInput, now: Date) async {}
+
+    mutating func perform(_ effect: RolloutAction, input: RolloutInput) async throws {
+        cluster.apply([effect], now: now, outcome: outcome)
+    }
+}
+
 struct RolloutSimCluster {
     var spec: RolloutSpec
     let name: String

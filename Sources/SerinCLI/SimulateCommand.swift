@@ -4,7 +4,7 @@ import KubeCore
 import SerinAPI
 
 /// `serin simulate FILE`: the schedule a Canary or Rollout will follow, offline.
-struct SimulateCommand: ParsableCommand {
+struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
         abstract: "Show the schedule a Canary or Rollout will follow: weights over time, the shortest time to promotion and to rollback.",
@@ -23,13 +23,13 @@ struct SimulateCommand: ParsableCommand {
         guard readySeconds >= 0 else { throw ValidationError("--ready-seconds must not be negative") }
     }
 
-    func run() throws {
+    func run() async throws {
         let sources = try LintCommand.read([file])
-        let text = try Self.render(sources, provider: provider, readySeconds: readySeconds)
+        let text = try await Self.render(sources, provider: provider, readySeconds: readySeconds)
         CLIOutput.current.write(text)
     }
 
-    static func render(_ sources: [(file: String, text: String)], provider: String, readySeconds: Double) throws -> String {
+    static func render(_ sources: [(file: String, text: String)], provider: String, readySeconds: Double) async throws -> String {
         var docs: [JSONValue] = []
         for s in sources {
             let parsed = ManifestDocuments(s.text)
@@ -56,14 +56,14 @@ struct SimulateCommand: ParsableCommand {
                     throw CLIError("Canary \(canary.name) is invalid, the operator would not run it:\n  "
                         + problems.map(\.description).joined(separator: "\n  "))
                 }
-                parts.append(SimulationReport.canary(canary, provider: provider, readySeconds: readySeconds))
+                parts.append(await SimulationReport.canary(canary, provider: provider, readySeconds: readySeconds))
             case "Rollout":
                 let problems = Rollout.problems(in: d)
                 guard problems.isEmpty, let rollout = try? Rollout(json: d) else {
                     throw CLIError("Rollout \(d["metadata"]["name"].stringValue ?? "") is invalid, the operator would not run it:\n  "
                         + problems.map(\.description).joined(separator: "\n  "))
                 }
-                parts.append(SimulationReport.rollout(rollout, templates: templates, readySeconds: readySeconds))
+                parts.append(await SimulationReport.rollout(rollout, templates: templates, readySeconds: readySeconds))
             default:
                 continue
             }
@@ -75,7 +75,7 @@ struct SimulateCommand: ParsableCommand {
 
 /// Text of a simulation.
 enum SimulationReport {
-    static func canary(_ canary: Canary, provider: String, readySeconds: Double) -> String {
+    static func canary(_ canary: Canary, provider: String, readySeconds: Double) async -> String {
         let sim = CanarySimulation(spec: canary.spec, name: canary.name, namespace: canary.namespace.isEmpty ? "default" : canary.namespace,
                                    defaultProvider: provider, readySeconds: readySeconds)
         let a = canary.spec.effectiveAnalysis
@@ -83,7 +83,7 @@ enum SimulationReport {
         out += "Plan: \(CanaryView.plan(a))\n"
         out += "Assumes: new pods ready \(HumanDuration.offset(readySeconds)) after scaling (--ready-seconds); webhook gates open at once.\n"
 
-        let healthy = sim.run(.healthy)
+        let healthy = await sim.run(.healthy)
         out += "\nWhen every check passes:\n" + table(healthy.rows)
         if !healthy.weights.isEmpty {
             out += "Canary weights: \(healthy.weights.map(String.init).joined(separator: ", "))\n"
@@ -95,7 +95,7 @@ enum SimulationReport {
         }
 
         if !(a.metrics ?? []).isEmpty || !a.webhooks(of: .rollout).isEmpty, canary.spec.skipAnalysis != true {
-            let failing = sim.run(.failingChecks)
+            let failing = await sim.run(.failingChecks)
             out += "\nWhen every check fails:\n" + table(failing.rows)
             if failing.finalPhase == .failed, let t = failing.seconds {
                 var line = "Shortest time to rollback: \(HumanDuration.offset(t))"
@@ -112,7 +112,7 @@ enum SimulationReport {
             out += "\nNo metric or rollout webhook can fail a check: only the progress deadline, a rollback webhook or `serin abort` roll it back.\n"
         }
 
-        let stuck = sim.run(.neverReady)
+        let stuck = await sim.run(.neverReady)
         if stuck.finalPhase == .failed, let t = stuck.seconds {
             out += "\nWhen the new pods never become ready: rolled back after \(HumanDuration.offset(t)) "
                 + "(progressDeadlineSeconds \(canary.spec.effectiveProgressDeadlineSeconds)).\n"
@@ -144,7 +144,7 @@ enum SimulationReport {
         return t.render(indent: "  ")
     }
 
-    static func rollout(_ rollout: Rollout, templates: [String: AnalysisTemplateSpec], readySeconds: Double) -> String {
+    static func rollout(_ rollout: Rollout, templates: [String: AnalysisTemplateSpec], readySeconds: Double) async -> String {
         let sim = RolloutSimulation(rollout: rollout, templates: templates, readySeconds: readySeconds)
         let kind = rollout.spec.strategy.blueGreen != nil ? "blue-green" : "canary"
         let ns = rollout.namespace.isEmpty ? "" : rollout.namespace + "/"
@@ -156,7 +156,7 @@ enum SimulationReport {
             out += "note: analysis template\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) not in the file: taken to pass at once\n"
         }
 
-        let healthy = sim.run(.healthy)
+        let healthy = await sim.run(.healthy)
         out += "\nWhen every analysis passes:\n" + rolloutTable(healthy.rows)
         if let t = healthy.seconds, !healthy.aborted {
             out += "Shortest time to promotion: \(HumanDuration.offset(t))"
@@ -172,7 +172,7 @@ enum SimulationReport {
         guard analysed else {
             return out + "\nNothing rolls it back automatically: no analysis (use `serin abort`).\n"
         }
-        let failing = sim.run(.failingAnalysis)
+        let failing = await sim.run(.failingAnalysis)
         out += "\nWhen every analysis fails at its first chance:\n" + rolloutTable(failing.rows)
         if failing.aborted, let t = failing.seconds {
             out += "Shortest time to rollback: \(HumanDuration.offset(t))\n"

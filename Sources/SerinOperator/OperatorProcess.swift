@@ -5,11 +5,14 @@ import KubeRuntime
 import Logging
 import Metrics
 import Prometheus
+import ServiceLifecycle
 
 /// The running operator: ops endpoints, API client, manager (informers, leader election,
 /// controllers), and a graceful shutdown that releases the lease.
 public struct OperatorProcess: Sendable {
-    public typealias Registration = @Sendable (Manager, OperatorOptions) async -> Void
+    /// Adds the controllers to the manager and returns the services that own what they use
+    /// (clients, queues): run before the manager and drained after it.
+    public typealias Registration = @Sendable (Manager, OperatorOptions, ShutdownDeadline) async -> [DrainService]
 
     public let options: OperatorOptions
     public let registry: PrometheusCollectorRegistry
@@ -21,7 +24,7 @@ public struct OperatorProcess: Sendable {
     ///   - register: adds the controllers to the manager.
     public init(
         options: OperatorOptions, registry: PrometheusCollectorRegistry,
-        logger: Logger = Logger(label: "serin.operator"), register: @escaping Registration = { _, _ in }
+        logger: Logger = Logger(label: "serin.operator"), register: @escaping Registration = { _, _, _ in [] }
     ) {
         self.options = options
         self.registry = registry
@@ -53,13 +56,18 @@ public struct OperatorProcess: Sendable {
                 identity: identity, leaseDuration: .seconds(options.leaseDurationSeconds),
                 renewDeadline: .seconds(options.renewDeadlineSeconds), retryPeriod: .seconds(options.retryPeriodSeconds))
             : nil
-        let manager = Manager(
-            api: client,
-            options: ManagerOptions(
-                namespaces: options.namespaces.isEmpty ? nil : options.namespaces, leaderElection: election, logger: logger))
-        await register(manager, options)
-
         let leaderGauge = Gauge(label: "serin_leader", dimensions: [("identity", identity)])
+        let log = logger
+        var managerOptions = ManagerOptions(
+            namespaces: options.namespaces.isEmpty ? nil : options.namespaces, leaderElection: election, logger: logger)
+        managerOptions.onLeadershipChange = { leading in
+            leaderGauge.record(leading ? 1 : 0)
+            log.info(leading ? "leading" : "not leading", metadata: ["identity": "\(identity)"])
+        }
+        let manager = Manager(api: client, options: managerOptions)
+        let deadline = ShutdownDeadline(grace: .seconds(options.shutdownGraceSeconds))
+        let owned = await register(manager, options, deadline)
+
         let live: OpsServer.Check = { (true, "") }
         let ready: OpsServer.Check = { manager.isReady ? (true, "") : (false, "caches not synced") }
         let metricsHP = try OperatorOptions.hostPort(options.metricsAddress)
@@ -74,28 +82,26 @@ public struct OperatorProcess: Sendable {
             "leader_election": "\(options.leaderElect)", "metrics_port": "\(servers[0].port)",
         ])
 
-        await manager.start()
-        let leaderWatch = Task {
-            var last: Bool?
-            while !Task.isCancelled {
-                let now = manager.isLeader
-                if now != last {
-                    leaderGauge.record(now ? 1 : 0)
-                    logger.info(now ? "leading" : "not leading", metadata: ["identity": "\(identity)"])
-                    last = now
-                }
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        }
-
-        await untilSignal()
-        logger.info("signal received: shutting down", metadata: ["grace_seconds": "\(options.shutdownGraceSeconds)"])
-        leaderWatch.cancel()
-        await manager.shutdown(deadline: .seconds(options.shutdownGraceSeconds))
-        leaderGauge.record(0)
-        for s in servers { await s.stop() }
-        try? await client.shutdown()
+        // One lifecycle: services are shut down in reverse order, so the manager stops first
+        // (its reconciles finish and the lease is released), then the ops endpoints, then
+        // what the controllers used (queued notifications drained, clients closed), all
+        // within the one shutdown grace.
+        let api = client
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: DrainService(name: "kube-client", deadline: deadline) { _ in try? await api.shutdown() }),
+        ]
+        services += owned.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, serviceName: $0.name) }
+        services += servers.map { ServiceGroupConfiguration.ServiceConfiguration(service: OpsServerService(server: $0)) }
+        services.append(.init(service: ManagerService(manager: manager, deadline: deadline)))
+        services.append(.init(service: ShutdownTrigger(signal: untilSignal, deadline: deadline, logger: logger),
+                              successTerminationBehavior: .gracefullyShutdownGroup))
+        var groupConfig = ServiceGroupConfiguration(services: services, logger: logger)
+        // Past the grace (and a little for the last writes), the group is cancelled.
+        groupConfig.maximumGracefulShutdownDuration = .seconds(options.shutdownGraceSeconds) + .seconds(2)
+        let group = ServiceGroup(configuration: groupConfig)
+        try await group.run()
         logger.info("serin operator stopped")
+        leaderGauge.record(0)
         return 0
     }
 }

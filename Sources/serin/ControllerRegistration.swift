@@ -7,14 +7,19 @@ import SerinOperator
 /// added to the manager: the one place where the process and the controllers meet, so
 /// `Controllers` does not depend on the process target.
 enum ControllerRegistration {
-    static func register(on manager: Manager, options: OperatorOptions) async {
-        await CanaryController.register(on: manager, config: canary(options))
-        await AnalysisRunController.register(on: manager, config: analysisRun(options))
+    /// Registers the controllers over one set of clients, and returns the service that drains
+    /// its notification queue and closes its clients when the operator stops.
+    static func register(on manager: Manager, options: OperatorOptions, deadline: ShutdownDeadline) async -> [DrainService] {
+        let clients = OperatorClients()
+        await CanaryController.register(on: manager, config: canary(options, clients: clients))
+        await AnalysisRunController.register(on: manager, config: analysisRun(options, clients: clients))
         await RolloutController.register(on: manager, config: rollout(options))
+        return [DrainService(name: "clients", deadline: deadline) { await clients.shutdown(grace: $0) }]
     }
 
-    static func canary(_ options: OperatorOptions) -> CanaryControllerConfig {
+    static func canary(_ options: OperatorOptions, clients: OperatorClients = .process) -> CanaryControllerConfig {
         var c = CanaryControllerConfig()
+        c.clients = clients
         c.defaultProvider = options.provider
         c.metricsServer = options.metricsServer.isEmpty ? nil : options.metricsServer
         c.metricsProvider = options.metricsProvider
@@ -24,8 +29,9 @@ enum ControllerRegistration {
         return c
     }
 
-    static func analysisRun(_ options: OperatorOptions) -> AnalysisRunControllerConfig {
+    static func analysisRun(_ options: OperatorOptions, clients: OperatorClients = .process) -> AnalysisRunControllerConfig {
         var c = AnalysisRunControllerConfig()
+        c.clients = clients
         c.metricsServer = options.metricsServer.isEmpty ? nil : options.metricsServer
         c.workers = options.workers
         return c

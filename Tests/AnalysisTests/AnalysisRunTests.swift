@@ -163,9 +163,10 @@ import Testing
         } catch {
             #expect(error.message.hasPrefix("metric \"success-rate\": missing argument \"service-name\" for {{args.service-name}} at position"))
         }
-        #expect(throws: AnalysisArguments.ArgumentError.self) {
+        let operation2 = {
             try AnalysisArguments.runSpec(templates: [seed.spec], args: [AnalysisArgument(name: "other", value: "x")])
         }
+        #expect(throws: AnalysisArguments.ArgumentError.self, performing: operation2)
         let fromSecret = try AnalysisArguments.resolve(
             [AnalysisArgument(name: "token", valueFrom: AnalysisArgumentValueFrom(secretKeyRef: AnalysisSecretKeyRef(name: "s", key: "k")))],
             secret: { $0.name == "s" && $0.key == "k" ? "v" : nil })

@@ -48,9 +48,12 @@ import Testing
         #expect(opts[.istio]?.namespaceLabel == nil)
         let q = try CanaryMetricEvaluator.query(for: CanaryMetric(name: "error-rate"), context: ctx, template: nil, options: opts)
         #expect(q.contains(#"http_requests_total{app="podinfo",status_code=~"5.."}"#))
-        #expect(throws: BuiltinQueryOptions.FlagError.self) { try BuiltinQueryOptions.parseFlag("consul:status=x") }
-        #expect(throws: BuiltinQueryOptions.FlagError.self) { try BuiltinQueryOptions.parseFlag("kubernetes:colour=red") }
-        #expect(throws: BuiltinQueryOptions.FlagError.self) { try BuiltinQueryOptions.parseFlag("kubernetes:status=a\"b") }
+        let operation1 = { try BuiltinQueryOptions.parseFlag("consul:status=x") }
+        #expect(throws: BuiltinQueryOptions.FlagError.self, performing: operation1)
+        let operation2 = { try BuiltinQueryOptions.parseFlag("kubernetes:colour=red") }
+        #expect(throws: BuiltinQueryOptions.FlagError.self, performing: operation2)
+        let operation3 = { try BuiltinQueryOptions.parseFlag("kubernetes:status=a\"b") }
+        #expect(throws: BuiltinQueryOptions.FlagError.self, performing: operation3)
     }
 
     @Test func metricTemplateVariables() throws {
@@ -69,11 +72,14 @@ import Testing
         } catch {
             #expect("\(error)".contains("unknown template variable \"variables.code\""))
         }
-        #expect(throws: MetricSpecError.self) { try CanaryMetricEvaluator.query(for: metric, context: ctx, template: nil) }
-        #expect(throws: MetricSpecError.self) { try CanaryMetricEvaluator.query(for: CanaryMetric(name: "latency"), context: ctx, template: nil) }
-        #expect(throws: MetricSpecError.self) {
+        let operation4 = { try CanaryMetricEvaluator.query(for: metric, context: ctx, template: nil) }
+        #expect(throws: MetricSpecError.self, performing: operation4)
+        let operation5 = { try CanaryMetricEvaluator.query(for: CanaryMetric(name: "latency"), context: ctx, template: nil) }
+        #expect(throws: MetricSpecError.self, performing: operation5)
+        let operation6 = {
             try CanaryMetricEvaluator.query(for: CanaryMetric(name: "request-duration", percentile: 95), context: ctx, template: nil)
         }
+        #expect(throws: MetricSpecError.self, performing: operation6)
     }
 
     @Test func thresholdsAndNoDataPolicy() {

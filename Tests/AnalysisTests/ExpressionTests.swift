@@ -173,9 +173,11 @@ import Testing
         }
         // Deep nesting is refused, not a stack overflow.
         let deep = String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000)
-        #expect(throws: ExprParseError.self) { try ConditionExpression(deep) }
+        let operation1 = { try ConditionExpression(deep) }
+        #expect(throws: ExprParseError.self, performing: operation1)
         let deepNot = String(repeating: "!", count: 5000) + "true"
-        #expect(throws: ExprParseError.self) { try ConditionExpression(deepNot) }
+        let operation2 = { try ConditionExpression(deepNot) }
+        #expect(throws: ExprParseError.self, performing: operation2)
         #expect(parsed > 50, "the token soup should produce some valid expressions (\(parsed))")
     }
 

@@ -33,9 +33,10 @@ import Testing
     }
 
     @Test func errorBody() {
-        #expect(throws: PrometheusError.queryFailed(errorType: "bad_data", error: "parse error at char 5", httpStatus: 400)) {
+        let operation5 = {
             try parse(#"{"status":"error","errorType":"bad_data","error":"parse error at char 5"}"#, status: 400)
         }
+        #expect(throws: PrometheusError.queryFailed(errorType: "bad_data", error: "parse error at char 5", httpStatus: 400), performing: operation5)
     }
 
     @Test func notPrometheusQuotesAnExcerpt() {
@@ -60,7 +61,8 @@ import Testing
             #expect(text.count < 200, "excerpt is short")
             #expect(text.hasSuffix("…\""))
         }
-        #expect(throws: PrometheusError.self) { try parse(#"{"hello":"world"}"#) }
+        let operation1 = { try parse(#"{"hello":"world"}"#) }
+        #expect(throws: PrometheusError.self, performing: operation1)
     }
 
     @Test func singleValueRule() throws {
@@ -78,9 +80,10 @@ import Testing
         } catch {
             #expect("\(error)" == "query returned 2 series, expected exactly one: {service=\"a\", status=\"200\"}, {service=\"b\"}")
         }
-        #expect(throws: PrometheusError.unexpectedResultType("matrix")) {
+        let operation6 = {
             try SingleValue.from(.matrix([PromSeries(labels: [:], points: [])]))
         }
+        #expect(throws: PrometheusError.unexpectedResultType("matrix"), performing: operation6)
     }
 
     @Test func durations() throws {
@@ -89,9 +92,12 @@ import Testing
         #expect(try DurationString.seconds("1h30m") == 5400)
         #expect(try DurationString.seconds("500ms") == 0.5)
         #expect(try DurationString.seconds("1.5m") == 90)
-        #expect(throws: DurationString.ParseError.self) { try DurationString.seconds("5 minutes") }
-        #expect(throws: DurationString.ParseError.self) { try DurationString.seconds("") }
-        #expect(throws: DurationString.ParseError.self) { try DurationString.seconds("10") }
+        let operation2 = { try DurationString.seconds("5 minutes") }
+        #expect(throws: DurationString.ParseError.self, performing: operation2)
+        let operation3 = { try DurationString.seconds("") }
+        #expect(throws: DurationString.ParseError.self, performing: operation3)
+        let operation4 = { try DurationString.seconds("10") }
+        #expect(throws: DurationString.ParseError.self, performing: operation4)
     }
 
     @Test func credentialsNeverDescribeSecrets() {

@@ -137,7 +137,8 @@ struct AlertDeliveryTests {
                 #expect(!reasons.contains("Advance"))  // per-step events stay Events
                 #expect(Self.severities(generic) == ["info"])
                 // Batches from different reconciles are posted independently: find, do not assume order.
-                let done = try #require(generic.last { $0["reason"] == "Succeeded" })
+                let doneFound = generic.last { $0["reason"] == "Succeeded" }
+                let done = try #require(doneFound)
                 #expect(done["name"] == "shop")
                 #expect(done["namespace"] == "microservices")
                 #expect(done["kind"] == "Canary")
@@ -146,7 +147,8 @@ struct AlertDeliveryTests {
 
                 let slack = rig.receiver.requests.filter { $0.path == "/slack/T0/B0/\(Self.secretToken)" }
                     .compactMap { try? JSONValue(parsing: $0.body) }
-                let promotedPost = try #require(slack.last { ($0["text"].stringValue ?? "").contains("Promotion completed") })
+                let promotedPostFound = slack.last { ($0["text"].stringValue ?? "").contains("Promotion completed") }
+                let promotedPost = try #require(promotedPostFound)
                 #expect(promotedPost["channel"] == "#deploys")
                 #expect(promotedPost["username"] == "serin-bot")
                 #expect(promotedPost["text"].stringValue?.hasPrefix("[info] Canary shop.microservices: Promotion completed!") == true)
@@ -233,13 +235,17 @@ struct AlertDeliveryTests {
                 }
                 #expect(counted)
                 let failures = rig.logs.all.filter { $0.contains("alert delivery failed") }
-                #expect(failures.contains { $0.contains("provider=microservices/broken ") && $0.contains("HTTP 500") })
-                #expect(failures.contains { $0.contains("provider=microservices/broken-secret ") && $0.contains("HTTP 500") })
-                #expect(failures.contains { $0.contains("AlertProvider microservices/ghost not found") })
+                let condition1 = failures.contains { $0.contains("provider=microservices/broken ") && $0.contains("HTTP 500") }
+                #expect(condition1)
+                let condition2 = failures.contains { $0.contains("provider=microservices/broken-secret ") && $0.contains("HTTP 500") }
+                #expect(condition2)
+                let condition3 = failures.contains { $0.contains("AlertProvider microservices/ghost not found") }
+                #expect(condition3)
                 let leaked = rig.logs.all.filter { $0.contains(Self.secretToken) }
                 #expect(leaked.isEmpty, "\(leaked)")
                 let events = await env.events(about: Self.name)
-                #expect(!events.contains { ($0["message"].stringValue ?? "").contains(Self.secretToken) })
+                let condition4 = !events.contains { ($0["message"].stringValue ?? "").contains(Self.secretToken) }
+                #expect(condition4)
             } catch {
                 await silent.stop()
                 await rig.stop()

@@ -53,65 +53,28 @@ enum SeedAnalysisTemplate {
 
 /// A test API server with Serin's analysis CRDs, a fake Prometheus over real HTTP, and a
 /// Manager running only the AnalysisRun controller on a ManualClock the test moves.
-final class AnalysisRunEnvironment: Sendable {
-    let server: TestAPIServer
-    let client: KubeClient
-    let clock: ManualClock
-    let prometheus: FakePrometheus
-    let namespace = "microservices"
-    private let running = Mutex<Manager?>(nil)
+final class AnalysisRunEnvironment: HarnessEnvironment {
+    let harness: ControllerHarness
 
-    private init(server: TestAPIServer, client: KubeClient, clock: ManualClock, prometheus: FakePrometheus) {
-        self.server = server
-        self.client = client
-        self.clock = clock
-        self.prometheus = prometheus
-    }
+
+    private init(harness: ControllerHarness) { self.harness = harness }
 
     static func start() async throws -> AnalysisRunEnvironment {
-        let (server, client) = try await TestServerConnection.start()
-        let env = AnalysisRunEnvironment(server: server, client: client, clock: ManualClock(),
-                                         prometheus: try await FakePrometheus.start())
-        for file in ["analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"] {
-            _ = try await client.create(.customResourceDefinitions, namespace: nil, try Manifest.crd(file))
-        }
-        let served = await eventually(timeout: .seconds(5)) {
-            (try? await client.list(.analysisRuns, namespace: nil)) != nil
-        }
-        #expect(served, "analysisruns are not served")
-        _ = try await client.create(.namespaces, namespace: nil,
-                                    ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(env.namespace)]])
-        return env
+        AnalysisRunEnvironment(harness: try await ControllerHarness.start(
+            crds: ["analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"], routerCRDs: false,
+            served: [.analysisRuns], simulator: false))
     }
 
     func startOperator() async {
-        var logger = Logger(label: "serin.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil ? .debug : .critical
-        let manager = Manager(api: client, options: ManagerOptions(clock: clock, logger: logger))
         var config = AnalysisRunControllerConfig()
         config.workers = 2
-        await AnalysisRunController.register(on: manager, config: config)
-        await manager.start()
-        running.withLock { $0 = manager }
+        await harness.startOperator { await AnalysisRunController.register(on: $0, config: config) }
     }
 
-    func stop() async {
-        if let m = running.withLock({ m in defer { m = nil }; return m }) { await m.shutdown(deadline: .seconds(10)) }
-        await prometheus.stop()
-        try? await client.shutdown()
-        try? await Task.sleep(for: .milliseconds(100))
-        try? await server.stop()
-    }
+    func stop() async { await harness.stop() }
 
     static func with(_ body: (AnalysisRunEnvironment) async throws -> Void) async throws {
-        let env = try await start()
-        do {
-            try await body(env)
-        } catch {
-            await env.stop()
-            throw error
-        }
-        await env.stop()
+        try await withEnvironment(start, stop: { await $0.stop() }, body)
     }
 
     // MARK: - Runs
@@ -149,13 +112,7 @@ final class AnalysisRunEnvironment: Sendable {
 
     func drive(step: Duration = .seconds(1), timeout: Duration = .seconds(20),
                until condition: @Sendable () async -> Bool) async -> Bool {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < timeout {
-            if await condition() { return true }
-            clock.advance(by: step)
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return await condition()
+        await harness.drive(step: step, pause: .milliseconds(20), timeout: timeout, until: condition)
     }
 
     /// Measurements recorded so far across the run's metrics.

@@ -30,91 +30,45 @@ enum Manifest {
 /// A test API server (over HTTPS, with a real KubeClient), the workload simulator, a fake
 /// Prometheus and webhook receiver, and a Manager running the Canary controller on a
 /// ManualClock that the test moves.
-final class CanaryEnvironment: Sendable {
-    let server: TestAPIServer
-    let client: KubeClient
-    let simulator: WorkloadSimulator
-    let clock: ManualClock
-    let prometheus: FakePrometheus
+final class CanaryEnvironment: HarnessEnvironment {
+    let harness: ControllerHarness
     let hooks: ScriptedHTTPServer
-    let namespace = "microservices"
-    private let running = Mutex<Manager?>(nil)
 
-    private init(server: TestAPIServer, client: KubeClient, simulator: WorkloadSimulator, clock: ManualClock,
-                 prometheus: FakePrometheus, hooks: ScriptedHTTPServer) {
-        self.server = server
-        self.client = client
-        self.simulator = simulator
-        self.clock = clock
-        self.prometheus = prometheus
+
+    private init(harness: ControllerHarness, hooks: ScriptedHTTPServer) {
+        self.harness = harness
         self.hooks = hooks
     }
 
     static func start() async throws -> CanaryEnvironment {
-        let (server, client) = try await TestServerConnection.start()
-        let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(30))
-        simulator.start()
-        let env = CanaryEnvironment(
-            server: server, client: client, simulator: simulator, clock: ManualClock(),
-            prometheus: try await FakePrometheus.start(), hooks: try await ScriptedHTTPServer.start())
+        let harness = try await ControllerHarness.start(
+            crds: ["canaries.yaml", "metrictemplates.yaml"], routerCRDs: true,
+            served: [.canaries, .metricTemplates, .httpRoutes, .virtualServices, .destinationRules], simulator: true)
+        let env = CanaryEnvironment(harness: harness, hooks: try await ScriptedHTTPServer.start())
         env.hooks.script { _ in (200, "{}") }
-        var crds = [try Manifest.crd("canaries.yaml"), try Manifest.crd("metrictemplates.yaml")]
-        crds += RouterCRDs.all
-        for crd in crds { _ = try await client.create(.customResourceDefinitions, namespace: nil, crd) }
-        for r in [ResourceType.canaries, .metricTemplates, .httpRoutes, .virtualServices, .destinationRules] {
-            let served = await eventually(timeout: .seconds(5)) {
-                (try? await client.list(r, namespace: nil)) != nil
-            }
-            #expect(served, "\(r) is not served")
-        }
-        _ = try await client.create(.namespaces, namespace: nil,
-                                    ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(env.namespace)]])
         return env
     }
 
     /// Starts a Manager (a fresh one: a restarted operator) running the Canary controller.
     @discardableResult
     func startOperator(provider: String = "istio") async -> Manager {
-        var logger = Logger(label: "serin.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil ? .debug : .critical
-        let manager = Manager(api: client, options: ManagerOptions(clock: clock, logger: logger))
         var config = CanaryControllerConfig()
         config.defaultProvider = provider
         config.metricsServer = prometheus.address
         config.workers = 2
         config.pollSeconds = 5
         config.webhookRetryDelay = .milliseconds(10)
-        await CanaryController.register(on: manager, config: config)
-        await manager.start()
-        running.withLock { $0 = manager }
-        return manager
-    }
-
-    func stopOperator() async {
-        guard let m = running.withLock({ m in defer { m = nil }; return m }) else { return }
-        await m.shutdown(deadline: .seconds(10))
+        return await harness.startOperator { await CanaryController.register(on: $0, config: config) }
     }
 
     func stop() async {
-        await stopOperator()
-        await simulator.stop()
-        await prometheus.stop()
+        await harness.stop()
         await hooks.stop()
-        try? await client.shutdown()
-        try? await Task.sleep(for: .milliseconds(100))
-        try? await server.stop()
     }
 
     /// Runs `body` with a fresh environment, stopping it afterwards whatever happens.
     static func with(_ body: (CanaryEnvironment) async throws -> Void) async throws {
-        let env = try await start()
-        do {
-            try await body(env)
-        } catch {
-            await env.stop()
-            throw error
-        }
-        await env.stop()
+        try await withEnvironment(start, stop: { await $0.stop() }, body)
     }
 
     // MARK: - Time
@@ -123,13 +77,7 @@ final class CanaryEnvironment: Sendable {
     /// run) until `condition` holds; false when `timeout` (real time) passes first.
     func drive(step: Duration = .seconds(2), timeout: Duration = .seconds(30),
                until condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < timeout {
-            if try await condition() { return true }
-            clock.advance(by: step)
-            try? await Task.sleep(for: .milliseconds(4))
-        }
-        return try await condition()
+        try await harness.drive(step: step, timeout: timeout, until: condition)
     }
 
     // Closure-free waits for use inside #expect: a closure literal inside a macro argument

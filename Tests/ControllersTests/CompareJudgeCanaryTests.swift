@@ -56,7 +56,8 @@ struct CompareJudgeCanaryTests {
             try await env.setImage("shop", "shop:2")
             #expect(await env.waitPhase("shop", "Succeeded"))
             let ranges = env.prometheus.server.requests.filter { $0.path == "/api/v1/query_range" }
-            #expect(ranges.contains { ($0.form["query"] ?? "").contains("shop-primary") })
+            let condition1 = ranges.contains { ($0.form["query"] ?? "").contains("shop-primary") }
+            #expect(condition1)
 
             canaryBase.value.withLock { $0 = 5.0 }
             try await env.setImage("shop", "shop:3")

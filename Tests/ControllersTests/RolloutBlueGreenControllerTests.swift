@@ -44,8 +44,8 @@ struct RolloutBlueGreenControllerTests {
             let recorder = RolloutRecorder.start(env, rollout: Self.name, services: [Self.active, Self.preview])
             defer { recorder.stop() }
             let v1 = try await Self.deploySeed(env)
-            #expect(await env.selector(Self.active) == v1)
-            #expect(await env.selector(Self.preview) == v1)
+            #expect(await env.selectorBecomes(Self.active, v1))
+            #expect(await env.selectorBecomes(Self.preview, v1))
             let rs1 = try #require(await env.replicaSet(hash: v1))
             #expect(rs1.name == "\(Self.name)-\(v1)")
             #expect(rs1.annotations[RolloutLabels.revision] == "1")
@@ -68,7 +68,7 @@ struct RolloutBlueGreenControllerTests {
             }
             #expect(previewUp)
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
-            #expect(await env.selector(Self.active) == v1)
+            #expect(await env.selectorBecomes(Self.active, v1))
 
             // Pre-promotion analysis: a real AnalysisRun with the seed's args, five samples a minute apart.
             let preName = "\(Self.name)-\(v2)-2-pre"
@@ -88,7 +88,7 @@ struct RolloutBlueGreenControllerTests {
             #expect(paused)
             await env.advance(.seconds(120), step: .seconds(10))
             #expect(await env.phase(Self.name) == "Paused")
-            #expect(await env.selector(Self.active) == v1)
+            #expect(await env.selectorBecomes(Self.active, v1))
             let pauseReason = await env.status(Self.name)["pauseConditions"][0]["reason"].stringValue
             #expect(pauseReason == "BlueGreenPause")
 
@@ -96,7 +96,7 @@ struct RolloutBlueGreenControllerTests {
             try await env.annotate(Self.name, ManualControlAnnotations.promote, "1")
             let switched = await env.drive(step: .seconds(1)) { await env.selector(Self.active) == v2 }
             #expect(switched)
-            #expect(await env.replicas(hash: v1) == 5)  // the old pods wait for the analysis
+            #expect(await env.replicasBecome(hash: v1, 5))  // the old pods wait for the analysis
             let postName = "\(Self.name)-\(v2)-2-post"
             let postPassed = await env.drive(timeout: .seconds(60)) { await env.runPhase(postName) == "Successful" }
             #expect(postPassed)
@@ -114,14 +114,14 @@ struct RolloutBlueGreenControllerTests {
             let left = due.timeIntervalSince(env.clock.now())
             #expect(left > 25 && left <= 30, "deadline \(left)s away")
             await env.advance(.seconds(Int64(left) - 3))
-            #expect(await env.replicas(hash: v1) == 5)
+            #expect(await env.replicasBecome(hash: v1, 5))
             let gone = await env.drive(step: .seconds(1), timeout: .seconds(10)) { await env.replicas(hash: v1) == 0 }
             #expect(gone)
             let goneAfter = env.clock.now().timeIntervalSince(due)
             #expect(goneAfter >= 0 && goneAfter < 8, "scaled down \(goneAfter)s after the deadline")
             #expect(await env.phase(Self.name) == "Healthy")
-            #expect(await env.selector(Self.active) == v2)
-            #expect(await env.selector(Self.preview) == v2)
+            #expect(await env.selectorBecomes(Self.active, v2))
+            #expect(await env.selectorBecomes(Self.preview, v2))
             #expect(await env.hasEvent(Self.name, reason: "RolloutCompleted", containing: "revision 2"))
             #expect(await env.hasEvent(Self.name, reason: "SwitchService", containing: "'\(Self.active)' from '\(v1)' to '\(v2)'"))
 
@@ -168,12 +168,12 @@ struct RolloutBlueGreenControllerTests {
             #expect(message.hasPrefix("RolloutAborted:"), "\(message)")
             #expect(message.contains("post-promotion analysis"), "\(message)")
             #expect(await env.runPhase("\(Self.name)-\(v2)-2-post") == "Failed")
-            #expect(await env.replicas(hash: v1) == 5)
+            #expect(await env.replicasBecome(hash: v1, 5))
             #expect(await env.hasEvent(Self.name, reason: "RolloutAborted"))
             // The failed version's pods go after abortScaleDownDelaySeconds (30 s).
             let down = await env.drive(step: .seconds(1)) { await env.replicas(hash: v2) == 0 }
             #expect(down)
-            #expect(await env.selector(Self.active) == v1)
+            #expect(await env.selectorBecomes(Self.active, v1))
             try? await Task.sleep(for: .milliseconds(50))
             recorder.stop()
             print("Seed blue-green Rollout with a failing post-promotion analysis (v1=\(v1), v2=\(v2)):")

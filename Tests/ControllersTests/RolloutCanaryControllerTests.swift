@@ -68,12 +68,12 @@ struct RolloutCanaryControllerTests {
             let paused = await env.drive(step: .seconds(1)) { await env.phase(Self.name) == "Paused" }
             #expect(paused)
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
-            #expect(await env.replicas(hash: v2) == 1)
-            #expect(await env.replicas(hash: v1) == 4)
+            #expect(await env.replicasBecome(hash: v2, 1))
+            #expect(await env.replicasBecome(hash: v1, 4))
             #expect(await Self.step(env) == 1)
             #expect(await env.status(Self.name)["canary"]["weights"]["canary"]["weight"] == 20)
-            #expect(await env.selector("web-canary") == v2)
-            #expect(await env.selector("web-stable") == v1)
+            #expect(await env.selectorBecomes("web-canary", v2))
+            #expect(await env.selectorBecomes("web-stable", v1))
             await env.advance(.seconds(60), step: .seconds(10))
             #expect(await Self.step(env) == 1)
 
@@ -141,7 +141,7 @@ struct RolloutCanaryControllerTests {
             #expect(st["stableRS"].stringValue == v1)
             let message = st["message"].stringValue ?? ""
             #expect(message.contains("success-rate"), "\(message)")
-            #expect(await env.selector("web-stable") == v1)
+            #expect(await env.selectorBecomes("web-stable", v1))
             #expect(await env.hasEvent(Self.name, reason: "RolloutAborted", containing: "step analysis"))
         }
     }
@@ -168,8 +168,8 @@ struct RolloutCanaryControllerTests {
             let paused = await env.drive(step: .seconds(1)) { await env.phase(Self.name) == "Paused" }
             #expect(paused)
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
-            #expect(await env.replicas(hash: v2) == 2)   // ceil(5 × 30%)
-            #expect(await env.replicas(hash: v1) == 5)   // the stable keeps every pod with a router
+            #expect(await env.replicasBecome(hash: v2, 2))   // ceil(5 × 30%)
+            #expect(await env.replicasBecome(hash: v1, 5))   // the stable keeps every pod with a router
             let at30 = await eventually(timeout: .seconds(3)) { recorder.last == 30 }
             #expect(at30, "\(recorder.sequence)")
             try await env.annotate(Self.name, ManualControlAnnotations.promote, "1")
@@ -180,9 +180,9 @@ struct RolloutCanaryControllerTests {
             #expect(recorder.sequence == [0, 30, 70, 0], "\(recorder.sequence)")
             let route = try await env.client.get(.httpRoutes, namespace: env.namespace, name: "web")
             #expect(route[path: ["spec", "parentRefs"]][0]["name"] == "public")  // the user's fields are kept
-            #expect(await env.selector("web-stable") == v2)
+            #expect(await env.selectorBecomes("web-stable", v2))
             // The old stable keeps its pods scaleDownDelaySeconds (30 s) behind the router.
-            #expect(await env.replicas(hash: v1) == 5)
+            #expect(await env.replicasBecome(hash: v1, 5))
             let down = await env.drive(step: .seconds(1)) { await env.replicas(hash: v1) == 0 }
             #expect(down)
         }
@@ -218,12 +218,12 @@ struct RolloutCanaryControllerTests {
             #expect(back)
             let degraded = await eventually(timeout: .seconds(5)) { await env.phase(Self.name) == "Degraded" }
             #expect(degraded)
-            #expect(await env.replicas(hash: v2) == 2)  // kept abortScaleDownDelaySeconds (30 s)
+            #expect(await env.replicasBecome(hash: v2, 2))  // kept abortScaleDownDelaySeconds (30 s)
             await env.advance(.seconds(20))
-            #expect(await env.replicas(hash: v2) == 2)
+            #expect(await env.replicasBecome(hash: v2, 2))
             let down = await env.drive(step: .seconds(1)) { await env.replicas(hash: v2) == 0 }
             #expect(down)
-            #expect(await env.replicas(hash: v1) == 5)
+            #expect(await env.replicasBecome(hash: v1, 5))
             #expect(recorder.sequence == [0, 40, 0], "\(recorder.sequence)")
         }
     }
@@ -244,7 +244,8 @@ struct RolloutCanaryControllerTests {
             #expect(measuring)
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)
             let runName = "\(Self.name)-\(v2)-2-1"
-            let uid = try #require(await env.runs().first { $0.name == runName }?.uid)
+            let uidFound = await env.runs().first { $0.name == runName }?.uid
+            let uid = try #require(uidFound)
             #expect(await Self.step(env) == 1)
 
             // The operator goes away; time passes; a new one takes over.
@@ -258,8 +259,8 @@ struct RolloutCanaryControllerTests {
             #expect(runs.count == 1)
             #expect(runs.first?.uid == uid)
             #expect(runs.first?["status"]["phase"] == "Successful")
-            #expect(await env.replicas(hash: v2) == 3)
-            #expect(await env.replicas(hash: v1) == 2)
+            #expect(await env.replicasBecome(hash: v2, 3))
+            #expect(await env.replicasBecome(hash: v1, 2))
             let completed = await env.events(about: Self.name).filter {
                 ($0["message"].stringValue ?? "").hasPrefix("Rollout step 2/4 completed")
             }

@@ -13,85 +13,38 @@ import SerinTestSupport
 /// A test API server with the Rollout and analysis CRDs (from crds/) and the router stand-ins,
 /// the workload simulator (ReplicaSets get ready pods), a fake Prometheus over real HTTP, and
 /// a Manager running the Rollout and AnalysisRun controllers on a ManualClock the test moves.
-final class RolloutEnvironment: Sendable {
-    let server: TestAPIServer
-    let client: KubeClient
-    let simulator: WorkloadSimulator
-    let clock: ManualClock
-    let prometheus: FakePrometheus
-    let namespace = "microservices"
-    private let running = Mutex<Manager?>(nil)
+final class RolloutEnvironment: HarnessEnvironment {
+    let harness: ControllerHarness
 
-    private init(server: TestAPIServer, client: KubeClient, simulator: WorkloadSimulator, clock: ManualClock,
-                 prometheus: FakePrometheus) {
-        self.server = server
-        self.client = client
-        self.simulator = simulator
-        self.clock = clock
-        self.prometheus = prometheus
-    }
+
+    private init(harness: ControllerHarness) { self.harness = harness }
 
     static func start() async throws -> RolloutEnvironment {
-        let (server, client) = try await TestServerConnection.start()
-        let simulator = WorkloadSimulator(api: server.api, readyDelay: .milliseconds(30))
-        simulator.start()
-        let env = RolloutEnvironment(server: server, client: client, simulator: simulator, clock: ManualClock(),
-                                     prometheus: try await FakePrometheus.start())
-        var crds = try ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"]
-            .map { try Manifest.crd($0) }
-        crds += RouterCRDs.all
-        for crd in crds { _ = try await client.create(.customResourceDefinitions, namespace: nil, crd) }
-        for r in [ResourceType.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .httpRoutes] {
-            let served = await eventually(timeout: .seconds(5)) { (try? await client.list(r, namespace: nil)) != nil }
-            #expect(served, "\(r) is not served")
-        }
-        _ = try await client.create(.namespaces, namespace: nil,
-                                    ["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": .string(env.namespace)]])
-        return env
+        RolloutEnvironment(harness: try await ControllerHarness.start(
+            crds: ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"],
+            routerCRDs: true, served: [.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .httpRoutes],
+            simulator: true))
     }
 
     /// Starts a Manager (a fresh one: a restarted operator) with the Rollout and AnalysisRun controllers.
     @discardableResult
     func startOperator() async -> Manager {
-        var logger = Logger(label: "serin.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil ? .debug : .critical
-        let manager = Manager(api: client, options: ManagerOptions(clock: clock, logger: logger))
         var config = RolloutControllerConfig()
         config.workers = 2
         config.pollSeconds = 5
-        await RolloutController.register(on: manager, config: config)
         var runs = AnalysisRunControllerConfig()
         runs.metricsServer = prometheus.address
         runs.workers = 2
-        await AnalysisRunController.register(on: manager, config: runs)
-        await manager.start()
-        running.withLock { $0 = manager }
-        return manager
+        return await harness.startOperator {
+            await RolloutController.register(on: $0, config: config)
+            await AnalysisRunController.register(on: $0, config: runs)
+        }
     }
 
-    func stopOperator() async {
-        guard let m = running.withLock({ m in defer { m = nil }; return m }) else { return }
-        await m.shutdown(deadline: .seconds(10))
-    }
-
-    func stop() async {
-        await stopOperator()
-        await simulator.stop()
-        await prometheus.stop()
-        try? await client.shutdown()
-        try? await Task.sleep(for: .milliseconds(100))
-        try? await server.stop()
-    }
+    func stop() async { await harness.stop() }
 
     static func with(_ body: (RolloutEnvironment) async throws -> Void) async throws {
-        let env = try await start()
-        do {
-            try await body(env)
-        } catch {
-            await env.stop()
-            throw error
-        }
-        await env.stop()
+        try await withEnvironment(start, stop: { await $0.stop() }, body)
     }
 
     // MARK: - Time
@@ -100,13 +53,7 @@ final class RolloutEnvironment: Sendable {
     /// run) until `condition` holds; false when `timeout` (real time) passes first.
     func drive(step: Duration = .seconds(2), timeout: Duration = .seconds(30),
                until condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < timeout {
-            if try await condition() { return true }
-            clock.advance(by: step)
-            try? await Task.sleep(for: .milliseconds(4))
-        }
-        return try await condition()
+        try await harness.drive(step: step, timeout: timeout, until: condition)
     }
 
     /// Moves the clock by `total` in `step`s regardless of what happens.
@@ -192,6 +139,19 @@ final class RolloutEnvironment: Sendable {
     }
 
     func replicas(hash: String?) async -> Int? { await replicaSet(hash: hash)?[path: ["spec", "replicas"]].intValue }
+
+    // The operator writes a decision's status before carrying out its effects, so a Service
+    // selector or a ReplicaSet's scale follows the status a test waited for a moment later.
+
+    /// Whether `service` selects `hash` within `timeout` (real time).
+    func selectorBecomes(_ service: String, _ hash: String?, timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(timeout: timeout) { await self.selector(service) == hash }
+    }
+
+    /// Whether the ReplicaSet of `hash` wants `replicas` within `timeout` (real time).
+    func replicasBecome(hash: String?, _ replicas: Int?, timeout: Duration = .seconds(5)) async -> Bool {
+        await eventually(timeout: timeout) { await self.replicas(hash: hash) == replicas }
+    }
 
     func runs() async -> [JSONValue] {
         (try? await client.list(.analysisRuns, namespace: namespace))?.items ?? []

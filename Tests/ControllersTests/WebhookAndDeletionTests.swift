@@ -119,7 +119,8 @@ struct WebhookAndDeletionTests {
             }
             #expect(await env.phase("web") == "WaitingPromotion")
             #expect(await env.status("web")["canaryWeight"] == 20)
-            #expect(env.hooks.requests.filter { $0.path == "/post" }.isEmpty)
+            let condition1 = env.hooks.requests.filter { $0.path == "/post" }.isEmpty
+            #expect(condition1)
 
             promote.withLock { $0 = true }
             #expect(await env.waitPhase("web", "Succeeded"))
@@ -129,9 +130,12 @@ struct WebhookAndDeletionTests {
             let firstPre = try #require(paths.firstIndex(of: "/pre"))
             let firstRollout = try #require(paths.firstIndex(of: "/rollout"))
             #expect(firstPre < firstRollout)
-            #expect(paths.filter { $0 == "/pre" }.count == 1)
-            let post = try JSONValue(parsing: try #require(env.hooks.requests.last { $0.path == "/post" }).body)
-            #expect(paths.filter { $0 == "/post" }.count == 1)
+            let condition2 = paths.filter { $0 == "/pre" }.count == 1
+            #expect(condition2)
+            let postRequest = env.hooks.requests.last { $0.path == "/post" }
+            let post = try JSONValue(parsing: try #require(postRequest).body)
+            let condition3 = paths.filter { $0 == "/post" }.count == 1
+            #expect(condition3)
             #expect(post["phase"] == "Succeeded" || post["phase"] == "Finalising")
         }
     }

@@ -14,7 +14,8 @@ import SerinAPI
 
     @Test(arguments: ["", "1", "m", "1x", "1m30", "1..5s", "abc", "-"])
     func rejects(_ text: String) {
-        #expect(throws: GoDuration.ParseError.self) { try GoDuration.seconds(text) }
+        let operation1 = { try GoDuration.seconds(text) }
+        #expect(throws: GoDuration.ParseError.self, performing: operation1)
     }
 
     @Test func errorsNameTheUnit() {

@@ -60,7 +60,7 @@ import Traffic
     }
 
     @discardableResult
-    static func check(seed: UInt64) throws -> Coverage {
+    static func check(seed: UInt64) async throws -> Coverage {
         var rng = SeededGenerator(seed: seed)
         let spec = randomSpec(&rng)
         #expect(spec.validate(defaultProvider: "istio").isEmpty, "seed \(seed): generated an invalid spec")
@@ -84,7 +84,7 @@ import Traffic
             return roll < noRate ? WebhookResult(passed: false, statusCode: 403) : WebhookResult(passed: true, statusCode: 200)
         }
         sim.cluster.becomesReady = Int.random(in: 0..<10, using: &rng) != 0
-        sim.run(maxSteps: 20) { $0.phase == .initialized }
+        await sim.run(maxSteps: 20) { $0.phase == .initialized }
         guard sim.phase == .initialized else { throw Violation(description: "seed \(seed): never initialized") }
 
         var release = 1
@@ -106,7 +106,7 @@ import Traffic
             }
             let before = sim.status ?? CanaryStatus()
             let actionsBefore = sim.actions.count
-            let d = sim.reconcile()
+            let d = await sim.reconcile()
             let after = sim.status ?? CanaryStatus()
             let newActions = Array(sim.actions[actionsBefore...])
 
@@ -162,10 +162,10 @@ import Traffic
         return c
     }
 
-    @Test func invariantsHoldOverRandomHistories() throws {
+    @Test func invariantsHoldOverRandomHistories() async throws {
         var total = Coverage()
         for seed in UInt64(1)...400 {
-            let c = try Self.check(seed: seed)
+            let c = try await Self.check(seed: seed)
             total.succeeded += c.succeeded
             total.failed += c.failed
             total.advances += c.advances
@@ -179,20 +179,20 @@ import Traffic
         #expect(total.restarts > 10)
     }
 
-    @Test func sameInputsSameDecision() {
+    @Test func sameInputsSameDecision() async {
         var rng = SeededGenerator(seed: 99)
         for seed in UInt64(1)...60 {
             let spec = Self.randomSpec(&rng)
             let sim = Simulator(spec: spec)
             sim.metricScript = { i in [metric("request-success-rate", i % 3 == 0 ? 90 : 99.5, i % 3 == 0 ? .fail : .pass)] }
-            sim.run(maxSteps: 20) { $0.phase == .initialized }
+            await sim.run(maxSteps: 20) { $0.phase == .initialized }
             sim.release("rev-2")
             for _ in 0..<30 {
                 let obs = sim.observed()
                 let a = sim.decider.decide(spec: spec, status: sim.status, observed: obs, now: sim.now)
                 let b = sim.decider.decide(spec: spec, status: sim.status, observed: obs, now: sim.now)
                 #expect(a == b, "seed \(seed)")
-                let d = sim.reconcile()
+                let d = await sim.reconcile()
                 sim.now = sim.now.addingTimeInterval(max(d.requeueAfter ?? 60, 0.001))
             }
         }
@@ -200,26 +200,26 @@ import Traffic
 
     /// A restart at any moment: a second, fresh decider fed the stored status continues the
     /// same way, and a repeated reconcile at the same instant does not repeat a step.
-    @Test func aRestartNeitherRepeatsNorSkipsSteps() throws {
+    @Test func aRestartNeitherRepeatsNorSkipsSteps() async throws {
         let spec = try seedCanary().spec
         let reference = Simulator(spec: spec)
         reference.metricScript = { _ in [metric("request-success-rate", 99.9, .pass)] }
-        reference.run { $0.phase == .initialized }
+        await reference.run { $0.phase == .initialized }
         reference.release("rev-2")
-        reference.run { $0.phase == .succeeded }
+        await reference.run { $0.phase == .succeeded }
 
         for restartAt in stride(from: 1, to: 30, by: 1) {
             let sim = Simulator(spec: spec)
             sim.metricScript = { _ in [metric("request-success-rate", 99.9, .pass)] }
-            sim.run { $0.phase == .initialized }
+            await sim.run { $0.phase == .initialized }
             sim.release("rev-2")
             var step = 0
-            sim.run { _ in
+            await sim.run { _ in
                 step += 1
                 if step == restartAt {
                     // The "new process": a new decider; the reconcile is repeated at the same instant.
                     sim.decider = CanaryDecider(defaultProvider: "istio", pollSeconds: 5)
-                    sim.reconcile()
+                    await sim.reconcile()
                 }
                 return sim.phase == .succeeded
             }

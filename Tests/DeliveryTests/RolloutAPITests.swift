@@ -45,7 +45,8 @@ func seedRollout() throws -> Rollout { try Rollout(yaml: seedRolloutYAML()) }
     @Test func decodeErrorNamesTheField() throws {
         var json = try seedRollout().json
         json[path: ["spec", "replicas"]] = "five"
-        #expect(throws: RolloutDecodeError.self) { try Rollout(json: json) }
+        let operation1 = { try Rollout(json: json) }
+        #expect(throws: RolloutDecodeError.self, performing: operation1)
         let problems = Rollout.problems(in: json)
         #expect(problems.count == 1)
         #expect(problems.first?.path == "spec.replicas")

@@ -8,22 +8,22 @@ import Testing
     static let services = ["web-active", "web-preview"]
 
     /// A blue-green Rollout deployed once (revision 1 stable and active).
-    static func deployed(_ spec: RolloutSpec = RolloutSim.blueGreen()) -> RolloutSim {
+    static func deployed(_ spec: RolloutSpec = RolloutSim.blueGreen()) async -> RolloutSim {
         var sim = RolloutSim(spec: spec, services: services)
-        sim.run(3)
+        await sim.run(3)
         return sim
     }
 
-    @Test func firstDeploymentGoesStraightToActive() {
+    @Test func firstDeploymentGoesStraightToActive() async {
         var sim = RolloutSim(spec: RolloutSim.blueGreen(), services: Self.services)
-        sim.step()
+        await sim.step()
         let hash = sim.status.currentPodHash
         #expect(hash != nil)
         #expect(sim.replicas(hash) == 5)
         #expect(sim.phase == .progressing)
         #expect(sim.selector("web-active") == nil)  // not before its pods are available
         sim.settle()
-        sim.step()
+        await sim.step()
         #expect(sim.selector("web-active") == hash)
         #expect(sim.selector("web-preview") == hash)
         #expect(sim.stableHash == hash)
@@ -35,11 +35,11 @@ import Testing
         #expect(sim.violations.isEmpty)
     }
 
-    @Test func updateWithManualPromotionAndAnalyses() throws {
-        var sim = Self.deployed()
+    @Test func updateWithManualPromotionAndAnalyses() async throws {
+        var sim = await Self.deployed()
         let v1 = try #require(sim.stableHash)
         sim.setImage("web:2")
-        sim.run(2)
+        await sim.run(2)
         let v2 = try #require(sim.status.currentPodHash)
         #expect(v2 != v1)
         // Preview up with all replicas, active still on v1, pre-promotion analysis running.
@@ -54,30 +54,30 @@ import Testing
         #expect(sim.status.message == "waiting for pre-promotion analysis \(pre.name)")
         // Analysis passes: the rollout pauses for a manual promote.
         sim.finishRuns()
-        sim.run(3)
+        await sim.run(3)
         #expect(sim.phase == .paused)
         #expect(sim.status.pauseConditions?.map(\.reason) == ["BlueGreenPause"])
         #expect(sim.selector("web-active") == v1)
-        sim.run(5, dt: 60)
+        await sim.run(5, dt: 60)
         #expect(sim.selector("web-active") == v1)  // still waiting: no autoPromotionSeconds
         // Promote: the active Service switches; post-promotion analysis starts.
         sim.annotate(ManualControlAnnotations.promote, "1")
-        sim.run(2)
+        await sim.run(2)
         #expect(sim.selector("web-active") == v2)
         #expect(sim.status.blueGreen?.activeSelector == v2)
         #expect(sim.stableHash == v1)  // not stable before post-promotion analysis passes
         #expect(sim.createdRuns.last?.kind == .postPromotion)
         #expect(sim.replicas(v1) == 5)  // the old pods wait for the analysis
         sim.finishRuns()
-        sim.run(1)
+        await sim.run(1)
         #expect(sim.stableHash == v2)
         #expect(sim.phase == .healthy)
         let deadline = try #require(sim.rs(v1)?.scaleDownDeadline)
         #expect(KubeTime.parse(deadline)?.timeIntervalSince(sim.now) ?? 0 > 28)
         // 30 s later (scaleDownDelaySeconds default) the old ReplicaSet is scaled to zero.
-        sim.run(25)
+        await sim.run(25)
         #expect(sim.replicas(v1) == 5)
-        sim.run(10)
+        await sim.run(10)
         #expect(sim.replicas(v1) == 0)
         #expect(sim.rs(v1)?.scaleDownDeadline == nil)
         #expect(sim.phase == .healthy)
@@ -87,18 +87,18 @@ import Testing
         #expect(reasons.contains("RolloutCompleted"))
     }
 
-    @Test func postPromotionFailureSwitchesBack() throws {
-        var sim = Self.deployed(RolloutSim.blueGreen(auto: true))
+    @Test func postPromotionFailureSwitchesBack() async throws {
+        var sim = await Self.deployed(RolloutSim.blueGreen(auto: true))
         let v1 = try #require(sim.stableHash)
         sim.runOutcome = { $0.kind == .postPromotion ? .failed : .successful }
         sim.setImage("web:2")
-        sim.run(2)
+        await sim.run(2)
         sim.finishRuns()  // pre-promotion passes; autoPromotionEnabled: the switch follows
-        sim.run(2)
+        await sim.run(2)
         let v2 = try #require(sim.status.currentPodHash)
         #expect(sim.selector("web-active") == v2)
         sim.finishRuns()  // post-promotion fails
-        sim.run(2)
+        await sim.run(2)
         #expect(sim.selector("web-active") == v1)
         #expect(sim.selector("web-preview") == v1)
         #expect(sim.status.abort == true)
@@ -109,7 +109,7 @@ import Testing
         #expect(sim.replicas(v1) == 5)
         // The new pods go after abortScaleDownDelaySeconds (30 s).
         #expect(sim.replicas(v2) == 5)
-        sim.run(35)
+        await sim.run(35)
         #expect(sim.replicas(v2) == 0)
         #expect(sim.selector("web-active") == v1)
         #expect(sim.violations.isEmpty, "\(sim.violations)")
@@ -117,56 +117,57 @@ import Testing
         let before = sim.createdRuns.count
         sim.runOutcome = { _ in .successful }
         sim.annotate(ManualControlAnnotations.retry, "1")
-        sim.run(3)
+        await sim.run(3)
         #expect(sim.status.abort == nil)
         #expect(sim.replicas(v2) == 5)
         #expect(sim.createdRuns.count == before + 1)
         #expect(sim.createdRuns.last?.name == "web-\(v2)-2-pre.1")
     }
 
-    @Test func previewReplicaCountScalesUpBeforeTheSwitch() throws {
-        var sim = Self.deployed(RolloutSim.blueGreen(auto: true, pre: false, post: false, previewReplicaCount: 1))
+    @Test func previewReplicaCountScalesUpBeforeTheSwitch() async throws {
+        var sim = await Self.deployed(RolloutSim.blueGreen(auto: true, pre: false, post: false, previewReplicaCount: 1))
         let v1 = try #require(sim.stableHash)
         sim.setImage("web:2")
-        sim.step()
+        await sim.step()
         let v2 = try #require(sim.status.currentPodHash)
         #expect(sim.replicas(v2) == 1)
         sim.settle()
-        sim.step()
+        await sim.step()
         #expect(sim.replicas(v2) == 5)
         #expect(sim.selector("web-active") == v1)
         #expect(sim.status.blueGreen?.scaleUpPreviewCheckPoint == true)
         sim.settle()
-        sim.step()
+        await sim.step()
         #expect(sim.selector("web-active") == v2)
         #expect(sim.violations.isEmpty)
     }
 
-    @Test func autoPromotionSecondsPromotesAfterTheWait() throws {
-        var sim = Self.deployed(RolloutSim.blueGreen(auto: true, pre: false, post: false, autoPromotionSeconds: 20))
+    @Test func autoPromotionSecondsPromotesAfterTheWait() async throws {
+        var sim = await Self.deployed(RolloutSim.blueGreen(auto: true, pre: false, post: false, autoPromotionSeconds: 20))
         let v1 = try #require(sim.stableHash)
         sim.setImage("web:2")
-        sim.run(3)
+        await sim.run(3)
         #expect(sim.phase == .paused)
-        let d = sim.step()
-        #expect(d.requeueAfter.map { $0 <= 20 } == true)
-        sim.run(10, dt: 1)
+        let d = await sim.step()
+        let condition1 = d.requeueAfter.map { $0 <= 20 } == true
+        #expect(condition1)
+        await sim.run(10, dt: 1)
         #expect(sim.selector("web-active") == v1)
-        sim.run(15, dt: 1)
+        await sim.run(15, dt: 1)
         #expect(sim.selector("web-active") == sim.status.currentPodHash)
         #expect(sim.phase == .healthy)
     }
 
-    @Test func neverReadyPreviewKeepsActiveAndHitsTheProgressDeadline() throws {
+    @Test func neverReadyPreviewKeepsActiveAndHitsTheProgressDeadline() async throws {
         var spec = RolloutSim.blueGreen(auto: true, pre: false, post: false)
         spec.progressDeadlineSeconds = 60
-        var sim = Self.deployed(spec)
+        var sim = await Self.deployed(spec)
         let v1 = try #require(sim.stableHash)
         sim.setImage("web:broken")
-        sim.step()
+        await sim.step()
         let v2 = try #require(sim.status.currentPodHash)
         sim.neverReady.insert(v2)
-        sim.run(30, dt: 5)
+        await sim.run(30, dt: 5)
         #expect(sim.selector("web-active") == v1)
         #expect(sim.phase == .degraded)
         #expect(sim.status.message?.hasPrefix("ProgressDeadlineExceeded") == true)
@@ -174,9 +175,9 @@ import Testing
         #expect(sim.violations.isEmpty)
     }
 
-    @Test func missingActiveServiceIsDegradedWithTheName() {
+    @Test func missingActiveServiceIsDegradedWithTheName() async {
         var sim = RolloutSim(spec: RolloutSim.blueGreen(), services: ["web-preview"])
-        sim.run(3)
+        await sim.run(3)
         #expect(sim.phase == .degraded)
         #expect(sim.status.message == "ServiceNotFound: Service web-active not found in apps")
     }

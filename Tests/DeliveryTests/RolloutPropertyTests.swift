@@ -26,15 +26,15 @@ import Testing
         return .tick
     }
 
-    static func play(_ sim: inout RolloutSim, seed: UInt64, moves: Int) {
+    static func play(_ sim: inout RolloutSim, seed: UInt64, moves: Int) async {
         var rng = SeededGenerator(seed: seed)
         var image = 2
         var counter = 0
         for _ in 0..<moves {
             counter += 1
             switch randomMove(&rng) {
-            case .tick: sim.run(1, dt: Double(Int.random(in: 1...5, using: &rng)))
-            case .longTick: sim.run(1, dt: 45)
+            case .tick: await sim.run(1, dt: Double(Int.random(in: 1...5, using: &rng)))
+            case .longTick: await sim.run(1, dt: 45)
             case .promote: sim.annotate(ManualControlAnnotations.promote, "\(counter)")
             case .promoteFull: sim.annotate(ManualControlAnnotations.promoteFull, "\(counter)")
             case .abort: sim.annotate(ManualControlAnnotations.abort, "\(counter)")
@@ -60,17 +60,17 @@ import Testing
                 let on = sim.annotations[ManualControlAnnotations.paused] == "true"
                 sim.annotate(ManualControlAnnotations.paused, on ? "false" : "true")
             }
-            sim.step()
+            await sim.step()
             sim.settle()
         }
     }
 
     /// After an abort with nothing else going on, the stable ends up serving everything.
-    static func settleAbort(_ sim: inout RolloutSim) -> [String] {
+    static func settleAbort(_ sim: inout RolloutSim) async -> [String] {
         sim.annotations[ManualControlAnnotations.paused] = nil
         sim.neverReady.removeAll()
         sim.annotate(ManualControlAnnotations.abort, "final")
-        sim.run(60, dt: 2)
+        await sim.run(60, dt: 2)
         var problems: [String] = []
         guard sim.status.abort == true, let stable = sim.stableHash, let current = sim.status.currentPodHash,
               stable != current else { return [] }  // nothing was in progress
@@ -91,37 +91,37 @@ import Testing
     }
 
     @Test(arguments: 0..<40)
-    func blueGreenHistories(seed: Int) {
-        var sim = RolloutBlueGreenTests.deployed(RolloutSim.blueGreen(
+    func blueGreenHistories(seed: Int) async {
+        var sim = await RolloutBlueGreenTests.deployed(RolloutSim.blueGreen(
             replicas: 3, auto: seed % 2 == 0, previewReplicaCount: seed % 3 == 0 ? 1 : nil))
-        Self.play(&sim, seed: UInt64(seed) &+ 1000, moves: 120)
+        await Self.play(&sim, seed: UInt64(seed) &+ 1000, moves: 120)
         #expect(sim.violations.isEmpty, "seed \(seed): \(sim.violations)")
-        let abort = Self.settleAbort(&sim)
+        let abort = await Self.settleAbort(&sim)
         #expect(abort.isEmpty, "seed \(seed): \(abort)")
         #expect(sim.violations.isEmpty, "seed \(seed): \(sim.violations)")
     }
 
     @Test(arguments: 0..<40)
-    func canaryHistories(seed: Int) {
+    func canaryHistories(seed: Int) async {
         let steps: [RolloutCanaryStep] = [.weight(20), .pause(.int(30)), .analysis(.template("rate")), .weight(60), .pause()]
-        var sim = RolloutCanaryTests.deployed(RolloutSim.canary(replicas: 5, steps: steps, routed: seed % 2 == 0))
-        Self.play(&sim, seed: UInt64(seed) &+ 5000, moves: 120)
+        var sim = await RolloutCanaryTests.deployed(RolloutSim.canary(replicas: 5, steps: steps, routed: seed % 2 == 0))
+        await Self.play(&sim, seed: UInt64(seed) &+ 5000, moves: 120)
         #expect(sim.violations.isEmpty, "seed \(seed): \(sim.violations)")
-        let abort = Self.settleAbort(&sim)
+        let abort = await Self.settleAbort(&sim)
         #expect(abort.isEmpty, "seed \(seed): \(abort)")
     }
 
     @Test(arguments: 0..<20)
-    func completedUpdatesEndHealthy(seed: Int) {
+    func completedUpdatesEndHealthy(seed: Int) async {
         // Whatever happened, a good version promoted fully ends Healthy on one ReplicaSet.
-        var sim = RolloutBlueGreenTests.deployed(RolloutSim.blueGreen(replicas: 3, auto: seed % 2 == 0))
-        Self.play(&sim, seed: UInt64(seed) &+ 9000, moves: 60)
+        var sim = await RolloutBlueGreenTests.deployed(RolloutSim.blueGreen(replicas: 3, auto: seed % 2 == 0))
+        await Self.play(&sim, seed: UInt64(seed) &+ 9000, moves: 60)
         sim.annotations[ManualControlAnnotations.paused] = nil
         sim.neverReady.removeAll()
         sim.setImage("web:final-\(seed)")
-        sim.run(2)
+        await sim.run(2)
         sim.annotate(ManualControlAnnotations.promoteFull, "final")
-        sim.run(60, dt: 2)
+        await sim.run(60, dt: 2)
         #expect(sim.phase == .healthy, "seed \(seed): \(sim.status.message ?? "")")
         #expect(sim.stableHash == sim.status.currentPodHash)
         let active = sim.selector("web-active")

@@ -47,7 +47,8 @@ import Traffic
         let with = try IstioRouter.rolloutRoute(Self.virtualService, names: Self.names, routes: ["primary"], canaryWeight: 10,
                                                 headerRoutes: [header], mirrorRoutes: [mirror], managedRoutes: ["beta", "shadow"])
         let http = with[path: ["spec", "http"]].arrayValue ?? []
-        #expect(http.map { $0["name"].stringValue ?? "" } == ["beta", "shadow", "health", "primary"])
+        let condition1 = http.map { $0["name"].stringValue ?? "" } == ["beta", "shadow", "health", "primary"]
+        #expect(condition1)
         #expect(http[0]["match"][0]["headers"]["x-beta"]["exact"] == "yes")
         #expect(http[0]["route"][0]["destination"]["host"] == "web-canary.apps.svc.cluster.local")
         #expect(http[0]["route"][0]["weight"] == 100)
@@ -57,13 +58,15 @@ import Traffic
         // The routes leave again when no step sets them.
         let without = try IstioRouter.rolloutRoute(with, names: Self.names, routes: ["primary"], canaryWeight: 0,
                                                    managedRoutes: ["beta", "shadow"])
-        #expect((without[path: ["spec", "http"]].arrayValue ?? []).map { $0["name"].stringValue ?? "" } == ["health", "primary"])
+        let condition2 = (without[path: ["spec", "http"]].arrayValue ?? []).map { $0["name"].stringValue ?? "" } == ["health", "primary"]
+        #expect(condition2)
     }
 
     @Test func istioWithoutTheServicesSaysWhatToAdd() {
-        #expect(throws: RolloutRoutingError.self) {
+        let operation3 = {
             try IstioRouter.rolloutRoute(Self.virtualService, names: Self.names, routes: ["health"], canaryWeight: 10)
         }
+        #expect(throws: RolloutRoutingError.self, performing: operation3)
     }
 
     static let httpRoute: JSONValue = [

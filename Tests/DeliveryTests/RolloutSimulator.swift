@@ -82,14 +82,13 @@ struct RolloutSim {
     func rs(_ hash: String?) -> RolloutReplicaSetState? { replicaSets.values.first { $0.podHash == hash } }
     func selector(_ service: String) -> String? { services[service] ?? nil }
 
-    /// One decision, carried out.
+    /// One decision, carried out by the operator's driver over this cluster.
     @discardableResult
-    mutating func step() -> RolloutDecision {
-        let d = decider.decide(spec: spec, status: status, world: world, now: now)
-        check(d)
-        for a in d.actions { apply(a) }
-        status = d.newStatus
-        events += d.events
+    mutating func step() async -> RolloutDecision {
+        let driver = DeliveryDriver(decider)
+        let input = RolloutInput(spec: spec, status: status, world: world)
+        let (decision, _) = await driver.run(input, now: now, in: &self)
+        let d = decision!  // the Rollout core asks no queries
         lastDecision = d
         return d
     }
@@ -111,9 +110,9 @@ struct RolloutSim {
     }
 
     /// Decide, let the cluster catch up, move the clock `dt` seconds; `n` times.
-    mutating func run(_ n: Int = 1, dt: Double = 1) {
+    mutating func run(_ n: Int = 1, dt: Double = 1) async {
         for _ in 0..<n {
-            step()
+            await step()
             settle()
             now = now.addingTimeInterval(dt)
         }
@@ -217,4 +216,23 @@ struct RolloutSim {
 
     /// Total pods wanted of the ReplicaSets with `hash`.
     func replicas(_ hash: String?) -> Int { rs(hash)?.replicas ?? 0 }
+}
+
+extension RolloutSim: DeliveryWorld {
+    typealias Core = RolloutDecider
+
+    func answer(_ queries: [Never], into input: inout RolloutInput, now: Date) async {}
+
+    mutating func writeStatus(_ status: RolloutStatus, input: RolloutInput) async -> StatusWrite {
+        self.status = status
+        return .written
+    }
+
+    /// Events, and the invariants checked against the world before the effects.
+    mutating func record(_ decision: RolloutDecision, input: RolloutInput, now: Date) async {
+        check(decision)
+        events += decision.events
+    }
+
+    mutating func perform(_ effect: RolloutAction, input: RolloutInput) async throws { apply(effect) }
 }

@@ -16,45 +16,45 @@ import Testing
         return sim
     }
 
-    @Test func onSuccessScalesTheDeploymentDownOnceHealthy() {
+    @Test func onSuccessScalesTheDeploymentDownOnceHealthy() async {
         var sim = Self.sim("onsuccess")
-        sim.step()
+        await sim.step()
         #expect(sim.workload?.replicas == 4)  // not before the Rollout's pods are available
         sim.settle()
-        sim.run(2)
+        await sim.run(2)
         #expect(sim.phase == .healthy)
         #expect(sim.workload?.replicas == 0)
     }
 
-    @Test func progressivelyFollowsTheAvailablePods() {
+    @Test func progressivelyFollowsTheAvailablePods() async {
         var sim = Self.sim("progressively")
-        sim.step()
+        await sim.step()
         #expect(sim.workload?.replicas == 4)
         sim.settle()
-        sim.step()
+        await sim.step()
         #expect(sim.workload?.replicas == 0)
     }
 
-    @Test func neverLeavesItAndAMissingDeploymentIsDegraded() {
+    @Test func neverLeavesItAndAMissingDeploymentIsDegraded() async {
         var sim = Self.sim("never")
-        sim.run(3)
+        await sim.run(3)
         #expect(sim.phase == .healthy)
         #expect(sim.workload?.replicas == 4)
         var missing = Self.sim("never")
         missing.workloadTemplate = nil
         missing.workload = nil
-        missing.run(2)
+        await missing.run(2)
         #expect(missing.phase == .degraded)
         #expect(missing.status.message == "WorkloadNotFound: workloadRef Deployment web not found in apps")
         #expect(missing.replicaSets.isEmpty)
     }
 
-    @Test func aNewDeploymentTemplateIsANewRevision() {
+    @Test func aNewDeploymentTemplateIsANewRevision() async {
         var sim = Self.sim("never")
-        sim.run(3)
+        await sim.run(3)
         let v1 = sim.stableHash
         sim.workloadTemplate = RolloutSim.template(image: "web:2")
-        sim.run(4)
+        await sim.run(4)
         #expect(sim.stableHash != v1)
         #expect(sim.rs(sim.stableHash)?.revision == 2)
     }

@@ -60,15 +60,15 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML()) }
         [metric("request-success-rate", 99.9, .pass), metric("request-duration", 120, .pass), metric("error-rate", 0.1, .pass)]
     }
 
-    @Test func seedRunPromotesThroughTheWeightPlan() throws {
+    @Test func seedRunPromotesThroughTheWeightPlan() async throws {
         let sim = Simulator(spec: try seedCanary().spec)
         sim.metricScript = passing
-        sim.run { $0.phase == .initialized }
+        await sim.run { $0.phase == .initialized }
         #expect(sim.cluster.targetDesired == 0)
         #expect(sim.cluster.routes == .primaryOnly)
         let start = sim.now
         sim.release("rev-2")
-        sim.run { $0.phase == .succeeded }
+        await sim.run { $0.phase == .succeeded }
         #expect(sim.phase == .succeeded)
         let canaryWeights = sim.weights.filter { $0 > 0 }
         #expect(canaryWeights == [5, 10, 15, 20, 25, 30, 35, 40, 45, 50])
@@ -93,14 +93,14 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML()) }
         #expect(sim.status?.conditions?[type: "Promoted"]?.reason == "Succeeded")
     }
 
-    @Test func seedRunRollsBackAfterTenFailedChecks() throws {
+    @Test func seedRunRollsBackAfterTenFailedChecks() async throws {
         let sim = Simulator(spec: try seedCanary().spec)
         sim.metricScript = { _ in
             [metric("request-success-rate", 97.2, .fail), metric("request-duration", 120, .pass), metric("error-rate", 0.1, .pass)]
         }
-        sim.run { $0.phase == .initialized }
+        await sim.run { $0.phase == .initialized }
         sim.release("rev-2")
-        sim.run { $0.phase == .failed }
+        await sim.run { $0.phase == .failed }
         #expect(sim.phase == .failed)
         #expect(sim.status?.failedChecks == 10)
         #expect(sim.checksRun == 10)
@@ -111,7 +111,8 @@ func seedCanary() throws -> Canary { try Canary(yaml: seedCanaryYAML()) }
         #expect(sim.cluster.primaryChecksum == "rev-1")
         let condition6 = sim.events.contains { $0.message == "Halt podinfo.test advancement: request-success-rate 97.20 < 99" }
         #expect(condition6)
-        let rollback = try #require(sim.events.first { $0.reason == "RollingBack" })
+        let rollbackFound = sim.events.first { $0.reason == "RollingBack" }
+        let rollback = try #require(rollbackFound)
         #expect(rollback.type == .warning)
         #expect(rollback.message.contains("failed checks threshold reached 10"))
         #expect(rollback.message.contains("request-success-rate 97.20 < 99"))

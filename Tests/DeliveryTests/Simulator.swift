@@ -4,7 +4,7 @@ import SerinAPI
 import Traffic
 @testable import Delivery
 
-/// A scripted cluster that plays the controller: it carries out a Decision's actions on a toy
+/// A scripted cluster that plays the controller: it carries out a decision's actions on a toy
 /// model of the target, the primary and the routes, and answers queries from scripts.
 struct SimCluster {
     var replicas = 3
@@ -55,33 +55,14 @@ final class Simulator {
             routes: cluster.routes, webhookResults: webhooks, metricResults: metrics)
     }
 
-    /// One reconcile: decide, answer queries, decide again, carry out the actions, store status.
+    /// One reconcile by the operator's driver over this cluster: decide, answer queries,
+    /// decide again, store status, carry out the actions.
     @discardableResult
-    func reconcile() -> Decision {
-        var hooks: [String: WebhookResult] = [:]
-        var metrics: [MetricCheckResult]?
-        var decision = decider.decide(spec: spec, status: status, observed: observed(), now: now)
-        var rounds = 0
-        while decision.needsResults {
-            rounds += 1
-            precondition(rounds < 6, "the decider keeps asking for results")
-            for q in decision.queries {
-                switch q {
-                case .callWebhook(let h, _):
-                    calledHooks.append(h.name)
-                    hooks[h.name] = webhookScript(h)
-                case .runMetricChecks:
-                    metrics = metricScript(checksRun)
-                    checksRun += 1
-                default: break
-                }
-            }
-            decision = decider.decide(spec: spec, status: status, observed: observed(webhooks: hooks, metrics: metrics), now: now)
-        }
-        apply(decision.actions)
-        status = decision.newStatus
-        events += decision.events
-        if let p = decision.newStatus.phase, phases.last != p { phases.append(p) }
+    func reconcile() async -> CanaryDecision {
+        var world = self
+        let (decision, outcome) = await DeliveryDriver(decider, maxRounds: 5)
+            .run(CanaryInput(spec: spec, status: status, world: observed()), now: now, in: &world)
+        guard let decision else { preconditionFailure("the decider keeps asking for results: \(outcome)") }
         return decision
     }
 
@@ -115,16 +96,15 @@ final class Simulator {
             case .addFinalizer: cluster.hasFinalizer = true
             case .removeFinalizer: cluster.hasFinalizer = false
             case .notifyWebhook(let h, _): calledHooks.append(h.name)
-            case .callWebhook, .runMetricChecks: break
             }
         }
     }
 
     /// Reconciles, advancing the clock by each requeue, until `done` or `maxSteps`.
-    func run(maxSteps: Int = 500, until done: (CanaryStatus) -> Bool) {
+    func run(maxSteps: Int = 500, until done: (CanaryStatus) async -> Bool) async {
         for _ in 0..<maxSteps {
-            let d = reconcile()
-            if let s = status, done(s) { return }
+            let d = await reconcile()
+            if let s = status, await done(s) { return }
             now = now.addingTimeInterval(max(d.requeueAfter ?? 60, 0.001))
         }
     }
@@ -138,6 +118,35 @@ final class Simulator {
 func metric(_ name: String, _ value: Double?, _ verdict: MetricCheckResult.Verdict, noData: Bool = false) -> MetricCheckResult {
     MetricCheckResult(name: name, query: "q(\(name))", value: value, threshold: "", verdict: verdict,
                       message: value.map { "value \($0)" } ?? "no data", noData: noData, checkedAt: "2027-01-15T08:00:00Z")
+}
+
+extension Simulator: DeliveryWorld {
+    typealias Core = CanaryDecider
+
+    func answer(_ queries: [CanaryQuery], into input: inout CanaryInput, now: Date) async {
+        for q in queries {
+            switch q {
+            case .callWebhook(let h, _):
+                calledHooks.append(h.name)
+                input.world.webhookResults[h.name] = webhookScript(h)
+            case .runMetricChecks:
+                input.world.metricResults = metricScript(checksRun)
+                checksRun += 1
+            }
+        }
+    }
+
+    func writeStatus(_ status: CanaryStatus, input: CanaryInput) async -> StatusWrite {
+        self.status = status
+        return .written
+    }
+
+    func record(_ decision: CanaryDecision, input: CanaryInput, now: Date) async {
+        events += decision.events
+        if let p = decision.newStatus.phase, phases.last != p { phases.append(p) }
+    }
+
+    func perform(_ effect: CanaryAction, input: CanaryInput) async throws { apply([effect]) }
 }
 
 /// Deterministic generator for property tests (SplitMix64).

@@ -176,7 +176,9 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         let ask = decider.decide(spec: canarySpec(), status: s, observed: world(target: ready3, checksum: "rev-2",
                                  routes: RouteWeights(primary: 90, canary: 10)), now: t0.addingTimeInterval(60))
         #expect(ask.needsResults)
-        #expect(ask.actions.isEmpty == false)
+        // A decision that asks carries no effects: they wait for the answers.
+        #expect(ask.actions.isEmpty)
+        #expect(ask.queries == [.runMetricChecks(canarySpec().analysis?.metrics ?? [])])
         let d = decider.decide(spec: canarySpec(), status: s, observed: world(target: ready3, checksum: "rev-2",
                                routes: RouteWeights(primary: 90, canary: 10), metrics: pass3), now: t0.addingTimeInterval(60))
         #expect(d.newStatus.canaryWeight == 20)
@@ -384,7 +386,7 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
                                      observed: world(target: ready3, checksum: "rev-2", routes: RouteWeights(primary: 80, canary: 20)),
                                      now: t0.addingTimeInterval(600))
         // Resumed: the overdue step asks for its checks at once (the first of its two rounds).
-        let asksForChecks = resumed.actions.contains { if case .runMetricChecks = $0 { true } else { false } }
+        let asksForChecks = resumed.queries.contains { if case .runMetricChecks = $0 { true } else { false } }
         #expect(asksForChecks)
         #expect(resumed.events.isEmpty)
     }
@@ -485,16 +487,17 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
 }
 
 @Suite struct StrategyTransitions {
-    @Test func blueGreenAnalysesIterationsThenSwitches() {
+    @Test func blueGreenAnalysesIterationsThenSwitches() async {
         let sim = Simulator(spec: canarySpec(CanaryAnalysis(interval: "1m", threshold: 2, iterations: 3), provider: "kubernetes"),
                             provider: "kubernetes")
         sim.metricScript = { _ in pass3 }
         sim.spec.analysis?.metrics = [CanaryMetric(name: "request-success-rate", thresholdRange: ThresholdRange(min: 99))]
-        sim.run { $0.phase == .initialized }
+        await sim.run { $0.phase == .initialized }
         sim.release("rev-2")
-        sim.run { $0.phase == .succeeded }
+        await sim.run { $0.phase == .succeeded }
         #expect(sim.phase == .succeeded)
-        #expect(sim.weights.filter { $0 > 0 } == [100])  // no traffic until the switch
+        let shifted = sim.weights.filter { $0 > 0 }
+        #expect(shifted == [100])  // no traffic until the switch
         let condition3 = sim.events.filter { $0.reason == "Advance" }.map(\.message) == [
             "Advance podinfo.test canary iteration 1/3", "Advance podinfo.test canary iteration 2/3",
             "Advance podinfo.test canary iteration 3/3",
@@ -506,35 +509,35 @@ let pass3 = [metric("request-success-rate", 99.9, .pass)]
         #expect(sim.checksRun == 3)
     }
 
-    @Test func abTestingRoutesMatchingRequests() {
+    @Test func abTestingRoutesMatchingRequests() async {
         let match: JSONValue = [["headers": ["x-canary": ["exact": "insider"]]]]
         let sim = Simulator(spec: canarySpec(CanaryAnalysis(interval: "1m", threshold: 2, iterations: 2, match: match)))
-        sim.run { $0.phase == .initialized }
+        await sim.run { $0.phase == .initialized }
         sim.release("rev-2")
-        sim.run { $0.iterations == 1 }
+        await sim.run { $0.iterations == 1 }
         #expect(sim.cluster.routes == RouteWeights(primary: 100, canary: 0, abMatch: true))
-        sim.run { $0.phase == .succeeded }
+        await sim.run { $0.phase == .succeeded }
         #expect(sim.cluster.routes == .primaryOnly)
     }
 
-    @Test func mirroringPrecedesLiveTraffic() {
+    @Test func mirroringPrecedesLiveTraffic() async {
         let sim = Simulator(spec: canarySpec(CanaryAnalysis(interval: "1m", threshold: 2, maxWeight: 20, stepWeight: 10,
                                                             mirror: true, mirrorWeight: 50)))
-        sim.run { $0.phase == .initialized }
+        await sim.run { $0.phase == .initialized }
         sim.release("rev-2")
-        sim.run { $0.mirroring == true }
+        await sim.run { $0.mirroring == true }
         #expect(sim.cluster.routes == RouteWeights(primary: 100, canary: 0, mirror: 50))
-        sim.run { ($0.canaryWeight ?? 0) == 10 }
+        await sim.run { ($0.canaryWeight ?? 0) == 10 }
         #expect(sim.cluster.routes == RouteWeights(primary: 90, canary: 10))
-        sim.run { $0.phase == .succeeded }
+        await sim.run { $0.phase == .succeeded }
         #expect(sim.phase == .succeeded)
     }
 
-    @Test func stepWeightsAreFollowed() {
+    @Test func stepWeightsAreFollowed() async {
         let sim = Simulator(spec: canarySpec(CanaryAnalysis(interval: "30s", threshold: 1, stepWeights: [1, 5, 25, 60])))
-        sim.run { $0.phase == .initialized }
+        await sim.run { $0.phase == .initialized }
         sim.release("rev-2")
-        sim.run { $0.phase == .succeeded }
+        await sim.run { $0.phase == .succeeded }
         let condition5 = sim.weights.filter { $0 > 0 } == [1, 5, 25, 60]
         #expect(condition5)
     }

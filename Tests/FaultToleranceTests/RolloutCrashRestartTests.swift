@@ -88,7 +88,8 @@ struct RolloutCrashRestartTests {
         #expect(kills.count >= 20)
         let selfEnded = killer.endings.filter { $0 != "signal 9" }
         #expect(selfEnded.isEmpty, "an operator died on its own: \(killer.endings)")
-        #expect(Set(kills.flatMap { $0.phases.values }).contains("Progressing"), "no kill while Progressing")
+        let condition1 = Set(kills.flatMap { $0.phases.values }).contains("Progressing")
+        #expect(condition1, "no kill while Progressing")
 
         // Canary steps: setWeight 20, analysis, setWeight 50, pause 1s.
         for n in Self.goodCanaries + [Self.badCanary] {

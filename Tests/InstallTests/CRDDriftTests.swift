@@ -55,7 +55,8 @@ enum CRDDrift {
     static func schema(plural: String) throws -> Schema {
         let crd = try #require(try Repository.crd(plural: plural), "crds/ has no CRD for \(plural)")
         let versions = crd[path: ["spec", "versions"]].arrayValue ?? []
-        let storage = try #require(versions.first { $0["storage"].boolValue == true }, "\(plural): no storage version")
+        let storageFound = versions.first { $0["storage"].boolValue == true }
+        let storage = try #require(storageFound, "\(plural): no storage version")
         var schema = storage[path: ["schema", "openAPIV3Schema"]]
         schema[path: ["properties", "metadata"]] = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
         return Schema(schema)

@@ -15,7 +15,8 @@ enum PeerManifest {
     static func schemaProblems(_ doc: JSONValue, plural: String) throws -> [String] {
         let crd = try #require(try Repository.crd(plural: plural))
         let versions = crd[path: ["spec", "versions"]].arrayValue ?? []
-        let storage = try #require(versions.first { $0["storage"] == true })
+        let storageFound = versions.first { $0["storage"] == true }
+        let storage = try #require(storageFound)
         let schema = storage[path: ["schema", "openAPIV3Schema"]]
         let unknown = CRDPruning.unknownFields(schema: schema, object: doc).map { "unknown field \"\($0)\"" }
         return unknown + CRDValidation.causes(schema: schema, object: doc).map { "\($0.field): \($0.message)" }

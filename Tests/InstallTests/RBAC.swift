@@ -54,8 +54,8 @@ struct ServiceAccountPermissions {
             }
         }
         func rules(kind: String, name: String, namespace: String?) throws -> [RBACRule] {
-            let role = try #require(objects.first { $0["kind"].stringValue == kind && $0.name == name && (namespace == nil || $0.namespace == namespace) },
-                                    "binding refers to \(kind) \(name), which the manifests do not define")
+            let defined = objects.first { $0["kind"].stringValue == kind && $0.name == name && (namespace == nil || $0.namespace == namespace) }
+            let role = try #require(defined, "binding refers to \(kind) \(name), which the manifests do not define")
             return (role["rules"].arrayValue ?? []).map(RBACRule.init)
         }
         for b in objects where b["kind"] == "ClusterRoleBinding" && bound(b) {

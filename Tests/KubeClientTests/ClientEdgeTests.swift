@@ -4,6 +4,7 @@ import KubeCore
 import Logging
 import Synchronization
 import Testing
+import SerinTestSupport
 
 @Suite("KubeClient timeouts, in-cluster wiring and log hygiene over HTTPS")
 struct ClientEdgeTests {
@@ -20,9 +21,10 @@ struct ClientEdgeTests {
 
             // The create may have been applied before the answer was lost: not repeated.
             h.server.faults.delayNext(1, by: .seconds(3), verb: "create", resource: "configmaps")
-            let e = await #expect(throws: KubeAPIError.self) {
+            let e = await caught(KubeAPIError.self) {
                 try await client.create(.configMaps, namespace: "default", configMap("slow", namespace: "default"))
             }
+            #expect(e != nil, "expected KubeAPIError to be thrown")
             guard case .transport(let m)? = e else { Issue.record("expected transport error, got \(String(describing: e))"); return }
             #expect(m.contains("timed out"))
             #expect(h.server.faults.requestCount(verb: "create", resource: "configmaps") == 1)
@@ -48,7 +50,8 @@ struct ClientEdgeTests {
             let stream = try await client.watch(
                 .configMaps, namespace: "default", options: WatchOptions(resourceVersion: list.resourceVersion, allowWatchBookmarks: false))
             let started = ContinuousClock.now
-            let e = await #expect(throws: KubeAPIError.self) { _ = try await collect(stream, count: 1, within: 10) }
+            let e = await caught(KubeAPIError.self) { _ = try await collect(stream, count: 1, within: 10) }
+            #expect(e != nil, "expected KubeAPIError to be thrown")
             guard case .transport? = e else { Issue.record("expected transport error, got \(String(describing: e))"); return }
             #expect(ContinuousClock.now - started >= .milliseconds(400))
         }
@@ -83,7 +86,8 @@ struct ClientEdgeTests {
 
             var broken = cfg
             broken.clientKeyPEM = Array("not a key".utf8)
-            #expect(throws: KubeConfigError.self) { _ = try KubeClient(config: broken) }
+            let operation1 = { _ = try KubeClient(config: broken) }
+            #expect(throws: KubeConfigError.self, performing: operation1)
         }
     }
 

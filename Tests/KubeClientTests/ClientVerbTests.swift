@@ -2,6 +2,7 @@ import Foundation
 import KubeClient
 import KubeCore
 import Testing
+import SerinTestSupport
 
 @Suite("KubeClient verbs over HTTPS")
 struct ClientVerbTests {
@@ -46,7 +47,8 @@ struct ClientVerbTests {
 
             let deleted = try await client.delete(.configMaps, namespace: "verbs", name: "one")
             #expect(deleted.isNull == false)
-            let e = await #expect(throws: KubeAPIError.self) { try await client.get(.configMaps, namespace: "verbs", name: "one") }
+            let e = await caught(KubeAPIError.self) { _ = try await client.get(.configMaps, namespace: "verbs", name: "one") }
+            #expect(e != nil, "expected KubeAPIError to be thrown")
             #expect(e?.isNotFound == true)
             #expect(e?.status?.reason == "NotFound")
             _ = h
@@ -68,9 +70,10 @@ struct ClientVerbTests {
         try await withHarness { _, client in
             try await createNamespace(client, "cc")
             let first = try await client.create(.configMaps, namespace: "cc", configMap("c", namespace: "cc", data: ["v": "1"]))
-            let dup = await #expect(throws: KubeAPIError.self) {
+            let dup = await caught(KubeAPIError.self) {
                 try await client.create(.configMaps, namespace: "cc", configMap("c", namespace: "cc"))
             }
+            #expect(dup != nil, "expected KubeAPIError to be thrown")
             #expect(dup?.isAlreadyExists == true)
 
             var a = first
@@ -79,7 +82,8 @@ struct ClientVerbTests {
             // A second writer still holding the old resourceVersion loses with 409.
             var b = first
             b["data"]["v"] = "3"
-            let conflict = await #expect(throws: KubeAPIError.self) { try await client.update(.configMaps, namespace: "cc", b) }
+            let conflict = await caught(KubeAPIError.self) { _ = try await client.update(.configMaps, namespace: "cc", b) }
+            #expect(conflict != nil, "expected KubeAPIError to be thrown")
             #expect(conflict?.isConflict == true)
             #expect(conflict?.code == 409)
             // The usual answer: re-read, re-apply, write again.
@@ -87,9 +91,10 @@ struct ClientVerbTests {
             fresh["data"]["v"] = "3"
             #expect(try await client.update(.configMaps, namespace: "cc", fresh)["data"]["v"] == "3")
 
-            let wrongUID = await #expect(throws: KubeAPIError.self) {
+            let wrongUID = await caught(KubeAPIError.self) {
                 try await client.delete(.configMaps, namespace: "cc", name: "c", options: DeleteOptions(preconditionUID: "not-the-uid"))
             }
+            #expect(wrongUID != nil, "expected KubeAPIError to be thrown")
             #expect(wrongUID?.isConflict == true)
             try await client.delete(
                 .configMaps, namespace: "cc", name: "c",
@@ -168,7 +173,8 @@ struct ClientVerbTests {
     @Test func invalidObjectCarriesFieldCauses() async throws {
         try await withHarness { _, client in
             let bad: JSONValue = ["apiVersion": "v1", "kind": "ConfigMap", "metadata": ["name": "Not_A_Valid_Name", "namespace": "default"]]
-            let e = await #expect(throws: KubeAPIError.self) { try await client.create(.configMaps, namespace: "default", bad) }
+            let e = await caught(KubeAPIError.self) { _ = try await client.create(.configMaps, namespace: "default", bad) }
+            #expect(e != nil, "expected KubeAPIError to be thrown")
             guard case .invalid(let s)? = e else { Issue.record("expected 422 Invalid, got \(String(describing: e))"); return }
             #expect(s.code == 422)
             let condition2 = s.causes.contains { $0.field == "metadata.name" }
@@ -182,7 +188,8 @@ struct ClientVerbTests {
         try await withHarness(options: opts) { _, client in
             let answer = try await client.create(.configMaps, namespace: "default", configMap("dry", namespace: "default"))
             #expect(answer.name == "dry")
-            let e = await #expect(throws: KubeAPIError.self) { try await client.get(.configMaps, namespace: "default", name: "dry") }
+            let e = await caught(KubeAPIError.self) { _ = try await client.get(.configMaps, namespace: "default", name: "dry") }
+            #expect(e != nil, "expected KubeAPIError to be thrown")
             #expect(e?.isNotFound == true)
         }
     }

@@ -38,13 +38,15 @@ struct InClusterConfigTests {
     @Test func errorsNameWhatIsMissing() throws {
         let (dir, paths) = try serviceAccountDir()
         defer { dir.cleanup() }
-        #expect(throws: KubeConfigError("in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set")) {
+        let operation2 = {
             try KubeConfig.inCluster(environment: ["KUBERNETES_SERVICE_HOST": "10.0.0.1"], paths: paths)
         }
+        #expect(throws: KubeConfigError("in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set"), performing: operation2)
         try FileManager.default.removeItem(atPath: paths.token)
-        #expect(throws: KubeConfigError("in-cluster: service-account token \(paths.token): cannot read: No such file or directory")) {
+        let operation3 = {
             try KubeConfig.inCluster(environment: ["KUBERNETES_SERVICE_HOST": "h", "KUBERNETES_SERVICE_PORT": "1"], paths: paths)
         }
+        #expect(throws: KubeConfigError("in-cluster: service-account token \(paths.token): cannot read: No such file or directory"), performing: operation3)
     }
 
     @Test func tokenFileIsReReadAfterItsIntervalAndAfterInvalidate() async throws {
@@ -83,6 +85,7 @@ struct InClusterConfigTests {
         env["KUBERNETES_SERVICE_HOST"] = nil
         #expect(try KubeConfig.resolve(environment: env, inClusterPaths: paths).server == "https://home")
         env["HOME"] = dir.path + "/nowhere"
-        #expect(throws: KubeConfigError.self) { try KubeConfig.resolve(environment: env, inClusterPaths: paths) }
+        let operation1 = { try KubeConfig.resolve(environment: env, inClusterPaths: paths) }
+        #expect(throws: KubeConfigError.self, performing: operation1)
     }
 }

@@ -228,23 +228,28 @@ struct KubeConfigTests {
         #expect(try message(ok, "token: t", context: "prod") == "\(p): context \"prod\" not found")
 
         let noUser = try dir.write("nouser", kubeconfig(cluster: ok, user: "token: t", context: "cluster: c1\n    user: carol"))
-        #expect(throws: KubeConfigError("\(noUser): context \"dev\": user \"carol\" not found")) {
+        let operation1 = {
             try KubeConfig.load(kubeconfigPath: noUser)
         }
+        #expect(throws: KubeConfigError("\(noUser): context \"dev\": user \"carol\" not found"), performing: operation1)
         let noCurrent = try dir.write("nocurrent", kubeconfig(cluster: ok, user: "token: t", current: nil))
-        #expect(throws: KubeConfigError("\(noCurrent): no current-context is set and no context was given")) {
+        let operation2 = {
             try KubeConfig.load(kubeconfigPath: noCurrent)
         }
+        #expect(throws: KubeConfigError("\(noCurrent): no current-context is set and no context was given"), performing: operation2)
         let badYAML = try dir.write("bad", "clusters: [\n")
-        let e = #expect(throws: KubeConfigError.self) { try KubeConfig.load(kubeconfigPath: badYAML) }
+        let operation3 = { try KubeConfig.load(kubeconfigPath: badYAML) }
+        let e = #expect(throws: KubeConfigError.self, performing: operation3)
         #expect(e?.message.hasPrefix("\(badYAML): not valid YAML") == true)
         let notList = try dir.write("notlist", "clusters: {a: b}\n")
-        #expect(throws: KubeConfigError("\(notList): clusters must be a list, found a mapping")) {
+        let operation4 = {
             try KubeConfig.load(kubeconfigPath: notList)
         }
-        #expect(throws: KubeConfigError("\(dir.path)/absent: cannot read kubeconfig: No such file or directory")) {
+        #expect(throws: KubeConfigError("\(notList): clusters must be a list, found a mapping"), performing: operation4)
+        let operation5 = {
             try KubeConfig.load(kubeconfigPath: dir.path + "/absent")
         }
+        #expect(throws: KubeConfigError("\(dir.path)/absent: cannot read kubeconfig: No such file or directory"), performing: operation5)
     }
 
     @Test func brokenUserInSecondFileNamesThatFile() throws {
@@ -253,8 +258,9 @@ struct KubeConfigTests {
         let one = try dir.write(
             "one", "clusters: [{name: c, cluster: {server: 'https://k'}}]\ncontexts: [{name: dev, context: {cluster: c, user: bob}}]\ncurrent-context: dev\n")
         let two = try dir.write("two", "users: [{name: bob, user: {client-key-data: '%%%', client-certificate-data: '\(Fixture.certB64)'}}]\n")
-        #expect(throws: KubeConfigError("\(two): context \"dev\": user \"bob\": client-key-data is not valid base64")) {
+        let operation6 = {
             try KubeConfig.load(kubeconfigPaths: [one, two])
         }
+        #expect(throws: KubeConfigError("\(two): context \"dev\": user \"bob\": client-key-data is not valid base64"), performing: operation6)
     }
 }

@@ -46,11 +46,14 @@ struct WatchEventDecoderTests {
 
     @Test func malformedLinesFailTheStream() throws {
         var d = WatchEventDecoder()
-        #expect(throws: KubeAPIError.self) { try d.feed(Array("{\"type\":\"ADDED\",\"object\":\n".utf8)) }
+        let operation1 = { try d.feed(Array("{\"type\":\"ADDED\",\"object\":\n".utf8)) }
+        #expect(throws: KubeAPIError.self, performing: operation1)
         var d2 = WatchEventDecoder()
-        let e = #expect(throws: KubeAPIError.self) { try d2.feed(Array(#"{"type":"RENAMED","object":{}}"#.utf8 + [10])) }
+        let operation3 = { try d2.feed(Array(#"{"type":"RENAMED","object":{}}"#.utf8 + [10])) }
+        let e = #expect(throws: KubeAPIError.self, performing: operation3)
         #expect(e?.description.contains("RENAMED") == true)
         var d3 = WatchEventDecoder(maxEventBytes: 16)
-        #expect(throws: KubeAPIError.self) { try d3.feed(Array(added.utf8)) }
+        let operation2 = { try d3.feed(Array(added.utf8)) }
+        #expect(throws: KubeAPIError.self, performing: operation2)
     }
 }

@@ -69,7 +69,8 @@ import Testing
     }
 
     @Test func testComparesByMeaning() throws {
-        #expect(throws: Never.self) { try apply(#"[{"op":"test","path":"/a","value":{"y":[1.0],"x":"s"}}]"#, #"{"a":{"x":"s","y":[1]}}"#) }
+        let operation1 = { try apply(#"[{"op":"test","path":"/a","value":{"y":[1.0],"x":"s"}}]"#, #"{"a":{"x":"s","y":[1]}}"#) }
+        #expect(throws: Never.self, performing: operation1)
     }
 
     @Test func errorsNameTheOperation() throws {

@@ -7,8 +7,10 @@ import Testing
     /// Go's decoder refuses numbers that overflow float64; ours turns them into infinity, which
     /// then serializes as `null`, silently changing the document.
     @Test func outOfRangeNumbersAreRejected() throws {
-        #expect(throws: JSONParseError.self) { try JSONValue(parsing: "1e400") }
-        #expect(throws: JSONParseError.self) { try JSONValue(parsing: "-1e400") }
+        let operation1 = { try JSONValue(parsing: "1e400") }
+        #expect(throws: JSONParseError.self, performing: operation1)
+        let operation2 = { try JSONValue(parsing: "-1e400") }
+        #expect(throws: JSONParseError.self, performing: operation2)
     }
 
     /// `==` between .int and .double must be exact, or equality stops being transitive.

@@ -229,7 +229,8 @@ let richDeploymentJSON = #"""
         #expect(try JSONValue(parsing: #""\ud83d\ude80""#) == "🚀")
         #expect(try JSONValue(parsing: #""\uD834\uDD1E x""#) == "𝄞 x")
         for bad in [#""\ud83d""#, #""\ude80""#, #""\ud83d\u0041""#, #""\ud83dx""#] {
-            #expect(throws: JSONParseError.self, "\(bad)") { try JSONValue(parsing: bad) }
+            let operation1 = { try JSONValue(parsing: bad) }
+            #expect(throws: JSONParseError.self, "\(bad)", performing: operation1)
         }
     }
 
@@ -253,7 +254,8 @@ let richDeploymentJSON = #"""
         #expect(try JSONValue(parsing: "1.0") == .int(1))  // equal in meaning
         if case .int = try JSONValue(parsing: "1.0") { Issue.record("1.0 must stay a double") }
         for bad in ["01", "1.", ".5", "+1", "1e", "1e+", "-", "--1", "0x10", "NaN", "Infinity", "1.5.2"] {
-            #expect(throws: JSONParseError.self, "\(bad)") { try JSONValue(parsing: bad) }
+            let operation2 = { try JSONValue(parsing: bad) }
+            #expect(throws: JSONParseError.self, "\(bad)", performing: operation2)
         }
     }
 
@@ -291,7 +293,8 @@ let richDeploymentJSON = #"""
 
     @Test func nestingLimit() throws {
         let ok = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
-        #expect(throws: Never.self) { try JSONValue(parsing: ok) }
+        let operation3 = { try JSONValue(parsing: ok) }
+        #expect(throws: Never.self, performing: operation3)
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         do {
             _ = try JSONValue(parsing: deep)
@@ -300,7 +303,8 @@ let richDeploymentJSON = #"""
             #expect(e.reason.contains("nesting"))
         }
         let objects = String(repeating: #"{"a":"#, count: 600) + "1" + String(repeating: "}", count: 600)
-        #expect(throws: JSONParseError.self) { try JSONValue(parsing: objects) }
+        let operation4 = { try JSONValue(parsing: objects) }
+        #expect(throws: JSONParseError.self, performing: operation4)
     }
 
     @Test func whitespaceAndDuplicates() throws {

@@ -55,7 +55,8 @@ import Testing
         #expect(try LabelSelector(parsing: "version>2").matches(web))
         #expect(!(try LabelSelector(parsing: "version<3").matches(web)))
         #expect(!(try LabelSelector(parsing: "app>1").matches(web)))  // not an integer label
-        #expect(throws: LabelSelectorError.self) { try LabelSelector(parsing: "version>x") }
+        let operation1 = { try LabelSelector(parsing: "version>x") }
+        #expect(throws: LabelSelectorError.self, performing: operation1)
     }
 
     @Test func descriptionIsSortedCanonicalForm() throws {
@@ -88,11 +89,16 @@ import Testing
     }
 
     @Test func invalidKeysAndValuesAreRejected() throws {
-        #expect(throws: LabelSelectorError.self) { try LabelSelector(parsing: "-bad=x") }
-        #expect(throws: LabelSelectorError.self) { try LabelSelector(parsing: "a=bad value!") }
-        #expect(throws: LabelSelectorError.self) { try LabelSelector(parsing: "a=\(String(repeating: "v", count: 64))") }
-        #expect(throws: Never.self) { try LabelSelector(parsing: "example.com/role=api") }
-        #expect(throws: LabelSelectorError.self) { try LabelSelector(parsing: "Example.com/role=api") }
+        let operation2 = { try LabelSelector(parsing: "-bad=x") }
+        #expect(throws: LabelSelectorError.self, performing: operation2)
+        let operation3 = { try LabelSelector(parsing: "a=bad value!") }
+        #expect(throws: LabelSelectorError.self, performing: operation3)
+        let operation4 = { try LabelSelector(parsing: "a=\(String(repeating: "v", count: 64))") }
+        #expect(throws: LabelSelectorError.self, performing: operation4)
+        let operation5 = { try LabelSelector(parsing: "example.com/role=api") }
+        #expect(throws: Never.self, performing: operation5)
+        let operation6 = { try LabelSelector(parsing: "Example.com/role=api") }
+        #expect(throws: LabelSelectorError.self, performing: operation6)
     }
 
     @Test func metaV1SelectorMatchLabelsAndExpressions() throws {
@@ -122,15 +128,18 @@ import Testing
     }
 
     @Test func metaV1SelectorErrors() throws {
-        #expect(throws: LabelSelectorError.self) {
+        let operation7 = {
             try LabelSelector(json: ["matchExpressions": [["key": "a", "operator": "Like", "values": ["x"]]]])
         }
-        #expect(throws: LabelSelectorError.self) {
+        #expect(throws: LabelSelectorError.self, performing: operation7)
+        let operation8 = {
             try LabelSelector(json: ["matchExpressions": [["key": "a", "operator": "In", "values": []]]])
         }
-        #expect(throws: LabelSelectorError.self) {
+        #expect(throws: LabelSelectorError.self, performing: operation8)
+        let operation9 = {
             try LabelSelector(json: ["matchExpressions": [["key": "a", "operator": "Exists", "values": ["x"]]]])
         }
+        #expect(throws: LabelSelectorError.self, performing: operation9)
         do {
             _ = try LabelSelector(json: ["matchExpressions": [["key": "a", "operator": "Like"]]])
         } catch let e as LabelSelectorError {

@@ -149,9 +149,10 @@ import Testing
             ]
         ])
         #expect(vol[path: ["spec", "template", "spec", "volumes"]] == [["name": "cfg", "configMap": ["name": "c"]]])
-        #expect(throws: StrategicMergePatchError.self) {
+        let operation3 = {
             try patch(["spec": ["strategy": ["$retainKeys": ["type"], "rollingUpdate": ["maxSurge": 1]]]])
         }
+        #expect(throws: StrategicMergePatchError.self, performing: operation3)
     }
 
     @Test func primitiveListsUnionAndDeleteFrom() throws {
@@ -201,7 +202,8 @@ import Testing
     }
 
     @Test func errors() throws {
-        #expect(throws: StrategicMergePatchError.self) { try patch(["spec": ["x": 1]], ["spec": [:]], kind: "Canary") }
+        let operation1 = { try patch(["spec": ["x": 1]], ["spec": [:]], kind: "Canary") }
+        #expect(throws: StrategicMergePatchError.self, performing: operation1)
         #expect(!StrategicMergePatch.supports(kind: "Canary"))
         #expect(StrategicMergePatch.supports(kind: "Deployment"))
         do {
@@ -210,6 +212,7 @@ import Testing
         } catch let e as StrategicMergePatchError {
             #expect(e.description.contains("does not contain declared merge key: name"))
         }
-        #expect(throws: StrategicMergePatchError.self) { try patch(["metadata": ["$patch": "frobnicate"]]) }
+        let operation2 = { try patch(["metadata": ["$patch": "frobnicate"]]) }
+        #expect(throws: StrategicMergePatchError.self, performing: operation2)
     }
 }

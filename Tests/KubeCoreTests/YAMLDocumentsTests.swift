@@ -11,6 +11,7 @@ import Testing
 
     @Test func aSyntaxErrorInALaterDocumentIsAnErrorNotATruncatedList() {
         let text = "kind: A\n---\nkind: B\n  bad: [unclosed\n---\nkind: C\n"
-        #expect(throws: (any Error).self) { try JSONValue.documents(yaml: text) }
+        let operation1 = { try JSONValue.documents(yaml: text) }
+        #expect(throws: (any Error).self, performing: operation1)
     }
 }

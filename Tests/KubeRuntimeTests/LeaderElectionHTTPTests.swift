@@ -34,7 +34,8 @@ struct LeaderElectionHTTPTests {
             #expect(!b.isLeader)
             #expect(try await lease(env)["spec"]["holderIdentity"] == "a")
             try a.fence()
-            #expect(throws: LeaderElectionError.self) { try b.fence() }
+            let operation11 = { try b.fence() }
+            #expect(throws: LeaderElectionError.self, performing: operation11)
 
             // a stops renewing without releasing (a crash).
             runA.cancel()
@@ -51,7 +52,8 @@ struct LeaderElectionHTTPTests {
             #expect(spec["leaseTransitions"] == 1)
             #expect(spec["leaseDurationSeconds"] == 2)
             // a's own view: its last renew is older than the renew deadline, so it is fenced off.
-            #expect(throws: LeaderElectionError.self) { try a.fence() }
+            let operation12 = { try a.fence() }
+            #expect(throws: LeaderElectionError.self, performing: operation12)
             try b.fence()
             runB.cancel()
             await runB.value
@@ -75,7 +77,8 @@ struct LeaderElectionHTTPTests {
             await a.release()
             let released = ContinuousClock.now
             #expect(!a.isLeader)
-            #expect(throws: LeaderElectionError.self) { try a.fence() }
+            let operation13 = { try a.fence() }
+            #expect(throws: LeaderElectionError.self, performing: operation13)
             let condition4 = await eventually(timeout: .seconds(3)) { b.isLeader }
             #expect(condition4)
             let took = ContinuousClock.now - released
@@ -105,7 +108,8 @@ struct LeaderElectionHTTPTests {
             #expect(condition6)
             let took = ContinuousClock.now - failing
             #expect(took < .milliseconds(1000 + 100 + 500), "took \(took)")
-            #expect(throws: LeaderElectionError.self) { try a.fence() }
+            let operation14 = { try a.fence() }
+            #expect(throws: LeaderElectionError.self, performing: operation14)
             let condition7 = await eventually { changes.value == [false, true, false] }
             #expect(condition7)
             // When the API server recovers, it leads again.
@@ -132,7 +136,8 @@ struct LeaderElectionHTTPTests {
                 #expect(electors.filter(\.isLeader).count == 1)
                 try await Task.sleep(for: .milliseconds(100))
             }
-            let leader = try #require(electors.first { $0.isLeader })
+            let leaderFound = electors.first { $0.isLeader }
+            let leader = try #require(leaderFound)
             #expect(try await lease(env)["spec"]["holderIdentity"].stringValue == leader.config.identity)
             for r in runs { r.cancel() }
             for r in runs { await r.value }
@@ -166,7 +171,8 @@ struct LeaderElectionTimingTests {
         clock.advance(by: .seconds(9))
         try a.fence()
         clock.advance(by: .seconds(1))
-        #expect(throws: LeaderElectionError.self) { try a.fence() }
+        let operation15 = { try a.fence() }
+        #expect(throws: LeaderElectionError.self, performing: operation15)
         try await server.stop()
     }
 

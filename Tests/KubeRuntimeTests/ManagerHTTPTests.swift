@@ -47,7 +47,8 @@ struct ManagerHTTPTests {
             let followerCache = await mb.informer(for: .configMaps).store
             let followerSaw = await eventually { followerCache.get(key) != nil }
             #expect(followerSaw)
-            #expect(throws: LeaderElectionError.self) { try mb.fence() }
+            let operation15 = { try mb.fence() }
+            #expect(throws: LeaderElectionError.self, performing: operation15)
             try ma.fence()
 
             await ma.shutdown(deadline: .seconds(5))
@@ -83,7 +84,8 @@ struct ManagerHTTPTests {
             env.server.faults.failNext(100_000, status: 500, verb: "update", resource: "leases")
             let condition8 = await eventually(timeout: .seconds(3)) { !m.isLeader }
             #expect(condition8)
-            #expect(throws: LeaderElectionError.self) { try m.fence() }
+            let operation16 = { try m.fence() }
+            #expect(throws: LeaderElectionError.self, performing: operation16)
             _ = try await env.client.create(.configMaps, namespace: "default", configMap("after"))
             try await Task.sleep(for: .milliseconds(300))
             #expect(r.probe.calls(ObjectKey(namespace: "default", name: "after")) == 0)

@@ -7,7 +7,8 @@ import Testing
 struct CELPerformanceTests {
     @Test func httpRouteValidationIsCheap() throws {
         let crds = try TestFiles.crds("../shared/thirdparty-crds/gateway-api-v1.6.1-standard.yaml")
-        let crd = try #require(crds.first { $0.name == "httproutes.gateway.networking.k8s.io" })
+        let crdFound = crds.first { $0.name == "httproutes.gateway.networking.k8s.io" }
+        let crd = try #require(crdFound)
         let schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
         var route = CELServerTests.route("/api")
         route["spec"]["rules"][0]["matches"][0]["path"]["type"] = "PathPrefix"

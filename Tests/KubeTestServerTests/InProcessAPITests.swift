@@ -7,9 +7,9 @@ struct InProcessAPITests {
     @Test func sameSemanticsAsTheRESTPath() async throws {
         try await ServerHarness.with { h async throws in
             let api = h.server.api
-            let missing = await #expect(throws: KubeAPIError.self) {
-                try await api.get(.configMaps, namespace: "default", name: "nope")
-            }
+            // Each call must throw: the expectations below fail on nil.
+            var missing: KubeAPIError?
+            do { _ = try await api.get(.configMaps, namespace: "default", name: "nope") } catch let e as KubeAPIError { missing = e }
             #expect(missing?.isNotFound == true)
             #expect(missing?.status?.message == "configmaps \"nope\" not found")
 
@@ -17,7 +17,8 @@ struct InProcessAPITests {
             var stale = created
             _ = try await api.patch(.configMaps, namespace: "default", name: "a", type: .merge, ["data": ["k": "2"]])
             stale["data"] = ["k": "3"]
-            let conflict = await #expect(throws: KubeAPIError.self) { try await api.update(.configMaps, namespace: "default", stale) }
+            var conflict: KubeAPIError?
+            do { _ = try await api.update(.configMaps, namespace: "default", stale) } catch let e as KubeAPIError { conflict = e }
             #expect(conflict?.isConflict == true)
 
             let list = try await api.list(.configMaps, namespace: "default", options: ListOptions(limit: 1))
@@ -30,7 +31,8 @@ struct InProcessAPITests {
             #expect(deleted["status"] == "Success")
 
             let unknown = ResourceType(group: "nope.example.com", version: "v1", plural: "things", kind: "Thing")
-            let notServed = await #expect(throws: KubeAPIError.self) { try await api.list(unknown, namespace: "default") }
+            var notServed: KubeAPIError?
+            do { _ = try await api.list(unknown, namespace: "default") } catch let e as KubeAPIError { notServed = e }
             #expect(notServed?.isNotFound == true)
         }
     }

@@ -24,8 +24,10 @@ import Testing
         #expect(loop.host == "127.0.0.1" && loop.port == 0)
         let v6 = try OperatorOptions.hostPort("[::1]:9")
         #expect(v6.host == "::1" && v6.port == 9)
-        #expect(throws: OptionsError.self) { try OperatorOptions.hostPort("localhost") }
-        #expect(throws: OptionsError.self) { try OperatorOptions.hostPort(":99999") }
+        let operation1 = { try OperatorOptions.hostPort("localhost") }
+        #expect(throws: OptionsError.self, performing: operation1)
+        let operation2 = { try OperatorOptions.hostPort(":99999") }
+        #expect(throws: OptionsError.self, performing: operation2)
     }
 }
 

@@ -10,9 +10,12 @@ struct ShellWordsAndLoadSpecTests {
         #expect(try ShellWords.split(#"echo "say \"hi\" \$HOME" '$HOME' | wc"#) == ["echo", #"say "hi" $HOME"#, "$HOME", "|", "wc"])
         #expect(try ShellWords.split("  a\t\tb  ") == ["a", "b"])
         #expect(try ShellWords.split("x '' \"\"") == ["x", "", ""])
-        #expect(throws: ShellWords.SplitError.self) { try ShellWords.split("echo 'open") }
-        #expect(throws: ShellWords.SplitError.self) { try ShellWords.split("echo \"open") }
-        #expect(throws: ShellWords.SplitError.self) { try ShellWords.split("echo \\") }
+        let operation1 = { try ShellWords.split("echo 'open") }
+        #expect(throws: ShellWords.SplitError.self, performing: operation1)
+        let operation2 = { try ShellWords.split("echo \"open") }
+        #expect(throws: ShellWords.SplitError.self, performing: operation2)
+        let operation3 = { try ShellWords.split("echo \\") }
+        #expect(throws: ShellWords.SplitError.self, performing: operation3)
     }
 
     @Test("hey -z 5m -q 10 -c 2 URL: five minutes at 20 requests/s over 2 workers, bounded by the timeout")
@@ -37,18 +40,22 @@ struct ShellWordsAndLoadSpecTests {
 
     @Test("hey flags the built-in generator cannot honour are refused, with the flag named")
     func heyRefusals() {
-        #expect(throws: LoadSpec.ParseError(description: "hey -m POST: the built-in load generator sends GET only")) {
+        let operation5 = {
             try LoadSpec.hey(["hey", "-m", "POST", "http://x/"], maxDuration: 60)
         }
-        #expect(throws: LoadSpec.ParseError(description: "hey -H is not supported by the built-in load generator")) {
+        #expect(throws: LoadSpec.ParseError(description: "hey -m POST: the built-in load generator sends GET only"), performing: operation5)
+        let operation6 = {
             try LoadSpec.hey(["hey", "-H", "a: b", "http://x/"], maxDuration: 60)
         }
-        #expect(throws: LoadSpec.ParseError(description: "hey needs an http(s) URL as its last argument")) {
+        #expect(throws: LoadSpec.ParseError(description: "hey -H is not supported by the built-in load generator"), performing: operation6)
+        let operation7 = {
             try LoadSpec.hey(["hey", "-z", "1m"], maxDuration: 60)
         }
-        #expect(throws: LoadSpec.ParseError(description: "hey -z soon is not a duration")) {
+        #expect(throws: LoadSpec.ParseError(description: "hey needs an http(s) URL as its last argument"), performing: operation7)
+        let operation8 = {
             try LoadSpec.hey(["hey", "-z", "soon", "http://x/"], maxDuration: 60)
         }
+        #expect(throws: LoadSpec.ParseError(description: "hey -z soon is not a duration"), performing: operation8)
     }
 
     @Test("type load metadata: url, duration, rate, concurrency with defaults and ceilings")
@@ -62,6 +69,7 @@ struct ShellWordsAndLoadSpecTests {
         #expect(defaults.duration == 30)
         #expect(defaults.rate == 10)
         #expect(defaults.concurrency == 2)
-        #expect(throws: LoadSpec.ParseError.self) { try LoadSpec.metadata(["duration": "1m"], maxDuration: 60) }
+        let operation4 = { try LoadSpec.metadata(["duration": "1m"], maxDuration: 60) }
+        #expect(throws: LoadSpec.ParseError.self, performing: operation4)
     }
 }

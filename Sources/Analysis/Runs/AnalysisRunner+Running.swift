@@ -66,8 +66,14 @@ extension AnalysisRunner {
         return st
     }
 
+    /// Whether a metric's last measurement is Running (and the run not finished).
+    public static func hasRunning(_ status: AnalysisRunStatus) -> Bool {
+        status.phase?.isCompleted != true
+            && (status.metricResults ?? []).contains { $0.measurements?.last?.phase == .running }
+    }
+
     /// The decision, due again in `runningPollSeconds` while a measurement is running.
-    static func pollingRunning(_ d: AnalysisRunDecision, now: Date) -> AnalysisRunDecision {
+    public static func pollingRunning(_ d: AnalysisRunDecision, now: Date) -> AnalysisRunDecision {
         guard d.status.phase?.isCompleted != true,
               (d.status.metricResults ?? []).contains(where: { $0.measurements?.last?.phase == .running }) else { return d }
         var out = d

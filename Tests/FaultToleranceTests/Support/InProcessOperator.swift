@@ -4,6 +4,7 @@ import KubeClient
 import KubeRuntime
 import KubeTestServer
 import Logging
+import SerinTestSupport
 
 /// The Canary controller in this process, over HTTPS to the cluster's server, on a manual
 /// clock the test moves: for faults whose timing a real process would make slow to test
@@ -43,12 +44,8 @@ final class InProcessOperator: Sendable {
     /// `condition` holds; false when `timeout` (real time) passes first.
     func drive(step: Duration = .seconds(2), pause: Duration = .milliseconds(20), timeout: Duration = .seconds(30),
                until condition: @Sendable () async throws -> Bool) async rethrows -> Bool {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < timeout {
-            if try await condition() { return true }
-            clock.advance(by: step)
-            try? await Task.sleep(for: pause)
-        }
-        return try await condition()
+        let clock = clock
+        return try await SerinTestSupport.drive(advance: { clock.advance(by: $0) }, step: step, pause: pause,
+                                                timeout: timeout, until: condition)
     }
 }

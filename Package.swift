@@ -112,6 +112,7 @@ let package = Package(
                 "KubeCore", "KubeClient", "KubeRuntime", "SerinAPI", "Analysis", "Traffic", "Delivery", "Workloads",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -140,6 +141,10 @@ let package = Package(
                 "KubeCore", "KubeClient", "KubeSchema", "SerinAPI", "Analysis", "Traffic", "Delivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                // `serin dashboard`'s local web server.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -249,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "FaultToleranceTests",
             dependencies: [
-                "SerinTestSupport",
+                "SerinTestSupport", "HTTPServing",
                 "KubeCore", "KubeClient", "KubeRuntime", "KubeTestServer", "SerinAPI", "Analysis", "Traffic",
                 "Delivery", "Workloads", "Controllers", "SerinOperator", "SerinTestApp",
             ],

@@ -1,5 +1,6 @@
 import Delivery
 import Foundation
+import KubeCore
 import SerinAPI
 
 /// One notification, independent of the provider that will carry it.
@@ -16,9 +17,17 @@ public struct AlertMessage: Sendable, Hashable {
     /// Ordered title/value pairs shown under the text (target, weight, failed checks …).
     public var fields: [AlertField]
     public var timestamp: Date
+    /// Which release this is about (the Canary's `lastAppliedSpec`): incident tools key their
+    /// alert on it, so the release that failed is the one resolved, not the next one.
+    public var release: String?
+    /// The canary's traffic weight when the event happened.
+    public var weight: Int?
+    /// The provider's own message line (`spec.template`, rendered); nil: Serin's.
+    public var headline: String?
 
     public init(kind: String, name: String, namespace: String, severity: AlertSeverity, reason: String, text: String,
-                phase: String? = nil, fields: [AlertField] = [], timestamp: Date) {
+                phase: String? = nil, fields: [AlertField] = [], timestamp: Date, release: String? = nil,
+                weight: Int? = nil) {
         self.kind = kind
         self.name = name
         self.namespace = namespace
@@ -28,10 +37,28 @@ public struct AlertMessage: Sendable, Hashable {
         self.phase = phase
         self.fields = fields
         self.timestamp = timestamp
+        self.release = release
+        self.weight = weight
     }
 
     /// `name.namespace`, as Flagger titles its messages.
     public var subject: String { "\(name).\(namespace)" }
+
+    /// One field's value by title.
+    public func field(_ title: String) -> String? { fields.first { $0.title == title }?.value }
+
+    /// What a user's template (`AlertTemplate`) may show.
+    public var templateValues: [String: String] {
+        [
+            "Kind": kind, "Name": name, "Namespace": namespace, "Subject": subject, "Reason": reason,
+            "Message": text, "Severity": severity.rawValue, "Phase": phase ?? "",
+            "Target": field("Target") ?? "", "Weight": weight.map(String.init) ?? "",
+            "FailedChecks": field("Failed checks") ?? "", "Timestamp": KubeTime.format(timestamp),
+        ]
+    }
+
+    /// The key an incident tool groups this release's alerts under.
+    public var incidentKey: String { "serin/\(kind)/\(namespace)/\(name)/\(release ?? "-")" }
 }
 
 public struct AlertField: Sendable, Hashable {
@@ -89,7 +116,7 @@ public enum CanaryAlertEvents {
             guard let severity = severity(of: e, waitingFor: status.waitingFor) else { return nil }
             return AlertMessage(kind: "Canary", name: canary.name, namespace: canary.namespace, severity: severity,
                                 reason: e.reason, text: e.message, phase: status.phase?.rawValue, fields: fields,
-                                timestamp: now)
+                                timestamp: now, release: status.lastAppliedSpec, weight: status.canaryWeight)
         }
     }
 }

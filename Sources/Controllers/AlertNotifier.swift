@@ -46,6 +46,15 @@ public struct AlertNotifier: Sendable {
         var username: String
         /// Lowest severity sent: the stricter of the alert entry's and the provider's filter.
         var minimum: AlertSeverity
+        /// The Secret's `token`: API key, routing key or bot token.
+        var token: String?
+        /// The Secret's `username` and `password`: the mail server's login.
+        var login: String?
+        var password: String?
+        /// The Secret's `ca.crt`: roots to trust for the mail server's STARTTLS.
+        var caPEM: String?
+        var email: AlertProviderEmail?
+        var template: AlertTemplate?
     }
 
     /// Fire and forget: returns before anything is read or sent.
@@ -75,7 +84,7 @@ public struct AlertNotifier: Sendable {
                     }
                     var out: [Delivery] = []
                     for m in wanted where m.severity >= target.minimum {
-                        out.append(await send(m, to: target, logger: logger))
+                        if let d = await send(m, to: target, logger: logger) { out.append(d) }
                     }
                     return out
                 }
@@ -112,19 +121,32 @@ public struct AlertNotifier: Sendable {
         guard let type = spec.providerType else { throw ResolveError(text: "AlertProvider \(id): unknown type") }
         var address = spec.address ?? ""
         var proxy = spec.proxy
+        var data: [String: String] = [:]
         if let ref = spec.secretRef {
-            let data = try await secretData(namespace: ns, name: ref.name, provider: id)
-            guard let a = data["address"], !a.isEmpty else {
+            data = try await secretData(namespace: ns, name: ref.name, provider: id)
+            if let a = data["address"], !a.isEmpty { address = a }
+            if let p = data["proxy"], !p.isEmpty { proxy = p }
+            if address.isEmpty, type.defaultAddress == nil {
                 throw ResolveError(text: "Secret \(ns)/\(ref.name) of AlertProvider \(id) has no key address")
             }
-            address = a
-            if let p = data["proxy"], !p.isEmpty { proxy = p }
+            if type.needsToken, (data["token"] ?? "").isEmpty {
+                throw ResolveError(text: "Secret \(ns)/\(ref.name) of AlertProvider \(id) has no key token")
+            }
         }
-        guard AlertProviderSpec.isHTTPURL(address) else {
+        if address.isEmpty, let fallback = type.defaultAddress { address = fallback }
+        if type == .email {
+            guard AlertProviderSpec.isSMTPURL(address) else {
+                throw ResolveError(text: "the address of AlertProvider \(id) is not an smtp:// URL")
+            }
+        } else if !AlertProviderSpec.isHTTPURL(address) {
             throw ResolveError(text: "the address of AlertProvider \(id) is not an http(s) URL")
         }
+        // Validation above parsed it already.
+        let template = spec.template.flatMap { try? AlertTemplate(parsing: $0) }
         return Target(id: id, type: type, address: address, proxy: proxy, channel: spec.channel,
-                      username: spec.effectiveUsername, minimum: max(alert.effectiveSeverity, spec.effectiveSeverity))
+                      username: spec.effectiveUsername, minimum: max(alert.effectiveSeverity, spec.effectiveSeverity),
+                      token: data["token"], login: data["username"], password: data["password"], caPEM: data["ca.crt"],
+                      email: spec.email, template: template)
     }
 
     /// The Secret's `data`, decoded (values trimmed: `echo url | base64` adds a newline).
@@ -152,21 +174,67 @@ public struct AlertNotifier: Sendable {
 
     // MARK: - Sending
 
-    func send(_ m: AlertMessage, to t: Target, logger: Logger) async -> Delivery {
-        let body = AlertPayload.body(t.type, m, channel: t.channel, username: t.username)
-        let bytes = body.serializedBytes()
-        let outcome = await AlertHTTP.post(bytes, to: t.address, proxy: t.proxy, timeout: options.timeout, client: options.clients.alerts)
+    /// Sends one message, trying again with a doubling wait while the failure may pass (the
+    /// task is detached from the reconcile, so waiting here delays no one).
+    func send(_ m: AlertMessage, to t: Target, logger: Logger) async -> Delivery? {
+        var m = m
+        if let template = t.template { m.headline = template.render(m.templateValues) }
+        let plan = t.plan(m)
+        if case .skip = plan {
+            logger.debug("alert not sent: informational", metadata: ["provider": "\(t.id)", "reason": "\(m.reason)"])
+            return nil
+        }
+        var outcome = AlertHTTP.Outcome.failure("not sent", retryable: false)
+        for attempt in 1...max(1, options.attempts) {
+            let wait = options.delay(before: attempt)
+            if wait > .zero {
+                do { try await Task.sleep(for: wait) } catch { break }
+            }
+            outcome = await deliver(plan, target: t)
+            guard case .failure(let why, let retryable) = outcome, retryable else { break }
+            if attempt < options.attempts {
+                logger.debug("alert delivery will be retried",
+                             metadata: ["provider": "\(t.id)", "attempt": "\(attempt)", "error": "\(scrub(why, t))"])
+            }
+        }
         switch outcome {
         case .success:
             count(t.id, "sent")
             logger.debug("alert sent", metadata: ["provider": "\(t.id)", "reason": "\(m.reason)"])
             return Delivery(provider: t.id, reason: m.reason, sent: true)
-        case .failure(let why):
-            // Scrub the address in case a transport error quoted it.
-            var text = why.replacingOccurrences(of: t.address, with: "<address>")
-            if let p = t.proxy { text = text.replacingOccurrences(of: p, with: "<proxy>") }
-            return failed(t.id, m, reason: text, type: t.type, logger: logger)
+        case .failure(let why, _):
+            return failed(t.id, m, reason: scrub(why, t), type: t.type, logger: logger)
         }
+    }
+
+    func deliver(_ plan: AlertDeliveryPlan, target t: Target) async -> AlertHTTP.Outcome {
+        switch plan {
+        case .skip:
+            return .success
+        case .http(let request):
+            return await AlertHTTP.post(request, proxy: t.proxy, timeout: options.timeout, client: options.clients.alerts)
+        case .mail(let mail):
+            guard let client = SMTPClient(address: t.address, username: t.login, password: t.password, caPEM: t.caPEM,
+                                          timeout: options.timeout) else {
+                return .failure("the address is not smtp://host:port", retryable: false)
+            }
+            do {
+                try await client.send(mail.rendered(messageID: "\(UUID().uuidString.lowercased())@serin"),
+                                      from: mail.email.from, to: mail.email.to)
+                return .success
+            } catch let e as SMTPClient.Failure {
+                return .failure(e.description, retryable: !e.permanent)
+            } catch {
+                return .failure("\(error)", retryable: true)
+            }
+        }
+    }
+
+    /// The text without the provider's credentials, in case a transport error quoted them.
+    func scrub(_ text: String, _ t: Target) -> String {
+        var out = text
+        for secret in t.secrets where secret.count >= 4 { out = out.replacingOccurrences(of: secret, with: "<redacted>") }
+        return out
     }
 
     func failed(_ id: String, _ m: AlertMessage, reason: String, type: AlertProviderType? = nil,
@@ -191,14 +259,19 @@ public struct AlertNotifier: Sendable {
 
 /// The POST itself: the operator's alert client, or a short-lived one through a proxy.
 enum AlertHTTP {
-    enum Outcome: Sendable { case success, failure(String) }
+    enum Outcome: Sendable {
+        case success
+        /// Why (no address in it), and whether trying again may help.
+        case failure(String, retryable: Bool)
+    }
 
-    static func post(_ body: [UInt8], to address: String, proxy: String?, timeout: Duration, client: HTTPClient) async -> Outcome {
-        var request = HTTPClientRequest(url: address)
+    static func post(_ call: AlertHTTPRequest, proxy: String?, timeout: Duration, client: HTTPClient) async -> Outcome {
+        var request = HTTPClientRequest(url: call.url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "serin-alerts")
-        request.body = .bytes(ByteBuffer(bytes: body))
+        for (name, value) in call.headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: call.body.serializedBytes()))
         let amount = TimeAmount.nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
                                             + timeout.components.attoseconds / 1_000_000_000)
         var owned: HTTPClient?
@@ -215,13 +288,14 @@ enum AlertHTTP {
                 outcome = .success
             } else {
                 let snippet = short(text.trimmingCharacters(in: .whitespacesAndNewlines), 160)
-                outcome = .failure(snippet.isEmpty ? "HTTP \(code)" : "HTTP \(code): \(snippet)")
+                outcome = .failure(snippet.isEmpty ? "HTTP \(code)" : "HTTP \(code): \(snippet)",
+                                   retryable: code == 429 || code >= 500)
             }
         } catch let e as HTTPClientError where e == .deadlineExceeded || e == .readTimeout || e == .connectTimeout {
             let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-            outcome = .failure("timeout after \(GoDurationText.format(seconds))")
+            outcome = .failure("timeout after \(GoDurationText.format(seconds))", retryable: true)
         } catch {
-            outcome = .failure(WebhookCaller.describe(error))
+            outcome = .failure(WebhookCaller.describe(error), retryable: true)
         }
         try? await owned?.shutdown()
         return outcome

@@ -11,12 +11,17 @@ public enum AlertPayload {
         case .msteams: return msTeams(m)
         case .discord: return discord(m, username: username)
         case .generic: return generic(m, channel: channel, username: username)
+        case .rocket: return rocket(m, channel: channel, username: username)
+        case .googlechat: return googleChat(m)
+        // The rest need a token or an action (`AlertNotifier.Target.plan`); a plain document
+        // keeps this total.
+        case .pagerduty, .opsgenie, .telegram, .email, .alertmanager: return generic(m, channel: channel, username: username)
         }
     }
 
     /// One line for clients that show no rich layout (notification previews, plain-text logs).
     public static func summary(_ m: AlertMessage) -> String {
-        "\(label(m.severity)) \(m.kind) \(m.subject): \(m.text)"
+        m.headline ?? "\(label(m.severity)) \(m.kind) \(m.subject): \(m.text)"
     }
 
     static func label(_ s: AlertSeverity) -> String {

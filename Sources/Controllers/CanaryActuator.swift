@@ -162,16 +162,23 @@ struct CanaryActuator: Sendable {
         // Read what is there (fresh, not cached) so a user's fields and rules are kept.
         let wanted = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights)
         var existing: [String: JSONValue] = [:]
-        for obj in wanted {
-            let kind = obj["kind"].stringValue ?? ""
-            guard let r = router.resource(ofKind: kind), let name = obj.name else { continue }
-            if let found = try await writer.get(r, namespace: o.namespace, name: name) {
-                existing[TrafficRouters.key(found.kindFilled(kind))] = found
+        for ref in router.sourceObjects(spec: o.spec, names: o.names) {
+            if let found = try await writer.get(ref.resource, namespace: o.namespace, name: ref.name) {
+                existing[TrafficRouters.key(found.kindFilled(ref.resource.kind))] = found
             }
         }
         for obj in wanted {
             let kind = obj["kind"].stringValue ?? ""
-            guard let r = router.resource(ofKind: kind) else { continue }
+            guard let r = router.resource(of: obj), let name = obj.name else { continue }
+            if let found = try await writer.get(r, namespace: o.namespace, name: name) {
+                existing[TrafficRouters.key(found.kindFilled(kind))] = found
+            }
+        }
+        if let problem = router.routingProblem(spec: o.spec, names: o.names, existing: existing) {
+            throw ActuatorError.noRouter(problem)
+        }
+        for obj in wanted {
+            guard let r = router.resource(of: obj) else { continue }
             let key = TrafficRouters.key(obj)
             let current = existing[key]
             let built = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights,
@@ -215,7 +222,7 @@ struct CanaryActuator: Sendable {
             try await writer.apply(.services, apex, existing: before)
         }
         guard let router = o.router else { return }
-        for ref in router.cleanupObjects(names: o.names) {
+        for ref in router.cleanupObjects(spec: o.spec, names: o.names) {
             if let obj = try await writer.get(ref.resource, namespace: o.namespace, name: ref.name),
                 ObjectWriter.isOwned(obj, by: o.canaryJSON.uid)
             {

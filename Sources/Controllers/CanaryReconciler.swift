@@ -161,7 +161,7 @@ public struct CanaryReconciler: Reconciler {
             world.primaryChecksum = primary.annotations[PrimaryDeploymentBuilder.checksumAnnotation]
         }
         if let router, let selector = o.selector {
-            let weightObject = router.weightObject(names: names)
+            let weightObject = router.weightObject(spec: spec, names: names)
             do {
                 let obj = try await writer.get(weightObject.resource, namespace: ns, name: weightObject.name)
                 world.routes = router.readWeights(names: names, selector: selector, object: obj)

@@ -115,6 +115,20 @@ struct RolloutActuator {
                 }
                 let desired = try router.rolloutRoute(existing, object: obj, names: names, traffic: t)
                 try await writer.apply(obj.resource, desired, existing: existing)
+                for d in router.rolloutDerivedObjects(obj, routing: routing, rollout: o.rollout.name) {
+                    let current = try await writer.get(d.resource, namespace: d.namespace, name: d.name)
+                    let built = try router.rolloutDerived(d, source: desired, existing: current, routing: routing, names: names,
+                                                          traffic: t, owner: o.ownerReference)
+                    try await writer.apply(d.resource, built, existing: current)
+                }
+            }
+            for d in router.rolloutOwnedObjects(routing, namespace: o.namespace, rollout: o.rollout.name) {
+                let names = CanaryNames(rollout: o.rollout.name, namespace: d.namespace, route: d.name,
+                                        stableService: stableService, canaryService: canaryService)
+                let current = try await writer.get(d.resource, namespace: d.namespace, name: d.name)
+                let built = try router.rolloutDerived(d, source: nil, existing: current, routing: routing, names: names,
+                                                      traffic: t, owner: o.ownerReference)
+                try await writer.apply(d.resource, built, existing: current)
             }
         }
     }

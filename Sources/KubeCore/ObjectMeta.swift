@@ -18,7 +18,7 @@ extension JSONValue {
         return n
     }
 
-    static func stringMap(_ v: JSONValue) -> [String: String] {
+    public static func stringMap(_ v: JSONValue) -> [String: String] {
         var out: [String: String] = [:]
         for (k, val) in v.objectValue ?? [:] { if let s = val.stringValue { out[k] = s } }
         return out

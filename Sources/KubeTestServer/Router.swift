@@ -23,10 +23,20 @@ struct Router: Sendable {
             }
         }
         if let discovery = Discovery(core: core).answer(req) { return discovery }
+        if req.method == .POST, req.path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" {
+            let body = (try? JSONValue(parsing: String(decoding: req.body, as: UTF8.self))) ?? [:]
+            return .json(.created, core.access.review(body).serializedBytes())
+        }
         do {
             guard let target = try resolve(req.path) else { return error(APIErrors.pathNotFound(req.path)) }
             let verb = Self.verb(req, target)
             core.audit.record(req, target, verb: verb)
+            let attrs = AccessPolicy.Attributes(verb: verb, group: target.resource.type.group, resource: target.resource.type.plural,
+                                                namespace: target.namespace, name: target.name)
+            guard core.access.allows(attrs) else {
+                return error(.forbidden(APIStatus(code: 403, reason: "Forbidden",
+                                                  message: "\(target.resource.type.plural) is forbidden: \(verb) denied by the test server's access policy")))
+            }
             let decision = core.faults.decide(verb: verb, resource: target.resource.type.plural)
             if let d = decision.delay { try? await Task.sleep(for: d) }
             if let code = decision.failStatus {

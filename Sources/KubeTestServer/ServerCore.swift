@@ -9,6 +9,7 @@ final class ServerCore: Sendable {
     let store: ObjectStore
     let faults: FaultInjector
     let audit = RequestAudit()
+    let access = AccessPolicy()
     private let tasks = Mutex<[Task<Void, Never>]>([])
 
     init(options: TestAPIServer.Options, token: String) {

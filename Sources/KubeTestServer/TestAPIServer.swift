@@ -29,6 +29,8 @@ public final class TestAPIServer: Sendable {
     /// In-process access to the store (no HTTP), with the same semantics as the REST path.
     public let api: any KubeAPI
     public let faults: FaultInjector
+    /// What the token's identity may do (all by default); answers SelfSubjectAccessReviews.
+    public var access: AccessPolicy { core.access }
     /// The running workload simulator when `Options.simulateWorkloads` is on (make a
     /// Deployment never ready, fail its progress deadline, …).
     public let workloads: WorkloadSimulator?

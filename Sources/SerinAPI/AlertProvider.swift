@@ -25,9 +25,40 @@ public enum AlertProviderType: String, Codable, Sendable, Hashable, CaseIterable
     case discord
     /// Any HTTP endpoint taking a JSON document describing the event.
     case generic
+    /// Rocket.Chat incoming webhook (`text` + `attachments`).
+    case rocket
+    /// Google Chat space webhook (`text`); Flagger's `gchat` is read as this.
+    case googlechat
+    /// PagerDuty Events API v2 (`/v2/enqueue`): routing key from the Secret's `token`.
+    case pagerduty
+    /// Opsgenie Alerts API (`/v2/alerts`): API key from the Secret's `token`.
+    case opsgenie
+    /// Telegram Bot API `sendMessage`: bot token from the Secret's `token`, chat id in `channel`.
+    case telegram
+    /// SMTP with STARTTLS and AUTH to `email.to`; login from the Secret's `username`/`password`.
+    case email
+    /// Prometheus Alertmanager's v2 API (`/api/v2/alerts`).
+    case alertmanager
 
-    /// Flagger's types the CRD accepts so its manifests apply, refused by validation (not supported yet).
-    public static let flaggerOnly: [String] = ["rocket", "gchat"]
+    /// Other names for a type, as Flagger spells them.
+    public static let aliases: [String: AlertProviderType] = ["gchat": .googlechat]
+
+    /// Types that page someone: they get warnings and errors (trigger) and the release's end
+    /// (resolve), never the informational milestones.
+    public var isIncidentTool: Bool { self == .pagerduty || self == .opsgenie || self == .alertmanager }
+
+    /// The API address used when the provider sets none (nil: an address is required).
+    public var defaultAddress: String? {
+        switch self {
+        case .pagerduty: return "https://events.pagerduty.com"
+        case .opsgenie: return "https://api.opsgenie.com"
+        case .telegram: return "https://api.telegram.org"
+        default: return nil
+        }
+    }
+
+    /// Whether the Secret must hold a `token` (API key, routing key or bot token).
+    public var needsToken: Bool { self == .pagerduty || self == .opsgenie || self == .telegram }
 }
 
 /// `AlertProvider` (serin.dev/v1alpha1, namespaced): a chat or webhook destination named by a
@@ -88,9 +119,14 @@ public struct AlertProviderSpec: Codable, Sendable, Hashable {
     public var proxy: String?
     /// Lowest severity sent: `info` (everything, the default), `warn` or `error`.
     public var severity: String?
+    /// The message line, replacing Serin's default; placeholders as in `AlertTemplate`.
+    public var template: String?
+    /// Sender and recipients of the `email` type.
+    public var email: AlertProviderEmail?
 
     public init(type: String, address: String? = nil, secretRef: AlertProviderSecretRef? = nil,
-                channel: String? = nil, username: String? = nil, proxy: String? = nil, severity: String? = nil) {
+                channel: String? = nil, username: String? = nil, proxy: String? = nil, severity: String? = nil,
+                template: String? = nil, email: AlertProviderEmail? = nil) {
         self.type = type
         self.address = address
         self.secretRef = secretRef
@@ -98,12 +134,25 @@ public struct AlertProviderSpec: Codable, Sendable, Hashable {
         self.username = username
         self.proxy = proxy
         self.severity = severity
+        self.template = template
+        self.email = email
     }
 
-    public var providerType: AlertProviderType? { AlertProviderType(rawValue: type) }
+    public var providerType: AlertProviderType? { AlertProviderType(rawValue: type) ?? AlertProviderType.aliases[type] }
     /// The filter in force (`info` when absent or unreadable; validation reports the latter).
     public var effectiveSeverity: AlertSeverity { severity.flatMap(AlertSeverity.init(rawValue:)) ?? .info }
     public var effectiveUsername: String { (username?.isEmpty == false ? username : nil) ?? "serin" }
+}
+
+public struct AlertProviderEmail: Codable, Sendable, Hashable {
+    /// The From address (`serin@example.com`).
+    public var from: String
+    /// The recipients.
+    public var to: [String]
+    public init(from: String, to: [String]) {
+        self.from = from
+        self.to = to
+    }
 }
 
 public struct AlertProviderSecretRef: Codable, Sendable, Hashable {

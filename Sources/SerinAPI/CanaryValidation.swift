@@ -21,13 +21,33 @@ public enum CanaryProviders {
     public static let kubernetes = "kubernetes"
     public static let gatewayAPI = "gatewayapi"
     public static let istio = "istio"
-    /// Accepted spellings; Flagger writes the Gateway API version after a colon.
-    public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio"]
+    public static let nginx = "nginx"
+    public static let smi = "smi"
+    public static let linkerd = "linkerd"
+    public static let traefik = "traefik"
+    public static let skipper = "skipper"
+    public static let kuma = "kuma"
+    public static let contour = "contour"
+    /// Accepted spellings; Flagger writes the Gateway API and SMI versions after a colon.
+    public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio", "nginx",
+                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour"]
+    /// The families of `known`.
+    public static let knownFamilies = Set(known.map(family))
+    /// The families whose routers mirror traffic to the canary.
+    public static let mirroring: Set<String> = [gatewayAPI, istio]
+    /// The families Serin routes with, as the fix of an unsupported provider lists them.
+    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma, contour"
     /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
     /// accepts them so Flagger manifests apply; validation refuses them by name.
     public static let flaggerOnly: Set<String> = [
-        "apisix", "appmesh", "contour", "gloo", "knative", "kuma", "linkerd", "nginx", "osm", "skipper", "smi", "traefik",
+        "apisix", "gloo", "knative", "osm",
     ]
+    /// AWS App Mesh (`appmesh`, `appmesh:v1beta2`; Argo's `trafficRouting.appMesh`): refused for good.
+    public static let appMesh = "appmesh"
+    /// Why App Mesh is refused, and what to use instead (one text for both shapes).
+    public static let appMeshRetired = "AWS shut App Mesh down on 2026-09-30, so there is no App Mesh to route through"
+    public static let appMeshFix = "route through the Gateway API instead (AWS's Gateway API Controller for VPC Lattice, or any Gateway API implementation): provider gatewayapi"
+    public static let appMeshRolloutFix = "remove appMesh and route through the Gateway API instead (AWS's Gateway API Controller for VPC Lattice, or any Gateway API implementation): plugins.argoproj-labs/gatewayAPI"
 
     /// The router family of a provider string (`gatewayapi:v1` → `gatewayapi`).
     public static func family(_ provider: String) -> String {
@@ -86,12 +106,14 @@ extension CanarySpec {
 
         let provider = effectiveProvider(default: defaultProvider)
         let family = CanaryProviders.family(provider)
-        if CanaryProviders.flaggerOnly.contains(family) {
+        if family == CanaryProviders.appMesh {
+            add("provider", "the \(provider) provider is not supported: \(CanaryProviders.appMeshRetired)", CanaryProviders.appMeshFix)
+        } else if CanaryProviders.flaggerOnly.contains(family) {
             add("provider", "the \(provider) provider is not supported by Serin yet",
-                "use one of kubernetes, gatewayapi, istio")
+                "use one of \(CanaryProviders.supportedList)")
         } else if !CanaryProviders.known.contains(provider) {
             add("provider", "unknown provider \"\(provider)\"",
-                "use one of kubernetes, gatewayapi, istio")
+                "use one of \(CanaryProviders.supportedList)")
         }
         validateFlaggerFields(add: add)
 
@@ -223,7 +245,31 @@ extension CanarySpec {
                 add("service.gatewayRefs", "is required by provider gatewayapi",
                     "list the Gateway(s) the HTTPRoute attaches to, e.g. [{name: public, namespace: gateways}]")
             }
+        case CanaryProviders.nginx:
+            validateNginx(a, add: add)
+        case CanaryProviders.contour:
+            for (i, m) in (a.strategy == .abTesting ? a.match?.arrayValue ?? [] : []).enumerated() where m["headers"].objectValue == nil {
+                add("analysis.match[\(i)]", "provider contour routes A/B traffic by headers only",
+                    "match on headers, e.g. {headers: {x-canary: {exact: insider}}}")
+            }
+        case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.traefik, CanaryProviders.skipper,
+             CanaryProviders.kuma:
+            if family == CanaryProviders.skipper, ingressRef == nil {
+                add("ingressRef", "is required by provider skipper",
+                    "name the Ingress that routes to the apex Service, e.g. {apiVersion: networking.k8s.io/v1, kind: Ingress, name: podinfo}")
+            }
+            // A TrafficSplit, weighted TraefikService, Skipper's backend-weights or Kuma's
+            // TrafficRoute carry weights only (Flagger's routers for them do no A/B or mirroring).
+            if a.strategy == .abTesting {
+                add("analysis.match", "provider \(family) cannot route by request headers or cookies (its routing object has weights only)",
+                    "remove match (canary by weight) or use the gatewayapi or istio provider")
+            }
         default: break
+        }
+        // Only the Gateway API and Istio mirror (the kubernetes provider says so above).
+        if a.isMirroring, family != CanaryProviders.kubernetes, !CanaryProviders.mirroring.contains(family),
+           CanaryProviders.knownFamilies.contains(family) {
+            add("analysis.mirror", "provider \(family) cannot mirror traffic", "remove mirror or use the gatewayapi or istio provider")
         }
 
         var metricNames: Set<String> = []

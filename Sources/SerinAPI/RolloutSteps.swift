@@ -242,11 +242,22 @@ public struct RolloutTrafficRouting: Codable, Sendable, Hashable {
         return (i.virtualService.map { [$0] } ?? []) + (i.virtualServices ?? [])
     }
 
-    /// Routers present that Serin does not implement.
+    /// The stable Ingresses of Argo's nginx router (`stableIngress`, `stableIngresses`).
+    public var nginxStableIngresses: [String] {
+        guard let n = nginx, n != .null else { return [] }
+        var out: [String] = []
+        if let one = n["stableIngress"].stringValue, !one.isEmpty { out.append(one) }
+        for v in n["stableIngresses"].arrayValue ?? [] { if let s = v.stringValue { out.append(s) } }
+        return out
+    }
+
+    /// Whether Argo's App Mesh router is set (refused: AWS retired App Mesh).
+    public var usesAppMesh: Bool { appMesh != nil && appMesh != .null }
+
+    /// Routers present that Serin does not implement (App Mesh apart: see `usesAppMesh`).
     public var unsupportedRouters: [String] {
         var out: [String] = []
-        for (k, v) in [("nginx", nginx), ("alb", alb), ("smi", smi), ("ambassador", ambassador), ("appMesh", appMesh),
-                       ("traefik", traefik), ("apisix", apisix)] where v != nil && v != .null {
+        for (k, v) in [("ambassador", ambassador), ("apisix", apisix)] where v != nil && v != .null {
             out.append(k)
         }
         for k in (plugins?.objectValue ?? [:]).keys.sorted() where k != Self.gatewayAPIPlugin { out.append("plugins.\(k)") }

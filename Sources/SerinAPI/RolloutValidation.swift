@@ -348,11 +348,29 @@ struct RolloutValidator {
         let unsupported = r.unsupportedRouters
         if !unsupported.isEmpty {
             add(p, "router \(unsupported.joined(separator: ", ")) is not supported by Serin",
-                "use istio (virtualService) or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin) (httpRoute)")
+                "use istio (virtualService), nginx (stableIngress), alb (ingress), smi, traefik (weightedTraefikServiceName) or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin) (httpRoute)")
+        }
+        if r.usesAppMesh {
+            add("\(p).appMesh", "router appMesh is not supported: \(CanaryProviders.appMeshRetired)",
+                CanaryProviders.appMeshRolloutFix)
         }
         let vss = r.istioVirtualServices
         let routes = r.gatewayHTTPRoutes
-        if r.istio == nil && routes.isEmpty && unsupported.isEmpty {
+        let usesNginx = r.nginx.map { $0 != .null } ?? false
+        if usesNginx { checkNginx(r, path: "\(p).nginx") }
+        let usesALB = r.alb.map { $0 != .null } ?? false
+        if usesALB { checkALB(r, path: "\(p).alb") }
+        let usesTraefik = r.traefik.map { $0 != .null } ?? false
+        if usesTraefik, (r.traefik?["weightedTraefikServiceName"].stringValue ?? "").isEmpty {
+            add("\(p).traefik.weightedTraefikServiceName", "is missing", "name the TraefikService whose weighted services Serin sets")
+        }
+        let usesSMI = r.smi.map { $0 != .null } ?? false
+        let weightOnly = [("nginx", usesNginx), ("smi", usesSMI), ("alb", usesALB), ("traefik", usesTraefik)].filter(\.1).map(\.0)
+        if !(r.managedRoutes ?? []).isEmpty, r.istio == nil, routes.isEmpty, !weightOnly.isEmpty {
+            add("\(p).managedRoutes", "header and mirror routes are not supported by Serin's \(weightOnly.joined(separator: ", ")) router (Argo's sets none either)",
+                "remove managedRoutes and the setHeaderRoute/setMirrorRoute steps, or route with istio or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin)")
+        }
+        if r.istio == nil && routes.isEmpty && unsupported.isEmpty && !r.usesAppMesh && !usesNginx && !usesSMI && !usesALB && !usesTraefik {
             add(p, "names no router", "set istio.virtualService.name or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin).httpRoute")
         }
         if r.istio != nil {

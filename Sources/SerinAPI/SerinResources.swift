@@ -24,4 +24,18 @@ extension ResourceType {
         group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService")
     public static let destinationRules = ResourceType(
         group: "networking.istio.io", version: "v1beta1", plural: "destinationrules", kind: "DestinationRule")
+    public static let httpProxies = ResourceType(
+        group: "projectcontour.io", version: "v1", plural: "httpproxies", kind: "HTTPProxy")
+    /// Kuma's TrafficRoute is cluster-scoped.
+    public static let kumaTrafficRoutes = ResourceType(
+        group: "kuma.io", version: "v1alpha1", plural: "trafficroutes", kind: "TrafficRoute", namespaced: false)
+    public static let traefikServices = ResourceType(
+        group: "traefik.io", version: "v1alpha1", plural: "traefikservices", kind: "TraefikService")
+    /// SMI TrafficSplit, one type per version Flagger and Argo write (the CRDs convert with `None`).
+    public static let trafficSplitsV1alpha1 = ResourceType(
+        group: "split.smi-spec.io", version: "v1alpha1", plural: "trafficsplits", kind: "TrafficSplit")
+    public static let trafficSplitsV1alpha2 = ResourceType(
+        group: "split.smi-spec.io", version: "v1alpha2", plural: "trafficsplits", kind: "TrafficSplit")
+    public static let trafficSplitsV1alpha3 = ResourceType(
+        group: "split.smi-spec.io", version: "v1alpha3", plural: "trafficsplits", kind: "TrafficSplit")
 }

@@ -16,6 +16,7 @@ public enum SerinCLI {
         RestartCommand.self,
         LintCommand.self,
         SimulateCommand.self,
+        DashboardCommand.self,
     ]
 
     /// kubectl runs a plugin `kubectl-NAME` found on PATH; through a `kubectl-serin` link to the

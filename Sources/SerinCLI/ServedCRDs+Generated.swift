@@ -47,12 +47,18 @@ spec:
                 - discord
                 - generic
                 - rocket
+                - googlechat
                 - gchat
-                description: Payload shape; generic posts a JSON document describing the event. Flagger's rocket and gchat are accepted and refused by Serin's validation (not supported yet).
+                - pagerduty
+                - opsgenie
+                - telegram
+                - email
+                - alertmanager
+                description: Payload shape; generic posts a JSON document describing the event. gchat (Flagger's name) is googlechat. pagerduty, opsgenie and telegram read the key token of secretRef; email reads username, password and ca.crt.
               address:
                 type: string
-                pattern: '^https?://.+'
-                description: Webhook URL. Often a credential itself; prefer secretRef.
+                pattern: '^(https?|smtp)://.+'
+                description: Webhook or API URL (smtp://host:port for email). Often a credential itself; prefer secretRef. PagerDuty, Opsgenie and Telegram default to their public API.
               secretRef:
                 type: object
                 properties:
@@ -61,10 +67,10 @@ spec:
                     minLength: 1
                 required:
                 - name
-                description: A Secret in this namespace whose key address holds the webhook URL (and optionally proxy); wins over address.
+                description: A Secret in this namespace whose key address holds the webhook URL (and optionally proxy, token, username, password, ca.crt); wins over address.
               channel:
                 type: string
-                description: Slack channel.
+                description: Slack or Rocket.Chat channel; Telegram chat id.
               username:
                 type: string
                 description: Sender name shown by Slack and Discord; default serin.
@@ -80,10 +86,30 @@ spec:
                 - error
                 default: info
                 description: Lowest severity sent (info sends everything).
+              template:
+                type: string
+                maxLength: 4096
+                description: The message line, replacing Serin's; placeholders {{ .Kind }} {{ .Name }} {{ .Namespace }} {{ .Subject }} {{ .Reason }} {{ .Message }} {{ .Severity }} {{ .Phase }} {{ .Target }} {{ .Weight }} {{ .FailedChecks }} {{ .Timestamp }}.
+              email:
+                type: object
+                description: Sender and recipients of the email type.
+                properties:
+                  from:
+                    type: string
+                    maxLength: 254
+                  to:
+                    type: array
+                    maxItems: 50
+                    items:
+                      type: string
+                      maxLength: 254
+                required:
+                - from
+                - to
             required:
             - type
             x-kubernetes-validations:
-            - rule: has(self.address) || has(self.secretRef)
+            - rule: has(self.address) || has(self.secretRef) || self.type in ['pagerduty', 'opsgenie', 'telegram']
               message: set address or secretRef
         required:
         - spec
@@ -977,7 +1003,7 @@ spec:
               properties:
                 provider:
                   type: string
-                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio. Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider)."
+                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio, nginx and skipper (spec.ingressRef), linkerd and smi:v1alpha1..v1alpha3 (SMI TrafficSplit), traefik, kuma, contour. Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider; appmesh is refused because AWS shut App Mesh down on 2026-09-30)."
                   enum:
                     - kubernetes
                     - gatewayapi
@@ -1089,6 +1115,7 @@ spec:
                           minimum: 1
                 ingressRef:
                   type: object
+                  description: The user's Ingress that providers nginx and skipper copy into <name>-canary (read, never written).
                   required:
                     - name
                   properties:
@@ -2453,7 +2480,7 @@ spec:
                           maxItems: 100
                         trafficRouting:
                           type: object
-                          description: "The router that splits traffic between stableService and canaryService: istio or the Gateway API plugin."
+                          description: "The router that splits traffic between stableService and canaryService: istio, nginx, smi or the Gateway API plugin (appMesh is refused: AWS shut App Mesh down on 2026-09-30)."
                           properties:
                             istio:
                               type: object

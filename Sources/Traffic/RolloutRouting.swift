@@ -51,3 +51,15 @@ func istioMirrorMatches(_ route: RolloutSetMirrorRoute) -> [JSONValue] {
         return o
     }
 }
+
+/// Objects a Rollout's router creates are the Rollout's: one that exists already and is not
+/// (someone else's object of that name) is refused rather than taken over, as Argo does.
+enum RolloutOwnership {
+    static func check(_ existing: JSONValue?, owner: JSONValue, what: String, rollout: String,
+                      role: String) throws(RolloutRoutingError) {
+        guard let existing else { return }
+        if !existing.ownerReferences.contains(where: { $0["uid"] == owner["uid"] }) {
+            throw RolloutRoutingError("\(what) exists and is not owned by Rollout \(rollout); delete or rename it (Serin creates it as \(role))")
+        }
+    }
+}

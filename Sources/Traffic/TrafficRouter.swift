@@ -48,15 +48,62 @@ public protocol TrafficRouter: Sendable {
     /// routes in force written in; every other field kept.
     func rolloutRoute(_ existing: JSONValue, object: RolloutRouteObject, names: CanaryNames,
                       traffic: RolloutRouteSettings) throws(RolloutRoutingError) -> JSONValue
+
+    // Routers whose objects are derived from a user's object (NGINX's canary Ingress, copied
+    // from the user's Ingress) read that object without writing it. Defaults: none.
+
+    /// `weightObject(names:)` and `cleanupObjects(names:)` for routers whose object names come
+    /// from the spec (NGINX: `<spec.ingressRef.name>-canary`). Defaults: the names-only ones.
+    func weightObject(spec: CanarySpec, names: CanaryNames) -> RouterObjectRef
+    func cleanupObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef]
+
+    /// Canaries: the user's objects `routingObjects` reads (found in `existing` by `Kind/name`).
+    func sourceObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef]
+
+    /// Canaries: why the objects cannot be built from what exists (a missing or unusable
+    /// source object), naming the object and the fix; nil when they can.
+    func routingProblem(spec: CanarySpec, names: CanaryNames, existing: [String: JSONValue]) -> String?
+
+    /// Rollouts: the objects Serin creates and owns beside one of `rolloutObjects`.
+    func rolloutDerivedObjects(_ object: RolloutRouteObject, routing: RolloutTrafficRouting, rollout: String) -> [RolloutRouteObject]
+
+    /// Rollouts: the objects Serin creates and owns from `routing` alone (SMI's TrafficSplit).
+    func rolloutOwnedObjects(_ routing: RolloutTrafficRouting, namespace: String, rollout: String) -> [RolloutRouteObject]
+
+    /// Rollouts: `derived` (one of `rolloutDerivedObjects`, built from its `source`, or of
+    /// `rolloutOwnedObjects`, with no source) for these settings, merged into `existing` and
+    /// owned by `owner` (the Rollout). An `existing` the Rollout does not own is refused.
+    func rolloutDerived(_ derived: RolloutRouteObject, source: JSONValue?, existing: JSONValue?, routing: RolloutTrafficRouting,
+                        names: CanaryNames, traffic: RolloutRouteSettings, owner: JSONValue) throws(RolloutRoutingError) -> JSONValue
 }
 
 extension TrafficRouter {
     /// The family Serin names the router by (its first).
     public var family: String { families.first ?? "" }
 
+    /// The resource type of `object` (by kind and apiVersion, else kind); nil when the router does not write it.
+    public func resource(of object: JSONValue) -> ResourceType? {
+        let kind = object["kind"].stringValue ?? ""
+        return writes.first { $0.kind == kind && $0.apiVersion == object["apiVersion"].stringValue } ?? resource(ofKind: kind)
+    }
+
     /// The resource type of a routing object of `kind`; nil when the router does not write it.
     public func resource(ofKind kind: String) -> ResourceType? {
         writes.first { $0.kind == kind }
+    }
+
+    public func weightObject(spec: CanarySpec, names: CanaryNames) -> RouterObjectRef { weightObject(names: names) }
+    public func cleanupObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef] { cleanupObjects(names: names) }
+    public func sourceObjects(spec: CanarySpec, names: CanaryNames) -> [RouterObjectRef] { [] }
+    public func routingProblem(spec: CanarySpec, names: CanaryNames, existing: [String: JSONValue]) -> String? { nil }
+    public func rolloutDerivedObjects(_ object: RolloutRouteObject, routing: RolloutTrafficRouting,
+                                      rollout: String) -> [RolloutRouteObject] { [] }
+    public func rolloutOwnedObjects(_ routing: RolloutTrafficRouting, namespace: String,
+                                    rollout: String) -> [RolloutRouteObject] { [] }
+    public func rolloutDerived(_ derived: RolloutRouteObject, source: JSONValue?, existing: JSONValue?, routing: RolloutTrafficRouting,
+                               names: CanaryNames, traffic: RolloutRouteSettings,
+                               owner: JSONValue) throws(RolloutRoutingError) -> JSONValue {
+        throw RolloutRoutingError("the \(family) router derives no \(derived.resource.kind) objects")
     }
 
     /// `routingObjects` with nothing existing yet and no owner reference.
@@ -83,11 +130,14 @@ public struct RolloutRouteObject: Sendable, Hashable {
     public var name: String
     /// The routes inside it Serin sets the weights of (all when empty).
     public var routes: [String]
-    public init(resource: ResourceType, namespace: String, name: String, routes: [String] = []) {
+    /// The router's `trafficRouting` settings for it (ALB: servicePort, rootService, …); null when none.
+    public var config: JSONValue
+    public init(resource: ResourceType, namespace: String, name: String, routes: [String] = [], config: JSONValue = .null) {
         self.resource = resource
         self.namespace = namespace
         self.name = name
         self.routes = routes
+        self.config = config
     }
 }
 
@@ -116,7 +166,7 @@ public struct RolloutRouteSettings: Sendable, Hashable, CustomStringConvertible 
 /// The routers Serin implements: the only place that lists them.
 public enum TrafficRouters {
     /// Every router. The order is the order a Rollout's routing objects are written in.
-    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter()]
+    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter(), NginxRouter(), SMIRouter(), ALBRouter(), TraefikRouter(), SkipperRouter(), KumaRouter(), ContourRouter()]
 
     /// The router for a provider string (`gatewayapi:v1` → the Gateway API router); nil when unknown.
     public static func router(forProvider provider: String) -> (any TrafficRouter)? {

@@ -87,6 +87,23 @@ import Testing
         #expect(end.due.isEmpty)
     }
 
+    /// argo-rollouts#4479: a background analysis terminated at promotion whose every
+    /// measurement errored (fewer in a row than the limit) reported Successful. Here it is Error.
+    @Test func terminatedWithOnlyErrorsIsNeverSuccessful() {
+        var spec = AnalysisRunSpec(metrics: [metric(count: nil)])
+        let (d, times) = drive(spec, phases: [.error, .error, .error])
+        #expect(d.status.phase == .running)
+        spec.terminate = true
+        let end = AnalysisRunEvaluator.evaluate(spec: spec, status: d.status, now: times.last!)
+        #expect(end.status.phase == .error)
+        #expect(end.status.metricResults![0].message?.hasPrefix("every measurement (3) ended in Error") == true)
+
+        // One measurement that ran is enough: errors around it are retried, not a verdict.
+        let (ran, ranTimes) = drive(AnalysisRunSpec(metrics: [metric(count: nil)]), phases: [.error, .successful, .error])
+        let ended = AnalysisRunEvaluator.evaluate(spec: spec, status: ran.status, now: ranTimes.last!)
+        #expect(ended.status.phase == .successful)
+    }
+
     @Test func initialDelayAndNoIntervalMeansOnce() {
         let spec = AnalysisRunSpec(metrics: [metric(interval: nil, count: nil, initialDelay: "30s")])
         let first = AnalysisRunEvaluator.evaluate(spec: spec, status: nil, now: t0)

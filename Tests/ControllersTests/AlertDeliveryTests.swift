@@ -57,7 +57,8 @@ struct AlertDeliveryTests {
         config.metricsServer = env.prometheus.address
         config.workers = 2
         config.webhookRetryDelay = .milliseconds(10)
-        config.alerts = AlertOptions(timeout: timeout, metricsFactory: metrics)
+        // Retries as in production, with waits short enough for the test's deadlines.
+        config.alerts = AlertOptions(timeout: timeout, metricsFactory: metrics, retryDelay: .milliseconds(20))
         await CanaryController.register(on: manager, config: config)
         await manager.start()
         return Rig(env: env, receiver: receiver, manager: manager, metrics: metrics, logs: logs)

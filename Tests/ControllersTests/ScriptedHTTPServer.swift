@@ -9,6 +9,10 @@ struct ScriptedRequest: Sendable {
     var method: String
     var path: String
     var body: String
+    /// Header values by lower-cased name.
+    var headers: [String: String] = [:]
+    /// What follows `?` in the request target.
+    var query: String = ""
 
     /// `application/x-www-form-urlencoded` body fields.
     var form: [String: String] {
@@ -83,9 +87,12 @@ final class ScriptedHTTPServer: Sendable {
                 body += b.readBytes(length: b.readableBytes) ?? []
             case .end:
                 guard let h = head else { return }
-                let path = String(h.uri.split(separator: "?", maxSplits: 1).first ?? "")
-                let (status, text) = respond(ScriptedRequest(method: h.method.rawValue, path: path,
-                                                             body: String(decoding: body, as: UTF8.self)))
+                let target = h.uri.split(separator: "?", maxSplits: 1).map(String.init)
+                var requestHeaders: [String: String] = [:]
+                for (name, value) in h.headers { requestHeaders[name.lowercased()] = value }
+                let (status, text) = respond(ScriptedRequest(method: h.method.rawValue, path: target.first ?? "",
+                                                             body: String(decoding: body, as: UTF8.self),
+                                                             headers: requestHeaders, query: target.count > 1 ? target[1] : ""))
                 var headers = HTTPHeaders()
                 headers.add(name: "Content-Type", value: "application/json")
                 headers.add(name: "Content-Length", value: "\(text.utf8.count)")

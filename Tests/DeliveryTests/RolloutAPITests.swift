@@ -111,15 +111,15 @@ func seedRollout() throws -> Rollout { try Rollout(yaml: seedRolloutYAML()) }
     }
 
     @Test func routingProblems() {
-        // Header route without a router; nginx is not supported; trafficRouting without services.
+        // Header route without a router; apisix is not supported; trafficRouting without services.
         var spec = Self.canary([RolloutCanaryStep(setHeaderRoute: RolloutSetHeaderRoute(name: "beta"))])
         #expect(Self.paths(spec) == ["spec.strategy.canary.steps[0].setHeaderRoute"])
         var routing = RolloutTrafficRouting()
-        routing.nginx = ["stableIngress": "web"]
+        routing.apisix = ["route": ["name": "web"]]
         spec = Self.canary([.weight(10)], routing: routing, canaryService: "web-canary", stableService: "web-stable")
-        let nginx = spec.validate()
-        #expect(nginx.map(\.path) == ["spec.strategy.canary.trafficRouting"])
-        #expect(nginx.first?.message.contains("nginx") == true)
+        let apisix = spec.validate()
+        #expect(apisix.map(\.path) == ["spec.strategy.canary.trafficRouting"])
+        #expect(apisix.first?.message.contains("apisix") == true)
         routing = RolloutTrafficRouting(istio: RolloutIstioRouting(virtualService: RolloutIstioVirtualService(name: "web")))
         spec = Self.canary([.weight(10)], routing: routing)
         #expect(Self.paths(spec) == ["spec.strategy.canary"])

@@ -232,7 +232,7 @@ import Testing
             apiVersion: serin.dev/v1alpha1
             kind: AlertProvider
             metadata: {name: on-call, namespace: apps}
-            spec: {type: pagerduty, address: "hooks.example.com/x", chanel: ops}
+            spec: {type: victorops, address: "hooks.example.com/x", chanel: ops}
             ---
             apiVersion: serin.dev/v1alpha1
             kind: Experiment
@@ -242,7 +242,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", paths[0]])
         #expect(r.code == 1)
-        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: \"pagerduty\" is not a provider type\n    fix: use one of slack, msteams, discord, generic"))
+        #expect(r.output.contains("AlertProvider apps/on-call: error: spec.type: \"victorops\" is not a provider type\n    fix: use one of slack, msteams, discord, generic, rocket, googlechat, pagerduty, opsgenie, telegram, email, alertmanager"))
         #expect(r.output.contains("AlertProvider apps/on-call: error: spec.address: is not an http(s) URL"))
         #expect(r.output.contains("AlertProvider apps/on-call: error: spec.chanel: unknown field \"spec.chanel\"\n    fix: did you mean channel?"))
         #expect(r.output.contains("Experiment apps/exp: error: kind: Experiment is not supported: Serin does not support the Experiment kind yet"))
@@ -262,7 +262,7 @@ import Testing
     }
 
     @Test func unsupportedProvidersAndRoutersAreNamed() async throws {
-        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: linkerd\n")
+        let canary = try seedCanaryYAML().replacingOccurrences(of: "spec:\n", with: "spec:\n  provider: knative\n")
         let (dir, _) = try files(["c.yaml": canary, "t.yaml": """
             apiVersion: serin.dev/v1alpha1
             kind: AnalysisTemplate
@@ -278,23 +278,23 @@ import Testing
             canaryService: web-canary
             stableService: web-stable
             trafficRouting:
-              nginx: {stableIngress: web}
+              apisix: {route: {name: web}}
             steps:
             - setWeight: 20
             """)])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
-        #expect(r.output.contains("error: spec.provider: the linkerd provider is not supported by Serin yet"))
+        #expect(r.output.contains("error: spec.provider: the knative provider is not supported by Serin yet"))
         #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.wavefront: metric \"load\": the wavefront metric provider is not supported by Serin yet; use one of prometheus, compare, web, job, datadog, newRelic"))
         #expect(!r.output.contains("no provider ("))
-        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router nginx is not supported by Serin"))
+        #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router apisix is not supported by Serin"))
         // A Canary naming no provider runs with the operator's --provider.
         let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])
         defer { try? FileManager.default.removeItem(atPath: dir2) }
-        let kuma = await runCLI(["lint", "-q", "--provider", "kuma", plain[0]])
-        #expect(kuma.code == 1)
-        #expect(kuma.output.contains("error: spec.provider: the kuma provider is not supported by Serin yet"))
+        let gloo = await runCLI(["lint", "-q", "--provider", "gloo", plain[0]])
+        #expect(gloo.code == 1)
+        #expect(gloo.output.contains("error: spec.provider: the gloo provider is not supported by Serin yet"))
     }
 
     @Test func validShapesOfTheOriginalsLintClean() async throws {

@@ -260,6 +260,13 @@ public enum AnalysisRunEvaluator {
             return (.error, "consecutiveError (\(consecutive)) > consecutiveErrorLimit (\(errorLimit))\(last)")
         }
         let count = effectiveCount(m)
+        let done = (count > 0 && (r.count ?? 0) >= count) || terminating
+        // A check that never ran is not a pass (argo-rollouts#4479: Successful with every
+        // measurement in Error, because the errors never ran in a row past the limit).
+        if done, (r.error ?? 0) > 0, (r.successful ?? 0) == 0 {
+            let last = measurements.last?.message.map { "; the last: \($0)" } ?? ""
+            return (.error, "every measurement (\(r.error ?? 0)) ended in Error, so the metric was never measured\(last)")
+        }
         if count > 0, (r.count ?? 0) >= count { return (.successful, nil) }
         if terminating { return (.successful, measurements.isEmpty ? "terminated before any measurement" : nil) }
         return (measurements.isEmpty ? .pending : .running, nil)

@@ -16,9 +16,16 @@ public struct CanaryMetricContext: Sendable, Hashable {
     public var provider: MeshProvider
     /// The primary workload the comparison judge reads (`<target>-primary`).
     public var primaryTarget: String
+    /// Flagger's `{{ ingress }}` (`spec.ingressRef.name`) and `{{ route }}` (`spec.routeRef.name`),
+    /// the target's name when the Canary names none.
+    public var ingress: String
+    public var route: String
 
     public init(name: String, namespace: String, target: String, service: String? = nil, interval: String = "1m",
-                provider: MeshProvider = .kubernetes, primaryTarget: String? = nil) {
+                provider: MeshProvider = .kubernetes, primaryTarget: String? = nil, ingress: String? = nil,
+                route: String? = nil) {
+        self.ingress = ingress ?? target
+        self.route = route ?? target
         self.name = name
         self.namespace = namespace
         self.target = target
@@ -72,7 +79,7 @@ public struct CanaryMetricEvaluator: Sendable {
             "name": context.name, "namespace": context.namespace,
             "target": primary ? context.primaryTarget : context.target,
             "service": primary ? "\(context.service)-primary" : context.service,
-            "interval": interval,
+            "interval": interval, "ingress": context.ingress, "route": context.route,
         ]
         for (k, v) in metric.templateVariables ?? [:] { values["variables.\(k)"] = v }
         let text: String
@@ -173,22 +180,26 @@ public struct CanaryMetricEvaluator: Sendable {
         } catch {
             return Self.errorResult(metric, query: "", threshold: threshold, message: "\(error)", checkedAt: checkedAt)
         }
-        guard let address = template?.spec.provider.address ?? defaultAddress, !address.isEmpty else {
+        // Builtins and inline queries go to Prometheus; a template's type was checked above.
+        let providerName = template?.spec.provider.type ?? PrometheusProvider.name
+        guard let providerType = MetricProviders.type(named: providerName) else {
             return Self.errorResult(metric, query: query, threshold: threshold,
-                                    message: "no Prometheus address: set the template's provider.address or --metrics-server",
+                                    message: "provider type \"\(providerName)\" is not supported (\(MetricProviders.names.joined(separator: ", ")))",
+                                    checkedAt: checkedAt)
+        }
+        let provider = providerType.init(clients: clients)
+        // The operator's --metrics-server is a Prometheus; SaaS providers have their own default.
+        let fallback = providerType.defaultAddress ?? defaultAddress
+        guard let address = template?.spec.provider.address.flatMap({ $0.isEmpty ? nil : $0 }) ?? fallback, !address.isEmpty else {
+            return Self.errorResult(metric, query: query, threshold: threshold,
+                                    message: "no \(providerType.name.prefix(1).uppercased() + providerType.name.dropFirst()) address: set the template's provider.address or --metrics-server",
                                     checkedAt: checkedAt)
         }
         var creds = credentials
         if let h = template?.spec.provider.headerFields { creds.headers.merge(h) { cur, _ in cur } }
         if template?.spec.provider.insecureSkipVerify == true { creds.insecureSkipVerify = true }
-        let endpoint = MetricEndpoint(address: address, credentials: creds, timeout: timeout)
-        // Builtins and inline queries go to Prometheus; a template's type was checked above.
-        let providerName = template?.spec.provider.type ?? PrometheusProvider.name
-        guard let provider = MetricProviders.provider(named: providerName, clients: clients) else {
-            return Self.errorResult(metric, query: query, threshold: threshold,
-                                    message: "provider type \"\(providerName)\" is not supported (\(MetricProviders.names.joined(separator: ", ")))",
-                                    checkedAt: checkedAt)
-        }
+        let window = try? DurationString.seconds(metric.interval ?? context.interval)
+        let endpoint = MetricEndpoint(address: address, credentials: creds, timeout: timeout, window: window)
 
         if metric.judge == .compare {
             return await compare(metric, context: context, template: template, query: query, provider: provider,

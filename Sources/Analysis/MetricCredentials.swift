@@ -14,6 +14,8 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
     public var insecureSkipVerify: Bool
     /// Other values to keep out of messages (e.g. analysis args read from Secrets); never sent.
     public var extraSecrets: [String] = []
+    /// The whole Secret, for providers with keys of their own (`datadog_api_key`); every value is a secret.
+    public var secretData: [String: String] = [:]
 
     public init(bearerToken: String? = nil, username: String? = nil, password: String? = nil,
                 headers: [String: String] = [:], caCertificatePEM: String? = nil, insecureSkipVerify: Bool = false) {
@@ -33,6 +35,17 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
         self.init(bearerToken: secretData["token"] ?? secretData["bearerToken"], username: secretData["username"],
                   password: secretData["password"], headers: headers, caCertificatePEM: secretData["ca.crt"],
                   insecureSkipVerify: insecureSkipVerify)
+        self.secretData = secretData.filter { $0.key != "ca.crt" }
+    }
+
+    /// A key of the Secret a provider needs; the error names the key, never a value.
+    public func secret(_ key: String, provider: String) throws -> String {
+        guard let v = secretData[key], !v.isEmpty else {
+            let have = secretData.keys.sorted()
+            throw MetricSpecError("the \(provider) provider needs the key \(key) in the template's secretRef Secret"
+                + (have.isEmpty ? " (no Secret is set or it is empty)" : " (it has \(have.joined(separator: ", ")))"))
+        }
+        return v
     }
 
     /// Every secret value, longest first, so redaction replaces whole values.
@@ -40,6 +53,7 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
         var values = [bearerToken, password].compactMap { $0 }
         values += headers.values
         values += extraSecrets
+        values += secretData.values
         if let u = username, let p = password { values.append(u + ":" + p) }
         return values.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
     }

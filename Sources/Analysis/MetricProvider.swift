@@ -1,4 +1,6 @@
 import Foundation
+import KubeCore
+import SerinAPI
 
 /// Where and how a provider is asked: the base URL (per call, from a template or the operator's flag),
 /// credentials and a timeout.
@@ -7,11 +9,15 @@ public struct MetricEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var credentials: MetricCredentials
     /// Seconds for the whole request.
     public var timeout: Double
+    /// The metric's interval in seconds (Flagger's `interval`), for providers whose API asks
+    /// for a time range rather than a query with a window in it (Datadog, CloudWatch).
+    public var window: Double?
 
-    public init(address: String, credentials: MetricCredentials = .none, timeout: Double = 30) {
+    public init(address: String, credentials: MetricCredentials = .none, timeout: Double = 30, window: Double? = nil) {
         self.address = address
         self.credentials = credentials
         self.timeout = timeout
+        self.window = window
     }
 
     /// The address without any `user:password@`, for messages.
@@ -75,6 +81,78 @@ public protocol MetricProvider: Sendable {
     /// The points of one series over [start, end] every `step` seconds (NaN left out), for the
     /// comparison judge.
     func samples(_ query: String, start: Date, end: Date, step: Double, endpoint: MetricEndpoint) async throws -> [Double]
+
+    /// The address a MetricTemplate that names none is sent to (Datadog's public API); nil
+    /// means the operator's `--metrics-server` (Prometheus).
+    static var defaultAddress: String? { get }
+
+    /// Whether it answers a query string (MetricTemplates, Canary metrics); false for
+    /// providers that only measure AnalysisRun metrics from their settings (web, job).
+    static var answersQueries: Bool { get }
+
+    /// The key of an AnalysisRun metric's `provider` this provider serves, as Argo spells it
+    /// (`web`, `job`, `newRelic`); nil when only MetricTemplates use it.
+    static var analysisKey: String? { get }
+
+    /// Problems with an AnalysisRun metric's provider settings, each `field: why; fix`
+    /// (`url: is required; …`). Strings holding a `{{args.X}}` placeholder are not judged.
+    static func problems(analysis settings: JSONValue) -> [String]
+
+    /// One measurement of an AnalysisRun metric from its provider settings (args substituted).
+    func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement
+
+    /// A measurement left Running (a Job) looked at again.
+    func resume(analysis settings: JSONValue, measurement: AnalysisMeasurement,
+                context: AnalysisProviderContext) async throws -> ProviderMeasurement
+
+    /// A measurement left Running ended because the run is terminating.
+    func terminate(analysis settings: JSONValue, measurement: AnalysisMeasurement,
+                   context: AnalysisProviderContext) async throws -> ProviderMeasurement
+}
+
+/// Which AnalysisRun a measurement belongs to, and what the provider may need of it.
+public struct AnalysisProviderContext: Sendable {
+    public var run: AnalysisRunIdentity
+    public var metricName: String
+    /// Argo's measurement number: completed measurements + errors + 1 (the Job name's suffix).
+    public var measurementIndex: Int
+    /// From `authentication.secretRef` and Secret-sourced args (kept out of messages).
+    public var credentials: MetricCredentials
+    /// Measurements kept for the metric (`measurementRetention`, default 10): a provider that
+    /// leaves objects behind (Jobs) keeps as many.
+    public var retention: Int
+
+    public init(run: AnalysisRunIdentity, metricName: String, measurementIndex: Int = 1,
+                credentials: MetricCredentials = .none, retention: Int = AnalysisRunEvaluator.defaultRetention) {
+        self.retention = retention
+        self.run = run
+        self.metricName = metricName
+        self.measurementIndex = measurementIndex
+        self.credentials = credentials
+    }
+}
+
+/// The AnalysisRun object a measurement is for (a Job is owned by it).
+public struct AnalysisRunIdentity: Sendable, Hashable {
+    public var name: String
+    public var namespace: String
+    public var uid: String
+
+    public init(name: String = "", namespace: String = "", uid: String = "") {
+        self.name = name
+        self.namespace = namespace
+        self.uid = uid
+    }
+}
+
+/// What a provider made of one AnalysisRun measurement.
+public enum ProviderMeasurement: Sendable {
+    /// A value, judged by the metric's success and failure conditions.
+    case answer(MetricAnswer, metadata: [String: String])
+    /// Still going (a Job running): looked at again with `resume`.
+    case running(metadata: [String: String])
+    /// The provider's own verdict (a Job succeeded or failed).
+    case finished(AnalysisPhase, message: String?, metadata: [String: String])
 }
 
 extension MetricProvider {
@@ -85,29 +163,66 @@ extension MetricProvider {
                         endpoint: MetricEndpoint) async throws -> [Double] {
         throw MetricSpecError("provider \(Self.name) does not answer range queries (the compare judge needs them)")
     }
+
+    public static var analysisKey: String? { nil }
+    public static var answersQueries: Bool { true }
+    public static var defaultAddress: String? { nil }
+    public static func problems(analysis settings: JSONValue) -> [String] { [] }
+
+    public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {
+        throw MetricSpecError("provider \(Self.name) does not measure AnalysisRun metrics")
+    }
+
+    public func resume(analysis settings: JSONValue, measurement: AnalysisMeasurement,
+                       context: AnalysisProviderContext) async throws -> ProviderMeasurement {
+        throw MetricSpecError("provider \(Self.name) leaves no measurement running")
+    }
+
+    public func terminate(analysis settings: JSONValue, measurement: AnalysisMeasurement,
+                          context: AnalysisProviderContext) async throws -> ProviderMeasurement {
+        .finished(.successful, message: "run terminated", metadata: measurement.metadata ?? [:])
+    }
 }
 
 /// The long-lived clients providers share (one per process: connection pools, TLS).
 public struct MetricClients: Sendable {
     public var prometheus: PrometheusClient
-    public init(prometheus: PrometheusClient) { self.prometheus = prometheus }
+    /// HTTP for the providers other than Prometheus.
+    public var http: MetricHTTPClient
+    /// The Kubernetes API, for providers that create objects (Jobs) or read Secrets; nil in
+    /// pure tests and the CLI, where such providers say they need it.
+    public var kube: (any KubeAPI)?
+
+    public init(prometheus: PrometheusClient, http: MetricHTTPClient = .shared, kube: (any KubeAPI)? = nil) {
+        self.prometheus = prometheus
+        self.http = http
+        self.kube = kube
+    }
 }
 
 /// The metric providers Serin implements: the only place that lists them.
 public enum MetricProviders {
-    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self] }
+    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self] }
 
-    /// Every provider name, for messages (`prometheus`).
-    public static var names: [String] { all.flatMap { $0.names } }
+    /// Every MetricTemplate provider type, for messages (`prometheus`).
+    public static var names: [String] { all.filter { $0.answersQueries }.flatMap { $0.names } }
 
-    /// The provider type for a name (case-insensitive); nil when Serin has none.
+    /// The MetricTemplate provider type for a name (case-insensitive); nil when Serin has none.
     public static func type(named name: String) -> (any MetricProvider.Type)? {
         let n = name.lowercased()
-        return all.first { $0.names.contains(n) }
+        return all.first { $0.answersQueries && $0.names.contains(n) }
     }
 
     /// The provider for a name over `clients`; nil when Serin has none.
     public static func provider(named name: String, clients: MetricClients) -> (any MetricProvider)? {
         type(named: name).map { $0.init(clients: clients) }
     }
+
+    /// The provider type serving an AnalysisRun metric's `provider.<key>` (exact key); nil when none.
+    public static func type(analysisKey key: String) -> (any MetricProvider.Type)? {
+        all.first { $0.analysisKey == key }
+    }
+
+    /// The `provider` keys of AnalysisRun metrics Serin measures, besides `prometheus` and `compare`.
+    public static var analysisKeys: [String] { all.compactMap { $0.analysisKey } }
 }

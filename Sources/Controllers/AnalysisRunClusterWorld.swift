@@ -1,3 +1,4 @@
+import Analysis
 import Delivery
 import Foundation
 import KubeCore
@@ -19,7 +20,9 @@ struct AnalysisRunClusterWorld: DeliveryWorld {
     func answer(_ queries: [AnalysisRunCore.Query], into input: inout AnalysisRunCore.Input, now: Date) async throws {
         for case .measure(let metrics, let base) in queries {
             do {
-                input.measured = try await reconciler.measure(metrics, base: base, spec: input.spec, namespace: namespace, now: now)
+                input.measured = try await reconciler.measure(
+                    metrics, base: base, spec: input.spec, namespace: namespace, now: now,
+                    run: AnalysisRunIdentity(name: json.name ?? input.name, namespace: namespace, uid: json.uid ?? ""))
             } catch {
                 log.warning("could not read the run's Secrets", metadata: ["error": "\(error)"])
                 throw error

@@ -23,8 +23,10 @@ struct AnalysisRunCore: DecisionCore {
     enum Effect: DeliveryEffect {}
 
     func decide(_ input: Input, now: Date) -> DeliveryDecision<Query, Effect, AnalysisRunStatus> {
-        let assessed = AnalysisRunEvaluator.evaluate(spec: input.spec, status: input.measured ?? input.status, now: now)
-        if input.measured == nil, !assessed.due.isEmpty {
+        // A measurement a provider left Running (a Job) is looked at again at each pass.
+        let assessed = AnalysisRunner.pollingRunning(
+            AnalysisRunEvaluator.evaluate(spec: input.spec, status: input.measured ?? input.status, now: now), now: now)
+        if input.measured == nil, !assessed.due.isEmpty || AnalysisRunner.hasRunning(assessed.status) {
             return DeliveryDecision(newStatus: input.status ?? AnalysisRunStatus(),
                                     queries: [.measure(metrics: assessed.due, base: assessed.status)], requeueAfter: 0)
         }

@@ -31,7 +31,8 @@ public struct AnalysisRunReconciler: Reconciler {
         self.fence = fence
         self.config = config
         runner = AnalysisRunner(measurer: AnalysisMeasurer(
-            client: config.clients.prometheus, defaultAddress: config.metricsServer, now: { [clock] in clock.now() }))
+            clients: MetricClients(prometheus: config.clients.prometheus, kube: api), defaultAddress: config.metricsServer,
+            now: { [clock] in clock.now() }))
     }
 
     public func reconcile(_ key: ObjectKey) async -> ReconcileResult {
@@ -66,7 +67,7 @@ public struct AnalysisRunReconciler: Reconciler {
     /// metric's authentication is that measurement's Error (retried later); values read from
     /// Secrets stay out of the result (a query as sent may contain one).
     func measure(_ metrics: [String], base: AnalysisRunStatus, spec: AnalysisRunSpec, namespace: String,
-                 now: Date) async throws -> AnalysisRunStatus {
+                 now: Date, run: AnalysisRunIdentity = AnalysisRunIdentity()) async throws -> AnalysisRunStatus {
         var base = base
         let argSecrets = try await readArgSecrets(spec, namespace: namespace)
         var credentials: [String: MetricCredentials] = [:]
@@ -88,7 +89,8 @@ public struct AnalysisRunReconciler: Reconciler {
         }
         let creds = credentials
         let decision = await runner.reconcile(
-            spec: spec, status: base, now: now, secret: { argSecrets[$0] }, credentials: { creds[$0.name] ?? .none })
+            spec: spec, status: base, now: now, secret: { argSecrets[$0] }, credentials: { creds[$0.name] ?? .none },
+            run: run)
         return Self.redacted(decision.status, secrets: Array(argSecrets.values))
     }
 

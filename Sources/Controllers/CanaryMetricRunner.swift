@@ -17,7 +17,8 @@ struct CanaryMetricRunner: Sendable {
             name: canary.name, namespace: canary.namespace, target: canary.spec.targetRef.name,
             service: canary.spec.apexServiceName, interval: canary.spec.effectiveAnalysis.interval ?? "1m",
             provider: MeshProvider(flaggerName: provider) ?? .kubernetes,
-            primaryTarget: canary.spec.primaryDeploymentName)
+            primaryTarget: canary.spec.primaryDeploymentName, ingress: canary.spec.ingressRef?.name,
+            route: canary.spec.routeRef?.name)
         // Flagger's spec.metricsServer replaces the operator's --metrics-server for this canary's
         // builtin and inline-query metrics; a template keeps its own address.
         var runner = self
@@ -74,14 +75,5 @@ struct CanaryMetricRunner: Sendable {
     }
 
     /// A Secret's `data` (base64) and `stringData`, decoded.
-    static func decodedData(_ secret: JSONValue) -> [String: String] {
-        var out: [String: String] = [:]
-        for (k, v) in secret["data"].objectValue ?? [:] {
-            if let b64 = v.stringValue, let d = Data(base64Encoded: b64), let s = String(data: d, encoding: .utf8) {
-                out[k] = s
-            }
-        }
-        for (k, v) in secret["stringData"].objectValue ?? [:] { out[k] = v.stringValue }
-        return out
-    }
+    static func decodedData(_ secret: JSONValue) -> [String: String] { MetricSecrets.decodedData(secret) }
 }

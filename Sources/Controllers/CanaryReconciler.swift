@@ -114,12 +114,12 @@ public struct CanaryReconciler: Reconciler {
                     fix: "create the MetricTemplate or fix templateRef.name"))
                 continue
             }
-            // Flagger's other provider types are accepted by the CRD; Serin runs only prometheus.
-            if let type = found[path: ["spec", "provider", "type"]].stringValue, type.lowercased() != "prometheus" {
+            // Flagger's other provider types are accepted by the CRD; Serin runs those in its registry.
+            if let type = found[path: ["spec", "provider", "type"]].stringValue, MetricProviders.type(named: type) == nil {
                 out.append(CanarySpecProblem(
                     path: "spec.analysis.metrics[\(i)].templateRef",
                     message: "MetricTemplate \(ns)/\(ref.name) uses the \(type) metric provider, which is not supported by Serin yet",
-                    fix: "use a MetricTemplate with provider.type: prometheus"))
+                    fix: "use a MetricTemplate with provider.type: \(MetricProviders.names.joined(separator: " or "))"))
             }
         }
         return out

@@ -62,6 +62,8 @@ extension ServedResource {
             type: .horizontalPodAutoscalers, singular: "horizontalpodautoscaler", shortNames: ["hpa"], categories: ["all"],
             hasStatus: true),
         ServedResource(type: .leases, singular: "lease"),
+        // The job analysis provider's Jobs: stored with their status; a test plays the Job controller.
+        ServedResource(type: .jobs, singular: "job", categories: ["all"], hasStatus: true),
         ServedResource(type: .ingresses, singular: "ingress", shortNames: ["ing"], hasStatus: true),
         ServedResource(
             type: .customResourceDefinitions, singular: "customresourcedefinition", shortNames: ["crd", "crds"],

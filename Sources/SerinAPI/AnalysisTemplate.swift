@@ -198,8 +198,8 @@ public struct AnalysisMetricProvider: Codable, Sendable, Hashable {
     public var prometheus: PrometheusProviderSpec?
     /// Serin's canary-versus-baseline Mann–Whitney judge.
     public var compare: CompareProviderSpec?
-    // Argo's other providers: accepted so Argo manifests apply, kept verbatim, not run yet
-    // (validation names the provider and the run ends in Error).
+    // Argo's other providers, kept verbatim: the Analysis module's registry says which it
+    // measures (`MetricProviders.type(analysisKey:)`); validation names the others.
     public var web: JSONValue?
     public var job: JSONValue?
     public var datadog: JSONValue?
@@ -217,15 +217,15 @@ public struct AnalysisMetricProvider: Codable, Sendable, Hashable {
         self.compare = compare
     }
 
-    /// Argo's provider keys Serin accepts but does not run, in the CRD's order.
-    public static let unsupportedProviderKeys = ["web", "job", "datadog", "newRelic", "cloudWatch", "kayenta", "graphite",
-                                                 "influxdb", "skywalking", "wavefront", "plugin"]
+    /// Argo's provider keys besides prometheus (and Serin's compare), in the CRD's order.
+    public static let otherProviderKeys = ["web", "job", "datadog", "newRelic", "cloudWatch", "kayenta", "graphite",
+                                           "influxdb", "skywalking", "wavefront", "plugin"]
 
-    /// The unsupported providers this metric sets.
-    public var unsupportedProviders: [String] {
+    /// The other providers this metric sets, with their settings.
+    public var otherProviders: [(key: String, settings: JSONValue)] {
         let set: [JSONValue?] = [web, job, datadog, newRelic, cloudWatch, kayenta, graphite, influxdb, skywalking,
                                  wavefront, plugin]
-        return zip(Self.unsupportedProviderKeys, set).compactMap { key, value in value == nil ? nil : key }
+        return zip(Self.otherProviderKeys, set).compactMap { key, value in value.map { (key, $0) } }
     }
 }
 

@@ -61,12 +61,14 @@ extension DocumentCheck {
         if message.contains("confidence") { return "set confidence between 0 and 1, e.g. 0.95" }
         if message.contains("allowedIncrease") { return "set allowedIncrease to 0 or more (0.1 allows 10%)" }
         if message.contains("duration") { return "write the metric's interval as a duration such as 1m" }
-        if message.contains("provider type") { return "use a MetricTemplate with provider.type: prometheus" }
+        if message.contains("provider type") {
+            return "use a MetricTemplate with provider.type: " + MetricProviders.names.joined(separator: " or ")
+        }
         if message.contains("not supported by Serin") {
             return "use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }} or {{ variables.X }}"
         }
         if message.contains("template variable") || message.contains("argument") {
-            return "use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }} or {{ variables.X }} with X in templateVariables"
+            return "use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ ingress }}, {{ route }}, {{ interval }} or {{ variables.X }} with X in templateVariables"
         }
         return "check the metric's query, templateRef and templateVariables"
     }
@@ -75,9 +77,10 @@ extension DocumentCheck {
     mutating func metricTemplate() {
         // The provider first: a template of another provider is refused for it even when the
         // rest does not decode (a snippet without a query).
-        if let type = doc.json["spec"]["provider"]["type"].stringValue, type.lowercased() != "prometheus" {
-            add("spec.provider.type", "provider type \"\(type)\" is not supported by Serin (prometheus)",
-                "set spec.provider.type: prometheus (the provider Serin runs)")
+        let types = MetricProviders.names.joined(separator: ", ")
+        if let type = doc.json["spec"]["provider"]["type"].stringValue, MetricProviders.type(named: type) == nil {
+            add("spec.provider.type", "provider type \"\(type)\" is not supported by Serin (\(types))",
+                "set spec.provider.type to one of the providers Serin runs: \(types)")
         }
         let template: MetricTemplate
         do {
@@ -96,7 +99,7 @@ extension DocumentCheck {
             return
         }
         // `{{ variables.X }}` come from the Canary that uses the template: treat every one as set.
-        var values = ["name": "n", "namespace": "ns", "target": "t", "service": "s", "interval": "1m"]
+        var values = ["name": "n", "namespace": "ns", "target": "t", "service": "s", "interval": "1m", "ingress": "i", "route": "r"]
         var variables: [String: String] = [:]
         for _ in 0..<100 {
             do {
@@ -114,7 +117,7 @@ extension DocumentCheck {
             let message = Self.unsupportedVariable(Self.dropMetricPrefix(text, name: name))
             if message.contains("provider type") {
                 if !findings.contains(where: { $0.path == "spec.provider.type" }) {
-                    add("spec.provider.type", message, "set spec.provider.type: prometheus (the provider Serin runs)")
+                    add("spec.provider.type", message, "set spec.provider.type to one of the providers Serin runs: \(types)")
                 }
             } else {
                 add("spec.query", message, Self.metricFix(message))

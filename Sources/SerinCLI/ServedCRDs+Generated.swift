@@ -295,7 +295,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -364,26 +364,26 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
                           description: Canary-versus-baseline Mann-Whitney U judge.
                         web:
                           type: object
-                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's web (HTTP) provider: url, method, headers, body or jsonBody, timeoutSeconds, jsonPath, insecure, authentication.oauth2; the value jsonPath selects feeds the conditions."
                           x-kubernetes-preserve-unknown-fields: true
                         job:
                           type: object
-                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kubernetes Job provider: a batch/v1 Job from metadata and spec, owned by the run and named <run uid>.<metric>.<n>; Successful when it completes, Failed when it fails, deleted when the run terminates."
                           x-kubernetes-preserve-unknown-fields: true
                         datadog:
                           type: object
-                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Datadog provider: apiVersion v1 (query) or v2 (query, or queries with formula, aggregator), interval; keys address, api-key and app-key from Secret secretRef.name (default datadog)."
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
-                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's New Relic provider: NRQL query (and timeout) through NerdGraph; keys personal-api-key, account-id, region, base-url-nerdgraph from Secret profile (default newrelic)."
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
@@ -758,7 +758,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -827,26 +827,26 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
                           description: Canary-versus-baseline Mann-Whitney U judge.
                         web:
                           type: object
-                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's web (HTTP) provider: url, method, headers, body or jsonBody, timeoutSeconds, jsonPath, insecure, authentication.oauth2; the value jsonPath selects feeds the conditions."
                           x-kubernetes-preserve-unknown-fields: true
                         job:
                           type: object
-                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kubernetes Job provider: a batch/v1 Job from metadata and spec, owned by the run and named <run uid>.<metric>.<n>; Successful when it completes, Failed when it fails, deleted when the run terminates."
                           x-kubernetes-preserve-unknown-fields: true
                         datadog:
                           type: object
-                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Datadog provider: apiVersion v1 (query) or v2 (query, or queries with formula, aggregator), interval; keys address, api-key and app-key from Secret secretRef.name (default datadog)."
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
-                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's New Relic provider: NRQL query (and timeout) through NerdGraph; keys personal-api-key, account-id, region, base-url-nerdgraph from Secret profile (default newrelic)."
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
@@ -1807,7 +1807,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -1876,26 +1876,26 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 and sigv4 are accepted but not supported yet.
+                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
                           description: Canary-versus-baseline Mann-Whitney U judge.
                         web:
                           type: object
-                          description: "Argo's web (HTTP) provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's web (HTTP) provider: url, method, headers, body or jsonBody, timeoutSeconds, jsonPath, insecure, authentication.oauth2; the value jsonPath selects feeds the conditions."
                           x-kubernetes-preserve-unknown-fields: true
                         job:
                           type: object
-                          description: "Argo's Kubernetes Job provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kubernetes Job provider: a batch/v1 Job from metadata and spec, owned by the run and named <run uid>.<metric>.<n>; Successful when it completes, Failed when it fails, deleted when the run terminates."
                           x-kubernetes-preserve-unknown-fields: true
                         datadog:
                           type: object
-                          description: "Argo's Datadog provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Datadog provider: apiVersion v1 (query) or v2 (query, or queries with formula, aggregator), interval; keys address, api-key and app-key from Secret secretRef.name (default datadog)."
                           x-kubernetes-preserve-unknown-fields: true
                         newRelic:
                           type: object
-                          description: "Argo's New Relic provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's New Relic provider: NRQL query (and timeout) through NerdGraph; keys personal-api-key, account-id, region, base-url-nerdgraph from Secret profile (default newrelic)."
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
@@ -2020,11 +2020,11 @@ spec:
                     - keptn
                     - splunk
                     default: prometheus
-                    description: Serin runs prometheus; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
+                    description: Serin runs prometheus, datadog and newrelic; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
                   address:
                     type: string
                     pattern: '^https?://'
-                    description: Base URL; defaults to the operator's --metrics-server.
+                    description: Base URL; defaults to the operator's --metrics-server (prometheus) https://api.datadoghq.com (datadog) or https://insights-api.newrelic.com (newrelic).
                   secretRef:
                     type: object
                     properties:
@@ -2032,7 +2032,7 @@ spec:
                         type: string
                     required:
                     - name
-                    description: A Secret with token, or username and password, and optionally ca.crt.
+                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog); newrelic_account_id and newrelic_query_key (newrelic).
                   headers:
                     type: object
                     description: HTTP headers sent with each query (Flagger's http.Header, a list of values per name).

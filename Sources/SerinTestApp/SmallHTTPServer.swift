@@ -10,9 +10,12 @@ public struct SmallHTTPResponse: Sendable {
     public var contentType: String
     public var body: [UInt8]
     public var delaySeconds: Double
+    /// Headers besides Content-Type and Content-Length (e.g. `Retry-After`).
+    public var headers: [(String, String)] = []
 
     public init(status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String,
-                delaySeconds: Double = 0) {
+                delaySeconds: Double = 0, headers: [(String, String)] = []) {
+        self.headers = headers
         self.status = status
         self.contentType = contentType
         self.body = Array(body.utf8)
@@ -39,7 +42,8 @@ final class SmallHTTPServer: Sendable {
             if response.delaySeconds > 0 { try? await Task.sleep(for: .seconds(response.delaySeconds)) }
             let elapsed = ContinuousClock.now - started
             onSent?(request, response, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-            return HTTPServerResponse(status: response.status, contentType: response.contentType, body: response.body)
+            return HTTPServerResponse(status: response.status, contentType: response.contentType, headers: response.headers,
+                                      body: response.body)
         }
         return SmallHTTPServer(server: server)
     }

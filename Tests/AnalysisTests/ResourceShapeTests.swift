@@ -50,7 +50,7 @@ import Testing
         let m = AnalysisMetric(name: "m", provider: AnalysisMetricProvider(prometheus: PrometheusProviderSpec(
             address: "http://127.0.0.1:1", query: "up", authentication: PrometheusAuthentication(sigv4: ["region": "eu"]))))
         let r = await AnalysisMeasurer(client: client).measure(m)
-        #expect(r.phase == .error && r.message?.contains("sigv4 are not supported") == true)
+        #expect(r.phase == .error && r.message?.contains("sigv4 is not supported") == true)
         #expect(r.startedAt != nil && r.finishedAt != nil)
         try await client.shutdown()
     }

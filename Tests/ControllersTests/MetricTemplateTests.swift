@@ -88,9 +88,9 @@ struct MetricTemplateTests {
             let ns = env.namespace
             _ = try await env.client.create(.metricTemplates, namespace: ns, [
                 "apiVersion": "serin.dev/v1alpha1", "kind": "MetricTemplate",
-                "metadata": ["name": "dd-errors", "namespace": .string(ns)],
-                "spec": ["provider": ["type": "datadog", "address": "https://api.datadoghq.com"],
-                         "query": "sum:requests.error.rate{service:{{ target }}}"],
+                "metadata": ["name": "dt-errors", "namespace": .string(ns)],
+                "spec": ["provider": ["type": "dynatrace"],
+                         "query": "SELECT filter(sum(nginx_ingress_controller_requests), WHERE status >= '500') FROM Metric"],
             ])
             try await env.createDeployment("cart", image: "cart:1")
             await env.startOperator(provider: "istio")
@@ -101,13 +101,13 @@ struct MetricTemplateTests {
                     "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"],
                     "service": ["port": 80],
                     "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 10, "stepWeight": 10,
-                                 "metrics": [["name": "errors", "templateRef": ["name": "dd-errors"], "thresholdRange": ["max": 1]]]],
+                                 "metrics": [["name": "errors", "templateRef": ["name": "dt-errors"], "thresholdRange": ["max": 1]]]],
                 ],
             ])
             let reported = await env.drive { Self.specValid(await env.status("cart"))?["status"] == "False" }
             #expect(reported)
             let message = Self.specValid(await env.status("cart"))?["message"].stringValue ?? ""
-            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dd-errors uses the datadog metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus")
+            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dt-errors uses the dynatrace metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus or datadog or newrelic")
             #expect(await env.deployment("cart-primary") == nil)
         }
     }

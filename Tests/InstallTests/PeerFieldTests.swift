@@ -207,6 +207,13 @@ enum PeerManifest {
         ("plugin", "argoproj-labs/sample-prometheus:\n  address: http://prometheus.local\n  query: vector(1)"),
     ]
 
+    /// None for a provider Serin measures; the refusal naming it for the others.
+    static func providerProblems(_ key: String) -> [String] {
+        guard MetricProviders.type(analysisKey: key) == nil else { return [] }
+        let measured = (["prometheus", "compare"] + MetricProviders.analysisKeys).joined(separator: ", ")
+        return ["metric \"success-rate\" provider.\(key): the \(key) metric provider is not supported by Serin yet; use one of \(measured)"]
+    }
+
     static func withProvider(_ doc: JSONValue, key: String, body: String) throws -> JSONValue {
         var d = doc
         var metrics = d[path: ["spec", "metrics"]].arrayValue ?? []
@@ -297,11 +304,13 @@ struct PeerFieldTests {
                                   templateRef: TemplateRef(name: "errors"))
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: t) == [])
 
-        let other = P.with(doc, ["spec", "provider", "type"], "datadog")
+        let datadog = try P.with(doc, ["spec", "provider", "type"], "datadog").decode(as: MetricTemplate.self)
+        #expect(AnalysisValidation.validate(metric, provider: .istio, template: datadog) == [])
+        let other = P.with(doc, ["spec", "provider", "type"], "dynatrace")
         #expect(try P.schemaProblems(other, plural: "metrictemplates") == [])
-        let datadog = try other.decode(as: MetricTemplate.self)
-        #expect(AnalysisValidation.validate(metric, provider: .istio, template: datadog) == [
-            "metric \"errors\": MetricTemplate errors: provider type \"datadog\" is not supported (prometheus)",
+        let dynatrace = try other.decode(as: MetricTemplate.self)
+        #expect(AnalysisValidation.validate(metric, provider: .istio, template: dynatrace) == [
+            "metric \"errors\": MetricTemplate errors: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic)",
         ])
     }
 
@@ -372,9 +381,7 @@ struct PeerFieldTests {
             let doc = try P.withProvider(base, key: p.key, body: p.body)
             #expect(try P.schemaProblems(doc, plural: plural) == [], "\(p.key)")
             let spec = try doc.decode(as: AnalysisTemplate.self).spec
-            #expect(AnalysisValidation.validate(spec) == [
-                "metric \"success-rate\" provider.\(p.key): the \(p.key) metric provider is not supported by Serin yet; use prometheus or compare",
-            ], "\(p.key)")
+            #expect(AnalysisValidation.validate(spec) == P.providerProblems(p.key), "\(p.key)")
         }
         let range = P.withMetricField(base, ["provider", "prometheus", "rangeQuery"], try P.yaml("{start: now-5m, end: now, step: 1m}"))
         #expect(try P.schemaProblems(range, plural: plural) == [])
@@ -409,9 +416,7 @@ struct PeerFieldTests {
         for p in P.providers {
             let doc = try P.withProvider(base, key: p.key, body: p.body)
             #expect(try P.schemaProblems(doc, plural: "analysisruns") == [], "\(p.key)")
-            #expect(AnalysisRunEvaluator.validate(try doc.decode(as: AnalysisRun.self).spec) == [
-                "metric \"success-rate\" provider.\(p.key): the \(p.key) metric provider is not supported by Serin yet; use prometheus or compare",
-            ], "\(p.key)")
+            #expect(AnalysisRunEvaluator.validate(try doc.decode(as: AnalysisRun.self).spec) == P.providerProblems(p.key), "\(p.key)")
         }
         let ttl = P.with(base, ["spec", "ttlStrategy"], try P.yaml("{secondsAfterCompletion: 300, secondsAfterFailure: 600}"))
         #expect(try P.schemaProblems(ttl, plural: "analysisruns") == [])

@@ -16,6 +16,14 @@ struct RBACCoverageTests {
         // blockOwnerDeletion on the objects a Canary owns; it is never a request of its own.
         Grant(group: "serin.dev", resource: "canaries/finalizers", verb: "update"):
             "owner references with blockOwnerDeletion on the primary Deployment, Services and routes",
+        // The job metric provider (AnalysisRunProviderTests drives it against the test API
+        // server); the audited run measures with Prometheus only.
+        Grant(group: "serin.dev", resource: "analysisruns/finalizers", verb: "update"):
+            "owner references with blockOwnerDeletion on the job provider's Jobs",
+        Grant(group: "batch", resource: "jobs", verb: "create"): "the job metric provider creates a measurement's Job",
+        Grant(group: "batch", resource: "jobs", verb: "get"): "the job metric provider reads its Job's conditions",
+        Grant(group: "batch", resource: "jobs", verb: "list"): "the job metric provider finds a run's old Jobs to delete",
+        Grant(group: "batch", resource: "jobs", verb: "delete"): "the job metric provider deletes a running Job when its run terminates",
     ]
 
     @Test("every request the operator made is allowed by the roles bound to its ServiceAccount")

@@ -82,7 +82,7 @@ import Testing
             kind: MetricTemplate
             metadata: {name: latency, namespace: test}
             spec:
-              provider: {type: datadog, address: prometheus:9090}
+              provider: {type: dynatrace, address: prometheus:9090}
               query: histogram_quantile(0.99, rate(x{ns="{{ namespace }}", t="{{ variables.tier }}", w="{{ windw }}"}[1m]))
             ---
             apiVersion: serin.dev/v1alpha1
@@ -100,10 +100,10 @@ import Testing
         #expect(r.code == 1)
         #expect(!r.output.contains(": ok"))
         #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
-        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"datadog\" is not supported by Serin (prometheus)"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"dynatrace\" is not supported by Serin (prometheus, datadog, newrelic)"))
         #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
         // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
-        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: datadog", with: "type: prometheus")
+        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: dynatrace", with: "type: prometheus")
         try fixed.write(toFile: paths[0], atomically: true, encoding: .utf8)
         let again = await runCLI(["lint", "-q", paths[0]])
         #expect(again.output.contains("error: spec.query: unknown template variable \"windw\""))
@@ -271,12 +271,9 @@ import Testing
               metrics:
               - name: load
                 provider:
-                  job:
-                    spec:
-                      template:
-                        spec:
-                          containers: [{name: t, image: busybox}]
-                          restartPolicy: Never
+                  wavefront:
+                    address: example.wavefront.com
+                    query: sum(ts(istio.requestcount.count))
             """, "ro.yaml": canaryRollout("""
             canaryService: web-canary
             stableService: web-stable
@@ -289,8 +286,8 @@ import Testing
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
         #expect(r.output.contains("error: spec.provider: the knative provider is not supported by Serin yet"))
-        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.job: metric \"load\": the job metric provider is not supported by Serin yet; use prometheus or compare"))
-        #expect(!r.output.contains("no provider (prometheus or compare)"))
+        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.wavefront: metric \"load\": the wavefront metric provider is not supported by Serin yet; use one of prometheus, compare, web, job, datadog, newRelic"))
+        #expect(!r.output.contains("no provider ("))
         #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router apisix is not supported by Serin"))
         // A Canary naming no provider runs with the operator's --provider.
         let (dir2, plain) = try files(["c.yaml": try seedCanaryYAML()])
@@ -373,8 +370,13 @@ import Testing
         let r = await runCLI(["lint", "-q", paths[0]])
         #expect(!r.output.contains("missing argument"))
         #expect(!r.output.contains("oauthSecret"))
-        #expect(r.output.contains("error: spec.metrics[0].provider.prometheus.authentication.oauth2: metric \"success-rate\": authentication.oauth2 is not supported by Serin"))
-        #expect(r.output.hasSuffix("1 file, 1 document: 1 error\n"))
+        // oauth2 is measured now; sigv4 is still refused by name.
+        #expect(r.output.hasSuffix("1 file, 1 document: 0 errors\n"), "\(r.output)")
+        let (dir2, paths2) = try files(["t.yaml": try String(contentsOfFile: paths[0], encoding: .utf8)
+            .replacingOccurrences(of: "authentication:\n", with: "authentication:\n          sigv4: {region: eu-west-1}\n")])
+        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        let s = await runCLI(["lint", "-q", paths2[0]])
+        #expect(s.output.contains("error: spec.metrics[0].provider.prometheus.authentication.sigv4: metric \"success-rate\": authentication.sigv4 is not supported by Serin"), "\(s.output)")
     }
 
     @Test func namesAreCheckedAsTheServerChecksThem() async throws {

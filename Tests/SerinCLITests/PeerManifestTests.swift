@@ -185,6 +185,8 @@ import SerinTestSupport
             "`app: demo` is indented beside matchLabels and `blueGreen | canary:` is a placeholder; "
             + "Argo's structural CRD refuses both fields under strict field validation",
         "argo/202-analysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",
+        "argo/211-analysistemplate-unnamed.yaml":
+            "a docs snippet about Secret args: provider.web has no url, which Argo's CRD requires (web: required: [url])",
         "argo/203-clusteranalysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",
         "argo/205-analysisrun-guestbook-currentpodhash-multiple-templates.yaml":
             "metadata.name has upper-case letters: every API server refuses it (RFC 1123 subdomain)",

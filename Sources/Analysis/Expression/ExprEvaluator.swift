@@ -75,6 +75,8 @@ struct ExprEvaluator {
             return try index(try eval(base, pointer: pointer), try eval(idx, pointer: pointer))
         case .member(let base, let name, _):
             let b = try eval(base, pointer: pointer)
+            // expr-lang: a key a map lacks reads as nil.
+            if case .object(let o) = b { return o[name] ?? .null }
             throw fail("\(b.typeName) has no field \"\(name)\"")
         case .call(let name, let args, _):
             return try call(name, args, pointer: pointer)
@@ -170,6 +172,9 @@ struct ExprEvaluator {
             if i < 0 { i += chars.count }
             guard chars.indices.contains(i) else { throw fail("index \(idx) out of range (string of \(chars.count))") }
             return .string(String(chars[i]))
+        case .object(let o):
+            guard case .string(let key) = idx else { throw fail("a map's key must be a string, got \(idx.typeName) \(idx)") }
+            return o[key] ?? .null
         default:
             throw fail("cannot index \(base.typeName) \(base)")
         }

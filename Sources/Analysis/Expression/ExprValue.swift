@@ -1,4 +1,5 @@
 import Foundation
+import KubeCore
 
 /// A value in a condition expression. A Prometheus vector becomes an array of numbers, a
 /// scalar a number.
@@ -8,6 +9,8 @@ public enum ExprValue: Sendable, Hashable, CustomStringConvertible {
     case number(Double)
     case string(String)
     case array([ExprValue])
+    /// A JSON object (a web metric's answer): fields are read with `result.name` or `result["name"]`.
+    case object([String: ExprValue])
 
     public var typeName: String {
         switch self {
@@ -16,6 +19,7 @@ public enum ExprValue: Sendable, Hashable, CustomStringConvertible {
         case .number: return "number"
         case .string: return "string"
         case .array: return "array"
+        case .object: return "map"
         }
     }
 
@@ -26,6 +30,21 @@ public enum ExprValue: Sendable, Hashable, CustomStringConvertible {
         case .number(let d): return ExprValue.format(d)
         case .string(let s): return "\"\(s)\""
         case .array(let a): return "[" + a.map(\.description).joined(separator: ", ") + "]"
+        case .object(let o):
+            return "{" + o.keys.sorted().map { "\"\($0)\": \(o[$0]!.description)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// A JSON value as conditions see it (integers and doubles are numbers).
+    public init(json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .number(Double(i))
+        case .double(let d): self = .number(d)
+        case .string(let s): self = .string(s)
+        case .array(let a): self = .array(a.map(ExprValue.init(json:)))
+        case .object(let o): self = .object(o.mapValues(ExprValue.init(json:)))
         }
     }
 

@@ -13,26 +13,59 @@ public struct AnalysisMeasurer: Sendable {
     public var now: @Sendable () -> Date
 
     public init(client: PrometheusClient, defaultAddress: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.clients = MetricClients(prometheus: client)
+        self.init(clients: MetricClients(prometheus: client), defaultAddress: defaultAddress, now: now)
+    }
+
+    public init(clients: MetricClients, defaultAddress: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.clients = clients
         self.defaultAddress = defaultAddress
         self.now = now
     }
 
-    /// `credentials`: resolved from `authentication.secretRef` by the controller.
-    public func measure(_ metric: AnalysisMetric, credentials: MetricCredentials = .none) async -> AnalysisMeasurement {
+    /// `credentials`: resolved from `authentication.secretRef` by the controller; `context`
+    /// says which run and measurement this is (the job provider names its Job from it).
+    public func measure(_ metric: AnalysisMetric, credentials: MetricCredentials = .none,
+                        context: AnalysisProviderContext? = nil) async -> AnalysisMeasurement {
         let started = now()
         var m: AnalysisMeasurement
         if let p = metric.provider.prometheus {
             m = await prometheus(metric, p, credentials: credentials)
         } else if let c = metric.provider.compare {
             m = await compare(c, credentials: credentials)
+        } else if let (key, settings) = metric.provider.otherProviders.first, let type = MetricProviders.type(analysisKey: key) {
+            var ctx = context ?? AnalysisProviderContext(run: AnalysisRunIdentity(), metricName: metric.name)
+            ctx.credentials = credentials
+            let provider = type.init(clients: clients)
+            m = await Self.recorded(metric) { try await provider.measure(analysis: settings, context: ctx) }
         } else {
             m = AnalysisMeasurement(phase: .error, message: "metric \"\(metric.name)\" has no supported provider")
         }
         m.startedAt = KubeTime.format(started)
-        m.finishedAt = KubeTime.format(now())
+        m.finishedAt = m.phase == .running ? nil : KubeTime.format(now())
         if let msg = m.message { m.message = credentials.redact(msg) }
         return m
+    }
+
+    /// A provider's outcome as a measurement: an answer judged by the conditions, a running
+    /// or finished measurement as the provider says, an error naming the cause.
+    static func recorded(_ metric: AnalysisMetric, _ run: () async throws -> ProviderMeasurement) async -> AnalysisMeasurement {
+        do {
+            switch try await run() {
+            case let .answer(answer, metadata):
+                let (phase, message) = AnalysisRunEvaluator.judge(
+                    value: answer.value, successCondition: metric.successCondition, failureCondition: metric.failureCondition)
+                var md = metadata
+                if !answer.warnings.isEmpty { md["warnings"] = answer.warnings.joined(separator: "; ") }
+                return AnalysisMeasurement(phase: phase, message: message, value: text(answer.value),
+                                           metadata: md.isEmpty ? nil : md)
+            case .running(let metadata):
+                return AnalysisMeasurement(phase: .running, metadata: metadata.isEmpty ? nil : metadata)
+            case let .finished(phase, message, metadata):
+                return AnalysisMeasurement(phase: phase, message: message, metadata: metadata.isEmpty ? nil : metadata)
+            }
+        } catch {
+            return AnalysisMeasurement(phase: .error, message: "\(error)")
+        }
     }
 
     /// The provider of an AnalysisRun metric's `provider.<name>` field, over the shared clients.
@@ -43,8 +76,8 @@ public struct AnalysisMeasurer: Sendable {
         guard let address = address.flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultAddress else {
             throw MetricSpecError("no Prometheus address: set provider.prometheus.address or --metrics-server")
         }
-        if authentication?.oauth2 != nil || authentication?.sigv4 != nil {
-            throw MetricSpecError("authentication.oauth2 and authentication.sigv4 are not supported; use authentication.secretRef or headers")
+        if let v = authentication?.sigv4, v != .null {
+            throw MetricSpecError("authentication.sigv4 is not supported; use authentication.secretRef, oauth2 or headers")
         }
         var creds = credentials
         for h in headers ?? [] { creds.headers[h.key] = h.value }
@@ -52,11 +85,27 @@ public struct AnalysisMeasurer: Sendable {
         return MetricEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))
     }
 
+    /// The endpoint with Argo's `authentication.oauth2` exchanged for a bearer token
+    /// (client-credentials grant, a token per measurement as Argo gets one).
+    func authorized(_ ep: MetricEndpoint, _ authentication: PrometheusAuthentication?) async throws -> MetricEndpoint {
+        guard let raw = authentication?.oauth2, raw != .null else { return ep }
+        let settings = try raw.decode(as: OAuth2Settings.self)
+        for (field, value) in [("tokenUrl", settings.tokenUrl), ("clientId", settings.clientId), ("clientSecret", settings.clientSecret)]
+        where (value ?? "").isEmpty {
+            throw MetricSpecError("authentication.oauth2.\(field) is required")
+        }
+        var out = ep
+        out.credentials.bearerToken = try await OAuth2ClientCredentials(settings: settings)
+            .token(http: clients.http, timeout: ep.timeout, insecure: ep.credentials.insecureSkipVerify)
+        return out
+    }
+
     func prometheus(_ metric: AnalysisMetric, _ p: PrometheusProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
         let meta = ["query": p.query]
         do {
-            let ep = try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure, headers: p.headers,
-                                  authentication: p.authentication, credentials: credentials)
+            let ep = try await authorized(try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure,
+                                                       headers: p.headers, authentication: p.authentication,
+                                                       credentials: credentials), p.authentication)
             let answer = try await provider(PrometheusProvider.self).query(p.query, endpoint: ep)
             let value = answer.value
             let (phase, message) = AnalysisRunEvaluator.judge(
@@ -72,8 +121,9 @@ public struct AnalysisMeasurer: Sendable {
     func compare(_ c: CompareProviderSpec, credentials: MetricCredentials) async -> AnalysisMeasurement {
         let meta = ["canaryQuery": c.canaryQuery, "baselineQuery": c.baselineQuery]
         do {
-            let ep = try endpoint(address: c.address, timeout: c.timeout, insecure: c.insecure, headers: c.headers,
-                                  authentication: c.authentication, credentials: credentials)
+            let ep = try await authorized(try endpoint(address: c.address, timeout: c.timeout, insecure: c.insecure,
+                                                       headers: c.headers, authentication: c.authentication,
+                                                       credentials: credentials), c.authentication)
             let window = try DurationString.seconds(c.window ?? "5m")
             let step = try c.step.map { try DurationString.seconds($0) } ?? max(15, window / 60)
             let end = now(), start = end.addingTimeInterval(-window)
@@ -110,6 +160,8 @@ public struct AnalysisMeasurer: Sendable {
         case .string(let s): return s
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
+        case .object(let o):
+            return "{" + o.keys.sorted().map { "\"\($0)\":" + text(o[$0]!) }.joined(separator: ",") + "}"
         }
     }
 }
@@ -122,10 +174,21 @@ public struct AnalysisRunner: Sendable {
 
     public init(measurer: AnalysisMeasurer) { self.measurer = measurer }
 
-    /// `secret` resolves args' `valueFrom.secretKeyRef`; `credentials` gives each metric's credentials.
+    /// `secret` resolves args' `valueFrom.secretKeyRef`; `credentials` gives each metric's
+    /// credentials; `run` is the AnalysisRun object (its Jobs are named after its uid).
     public func reconcile(spec: AnalysisRunSpec, status: AnalysisRunStatus?, now: Date,
                           secret: (AnalysisSecretKeyRef) -> String? = { _ in nil },
-                          credentials: (AnalysisMetric) -> MetricCredentials = { _ in .none }) async -> AnalysisRunDecision {
+                          credentials: (AnalysisMetric) -> MetricCredentials = { _ in .none },
+                          run: AnalysisRunIdentity = AnalysisRunIdentity()) async -> AnalysisRunDecision {
+        let resumed = await resumeRunning(spec: spec, status: status, now: now, secret: secret, credentials: credentials, run: run)
+        let decision = await measureDue(spec: spec, status: resumed, now: now, secret: secret, credentials: credentials, run: run)
+        return Self.pollingRunning(decision, now: now)
+    }
+
+    func measureDue(spec: AnalysisRunSpec, status: AnalysisRunStatus?, now: Date,
+                    secret: (AnalysisSecretKeyRef) -> String?,
+                    credentials: (AnalysisMetric) -> MetricCredentials,
+                    run: AnalysisRunIdentity) async -> AnalysisRunDecision {
         let first = AnalysisRunEvaluator.evaluate(spec: spec, status: status, now: now)
         guard !first.due.isEmpty else { return first }
         let args: [String: String]
@@ -143,12 +206,10 @@ public struct AnalysisRunner: Sendable {
             let m: AnalysisMeasurement
             do {
                 let metric = try AnalysisArguments.substitute(raw, args: args)
-                var creds = credentials(metric)
-                // Secret-sourced arg values are credentials too: keep them out of messages.
-                for a in spec.args ?? [] where a.valueFrom?.secretKeyRef != nil {
-                    if let v = args[a.name] { creds.extraSecrets.append(v) }
-                }
-                m = await measurer.measure(metric, credentials: creds)
+                let creds = Self.credentials(metric, spec: spec, args: args, credentials: credentials)
+                let context = AnalysisProviderContext(
+                    run: run, metricName: name, measurementIndex: Self.measurementIndex(name, status: st), credentials: creds)
+                m = await measurer.measure(metric, credentials: creds, context: context)
             } catch {
                 let t = KubeTime.format(now)
                 m = AnalysisMeasurement(phase: .error, message: error.message, startedAt: t, finishedAt: t)

@@ -86,13 +86,7 @@ public enum AnalysisRunEvaluator {
             if let c = m.count?.intValue, c > 1, m.interval == nil {
                 problems.append("metric \"\(m.name)\": count \(c) needs an interval")
             }
-            let unsupported = m.provider.unsupportedProviders
-            for key in unsupported {
-                problems.append("metric \"\(m.name)\" provider.\(key): the \(key) metric provider is not supported by Serin yet; use prometheus or compare")
-            }
-            if m.provider.prometheus == nil && m.provider.compare == nil && unsupported.isEmpty {
-                problems.append("metric \"\(m.name)\": no provider (prometheus or compare)")
-            }
+            problems += providerProblems(m)
             if m.provider.prometheus?.rangeQuery != nil {
                 problems.append("metric \"\(m.name)\" provider.prometheus.rangeQuery: range queries are not supported by Serin yet; remove rangeQuery and write an instant query (e.g. with avg_over_time)")
             }

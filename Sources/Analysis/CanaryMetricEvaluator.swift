@@ -59,9 +59,10 @@ public struct CanaryMetricEvaluator: Sendable {
     /// Prometheus, so a test clock never asks about a moment Prometheus has no data for.
     public var now: @Sendable () -> Date
 
-    public init(client: PrometheusClient, defaultAddress: String?, builtinOptions: [MeshProvider: BuiltinQueryOptions] = [:],
+    public init(client: PrometheusClient, http: MetricHTTPClient = .shared, defaultAddress: String?,
+                builtinOptions: [MeshProvider: BuiltinQueryOptions] = [:],
                 timeout: Double = 30, now: @escaping @Sendable () -> Date = { Date() }) {
-        self.clients = MetricClients(prometheus: client)
+        self.clients = MetricClients(prometheus: client, http: http)
         self.defaultAddress = defaultAddress
         self.builtinOptions = builtinOptions
         self.timeout = timeout

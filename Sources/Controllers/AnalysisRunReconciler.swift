@@ -31,7 +31,7 @@ public struct AnalysisRunReconciler: Reconciler {
         self.fence = fence
         self.config = config
         runner = AnalysisRunner(measurer: AnalysisMeasurer(
-            clients: MetricClients(prometheus: config.clients.prometheus, kube: api), defaultAddress: config.metricsServer,
+            clients: MetricClients(prometheus: config.clients.prometheus, http: config.clients.metricHTTP, kube: api), defaultAddress: config.metricsServer,
             now: { [clock] in clock.now() }))
     }
 

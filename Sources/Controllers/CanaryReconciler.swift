@@ -37,7 +37,7 @@ public struct CanaryReconciler: Reconciler {
         decider = CanaryDecider(defaultProvider: config.defaultProvider, pollSeconds: config.pollSeconds)
         webhooks = WebhookCaller(retryDelay: config.webhookRetryDelay, clients: config.clients)
         let evaluator = CanaryMetricEvaluator(
-            client: config.clients.prometheus, defaultAddress: config.metricsServer,
+            client: config.clients.prometheus, http: config.clients.metricHTTP, defaultAddress: config.metricsServer,
             builtinOptions: config.builtinQueryOptions, timeout: config.metricQueryTimeoutSeconds,
             now: { [clock] in clock.now() })
         metrics = CanaryMetricRunner(api: api, evaluator: evaluator)

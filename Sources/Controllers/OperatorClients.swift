@@ -9,6 +9,8 @@ import NIOSSL
 /// shutdown grace. Controllers get it through their config; tests and the CLI use `.process`.
 public final class OperatorClients: Sendable {
     public let prometheus: PrometheusClient
+    /// The HTTP client of the metric providers other than Prometheus (web, Datadog, New Relic…).
+    public let metricHTTP: MetricHTTPClient
     /// Webhooks (one client for all hooks) and the same without certificate checks
     /// (Flagger's `disableTLS: true`). A host that cannot be reached fails the call at once
     /// instead of being retried until the hook's timeout (AsyncHTTPClient's default), which
@@ -22,6 +24,7 @@ public final class OperatorClients: Sendable {
 
     public init() {
         prometheus = PrometheusClient()
+        metricHTTP = MetricHTTPClient()
         webhooks = Self.client(connectTimeout: .seconds(10), verify: true)
         insecureWebhooks = Self.client(connectTimeout: .seconds(10), verify: false)
         alerts = Self.client(connectTimeout: .seconds(5), verify: true)
@@ -47,6 +50,7 @@ public final class OperatorClients: Sendable {
     public func shutdown(grace: Duration) async {
         await notifications.drain(within: grace)
         try? await prometheus.shutdown()
+        try? await metricHTTP.shutdown()
         for c in [webhooks, insecureWebhooks, alerts] { try? await c.shutdown() }
     }
 }

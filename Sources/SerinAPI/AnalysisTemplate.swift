@@ -281,10 +281,24 @@ public struct PrometheusAuthentication: Codable, Sendable, Hashable {
     public var secretRef: MetricProviderSecretRef?
     public var oauth2: JSONValue?
     public var sigv4: JSONValue?
-    public init(secretRef: MetricProviderSecretRef? = nil, oauth2: JSONValue? = nil, sigv4: JSONValue? = nil) {
+    /// Argo's `basicAuth`: username and password, usually `{{ args.X }}` read from a Secret.
+    public var basicAuth: PrometheusBasicAuth?
+    public init(secretRef: MetricProviderSecretRef? = nil, oauth2: JSONValue? = nil, sigv4: JSONValue? = nil,
+                basicAuth: PrometheusBasicAuth? = nil) {
         self.secretRef = secretRef
         self.oauth2 = oauth2
         self.sigv4 = sigv4
+        self.basicAuth = basicAuth
+    }
+}
+
+/// HTTP basic authentication of a Prometheus metric (Argo's `authentication.basicAuth`).
+public struct PrometheusBasicAuth: Codable, Sendable, Hashable {
+    public var username: String?
+    public var password: String?
+    public init(username: String? = nil, password: String? = nil) {
+        self.username = username
+        self.password = password
     }
 }
 

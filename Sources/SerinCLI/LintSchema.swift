@@ -147,7 +147,6 @@ enum OriginalsOnlyFields {
     static let features: [String: String] = [
         "spec.resourcePlugin": "resourcePlugin (Argo Rollouts' workload plugins: StatefulSet, ReplicaSet)",
         "spec.strategy.canary.steps[].replicaProgressThreshold": "replicaProgressThreshold",
-        "spec.metrics[].provider.prometheus.authentication.basicAuth": "basicAuth (Prometheus basic authentication)",
     ]
 
     /// The feature of an unknown field, nil when it is not one of the originals' (a typo).

@@ -289,13 +289,21 @@ spec:
                                   required:
                                   - name
                                   description: A Secret with token, or username and password, and optionally ca.crt.
+                                basicAuth:
+                                  type: object
+                                  description: HTTP basic authentication; username and password, usually from args read from a Secret (kept out of status and events).
+                                  properties:
+                                    username:
+                                      type: string
+                                    password:
+                                      type: string
                                 oauth2:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -358,13 +366,21 @@ spec:
                                   required:
                                   - name
                                   description: A Secret with token, or username and password, and optionally ca.crt.
+                                basicAuth:
+                                  type: object
+                                  description: HTTP basic authentication; username and password, usually from args read from a Secret (kept out of status and events).
+                                  properties:
+                                    username:
+                                      type: string
+                                    password:
+                                      type: string
                                 oauth2:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -752,13 +768,21 @@ spec:
                                   required:
                                   - name
                                   description: A Secret with token, or username and password, and optionally ca.crt.
+                                basicAuth:
+                                  type: object
+                                  description: HTTP basic authentication; username and password, usually from args read from a Secret (kept out of status and events).
+                                  properties:
+                                    username:
+                                      type: string
+                                    password:
+                                      type: string
                                 oauth2:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -821,13 +845,21 @@ spec:
                                   required:
                                   - name
                                   description: A Secret with token, or username and password, and optionally ca.crt.
+                                basicAuth:
+                                  type: object
+                                  description: HTTP basic authentication; username and password, usually from args read from a Secret (kept out of status and events).
+                                  properties:
+                                    username:
+                                      type: string
+                                    password:
+                                      type: string
                                 oauth2:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -1801,13 +1833,21 @@ spec:
                                   required:
                                   - name
                                   description: A Secret with token, or username and password, and optionally ca.crt.
+                                basicAuth:
+                                  type: object
+                                  description: HTTP basic authentication; username and password, usually from args read from a Secret (kept out of status and events).
+                                  properties:
+                                    username:
+                                      type: string
+                                    password:
+                                      type: string
                                 oauth2:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
                             rangeQuery:
                               type: object
                               description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
@@ -1870,13 +1910,21 @@ spec:
                                   required:
                                   - name
                                   description: A Secret with token, or username and password, and optionally ca.crt.
+                                basicAuth:
+                                  type: object
+                                  description: HTTP basic authentication; username and password, usually from args read from a Secret (kept out of status and events).
+                                  properties:
+                                    username:
+                                      type: string
+                                    password:
+                                      type: string
                                 oauth2:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; oauth2 (client-credentials token from tokenUrl) is used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
                           required:
                           - canaryQuery
                           - baselineQuery

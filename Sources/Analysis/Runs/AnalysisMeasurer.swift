@@ -80,6 +80,14 @@ public struct AnalysisMeasurer: Sendable {
             throw MetricSpecError("authentication.sigv4 is not supported; use authentication.secretRef, oauth2 or headers")
         }
         var creds = credentials
+        if let basic = authentication?.basicAuth {
+            guard let user = basic.username, !user.isEmpty else {
+                throw MetricSpecError("authentication.basicAuth.username is required (with basicAuth.password)")
+            }
+            // Sent as the request's Basic credentials, kept out of every message.
+            creds.username = user
+            creds.password = basic.password ?? ""
+        }
         for h in headers ?? [] { creds.headers[h.key] = h.value }
         if insecure == true { creds.insecureSkipVerify = true }
         return MetricEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))

@@ -39,7 +39,8 @@ import Testing
         let r = try #require(requests.first)
         #expect(r.method == "GET")
         #expect(r.query["nrql"] == "SELECT percentage(count(*), WHERE error IS true) AS result FROM Transaction SINCE 120 seconds ago")
-        #expect(r.headers.contains { $0.0.lowercased() == "x-query-key" && $0.1 == "NRIQ-c0ffee" })
+        let condition1 = r.headers.contains { $0.0.lowercased() == "x-query-key" && $0.1 == "NRIQ-c0ffee" }
+        #expect(condition1)
     }
 
     @Test func flaggerEdges() async throws {
@@ -65,7 +66,8 @@ import Testing
         let r = NewRelicProvider.nerdGraphRequest(url: "https://api.newrelic.com/graphql", key: "NRAK-1", account: 12345,
                                                   nrql: "SELECT count(*) FROM Transaction", timeout: 30)
         #expect(r.method == "POST")
-        #expect(r.headers.contains { $0.0 == "API-Key" && $0.1 == "NRAK-1" })
+        let condition2 = r.headers.contains { $0.0 == "API-Key" && $0.1 == "NRAK-1" }
+        #expect(condition2)
         let body = try JSONValue(parsing: r.body ?? [])
         #expect(body["variables"] == ["accountId": 12345, "query": "SELECT count(*) FROM Transaction", "timeout": 30])
         #expect(body["query"].stringValue?.contains("nrql(query: $query, timeout: $timeout) { results }") == true)

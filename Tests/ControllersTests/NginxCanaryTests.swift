@@ -69,7 +69,8 @@ struct NginxCanaryTests {
             #expect(ing[path: ["spec", "rules"]][0][path: ["http", "paths"]][0][path: ["backend", "service", "name"]] == "podinfo-canary")
             #expect(ing.ownerReferences.first?["kind"] == "Canary")
             // The builtin check asked for ingress-nginx's metrics.
-            #expect(env.prometheus.queries.contains { $0.contains("nginx_ingress_controller_requests") })
+            let condition1 = env.prometheus.queries.contains { $0.contains("nginx_ingress_controller_requests") }
+            #expect(condition1)
         }
     }
 

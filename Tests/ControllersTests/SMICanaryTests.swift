@@ -25,7 +25,8 @@ struct SMICanaryTests {
             let ts = try await env.client.get(.trafficSplitsV1alpha1, namespace: env.namespace, name: "podinfo")
             #expect(ts[path: ["spec", "service"]] == "podinfo")
             // The builtin check asked Linkerd's proxy metrics.
-            #expect(env.prometheus.queries.contains { $0.contains("response_total") })
+            let condition1 = env.prometheus.queries.contains { $0.contains("response_total") }
+            #expect(condition1)
             #expect(try await RouterCanaryScenario.deleteRemoves(env, resource: .trafficSplitsV1alpha1, name: "podinfo"))
         }
     }

@@ -102,7 +102,8 @@ import Traffic
         let done = try #require(router.routingObjects(spec: spec, names: names, selector: selector, weights: .primaryOnly,
                                                       existing: ["Ingress/podinfo": Self.userIngress, "Ingress/podinfo-canary": ing],
                                                       ownerReference: nil).first)
-        #expect(!done.annotations.keys.contains { $0.hasPrefix("nginx.ingress.kubernetes.io/canary-by") })
+        let condition1 = !done.annotations.keys.contains { $0.hasPrefix("nginx.ingress.kubernetes.io/canary-by") }
+        #expect(condition1)
         // The exact form of Flagger's tutorial.
         let exact: JSONValue = [["headers": ["x-canary": ["exact": "insider"]]]]
         let (spec2, names2) = canary(match: exact)

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import NIOCore
 import Foundation
 import NIOSSL
+import Synchronization
 
 /// The process's long-lived outgoing clients and its queue of notifications: owned by the
 /// operator's lifecycle, which drains the queue and shuts the clients down within the
@@ -57,41 +58,83 @@ public final class OperatorClients: Sendable {
 
 /// Notifications run off the reconcile path, each as its own task, tracked so that a shutdown
 /// waits for those in flight (bounded) instead of dropping them with the process.
-public actor NotificationQueue {
-    private var running: [UInt64: Task<Void, Never>] = [:]
-    private var next: UInt64 = 0
-    private var closed = false
+public final class NotificationQueue: Sendable {
+    private struct State {
+        var running: [UInt64: Task<Void, Never>] = [:]
+        var next: UInt64 = 0
+        var closed = false
+        /// `drain` waiting for the last job; resumed when none runs or the grace is over.
+        var waiter: CheckedContinuation<Void, Never>?
+        var stopWaiting = false
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
-    /// Starts `job`; after `drain` it is refused (the process is going away).
-    public nonisolated func enqueue(_ job: @escaping @Sendable () async -> Void) {
-        Task { await self.start(job) }
-    }
-
-    private func start(_ job: @escaping @Sendable () async -> Void) {
-        guard !closed else { return }
-        next += 1
-        let id = next
-        running[id] = Task {
-            await job()
-            self.finished(id)
+    /// Starts `job` at once (it is tracked before this returns); after `drain` began it is
+    /// refused and false returned (the process is going away).
+    @discardableResult
+    public func enqueue(_ job: @escaping @Sendable () async -> Void) -> Bool {
+        state.withLock { s in
+            guard !s.closed else { return false }
+            s.next += 1
+            let id = s.next
+            // The task cannot reach `finished` before this lock is released, so it is recorded first.
+            s.running[id] = Task {
+                await job()
+                self.finished(id)
+            }
+            return true
         }
     }
 
-    private func finished(_ id: UInt64) { running[id] = nil }
+    private func finished(_ id: UInt64) {
+        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.running[id] = nil
+            guard s.running.isEmpty else { return nil }
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume()
+    }
 
     /// How many notifications are in flight.
-    public var count: Int { running.count }
+    public var count: Int { state.withLock { $0.running.count } }
 
     /// Refuses new work and waits for the work in flight, at most `grace`; what is still
-    /// running then is cancelled.
-    public func drain(within grace: Duration) async {
-        closed = true
-        let deadline = ContinuousClock.now + grace
-        while !running.isEmpty, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+    /// running then is cancelled. Returns how many were cancelled.
+    @discardableResult
+    public func drain(within grace: Duration) async -> Int {
+        state.withLock { $0.closed = true }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.idle() }
+            group.addTask { try? await Task.sleep(for: grace) }
+            await group.next()
+            group.cancelAll()
         }
-        for t in running.values { t.cancel() }
+        let left = state.withLock { s in Array(s.running.values) }
+        for t in left { t.cancel() }
+        return left.count
+    }
+
+    /// Returns when no job runs, or when cancelled (the grace is over).
+    private func idle() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.running.isEmpty || s.stopWaiting { return true }
+                    s.waiter = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.stopWaiting = true
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
     }
 }

@@ -50,17 +50,10 @@ public struct DatadogProvider: MetricProvider {
 
     // MARK: - Argo
 
-    public static func problems(analysis settings: JSONValue) -> [String] {
-        let s: DatadogMetricSettings
-        do { s = try settings.decode(as: DatadogMetricSettings.self) } catch {
-            return ["settings: \((error as? DecodingError)?.fieldMessage ?? "\(error)")"]
-        }
-        return s.problems
-    }
+    public static func problems(analysis settings: JSONValue) -> [String] { DatadogMetricSettings.problems(in: settings) }
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {
-        let s = try settings.decode(as: DatadogMetricSettings.self)
-        if let first = s.problems.first { throw MetricSpecError("provider.datadog.\(first)") }
+        let s = try DatadogMetricSettings.checked(settings, key: "datadog")
         let secret = try await argoSecret(s, namespace: context.run.namespace)
         let creds = MetricCredentials(secretData: secret)
         do {
@@ -185,7 +178,7 @@ public struct DatadogProvider: MetricProvider {
 }
 
 /// `provider.datadog` as Argo writes it.
-struct DatadogMetricSettings: Decodable, Sendable {
+struct DatadogMetricSettings: ProviderSettings, Sendable {
     var apiVersion: String?
     var interval: String?
     var query: String?

@@ -200,6 +200,34 @@ public struct MetricClients: Sendable {
     }
 }
 
+/// A provider's AnalysisRun settings (`provider.<key>`) as a type: decoding plus the checks
+/// decoding cannot make, shared by validation and measurement.
+protocol ProviderSettings: Decodable {
+    /// Problems as `field: message; fix`, relative to `provider.<key>`.
+    var problems: [String] { get }
+    /// What to write, added to a message about settings that do not decode.
+    static var shape: String { get }
+}
+
+extension ProviderSettings {
+    static var shape: String { "" }
+
+    /// The problems of `settings`, a decoding error first.
+    static func problems(in settings: JSONValue) -> [String] {
+        do { return try settings.decode(as: Self.self).problems } catch {
+            let why = (error as? DecodingError)?.fieldMessage ?? "\(error)"
+            return ["settings: \(why)" + (shape.isEmpty ? "" : "; \(shape)")]
+        }
+    }
+
+    /// The settings, or an error naming the first problem under `provider.<key>`.
+    static func checked(_ settings: JSONValue, key: String) throws -> Self {
+        let s = try settings.decode(as: Self.self)
+        if let first = s.problems.first { throw MetricSpecError("provider.\(key).\(first)") }
+        return s
+    }
+}
+
 /// The metric providers Serin implements: the only place that lists them.
 public enum MetricProviders {
     public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self] }

@@ -21,17 +21,10 @@ public struct WebProvider: MetricProvider {
         throw MetricSpecError("the web provider measures AnalysisRun metrics only (provider.web with a url)")
     }
 
-    public static func problems(analysis settings: JSONValue) -> [String] {
-        let s: WebMetricSettings
-        do { s = try settings.decode(as: WebMetricSettings.self) } catch {
-            return ["settings: \((error as? DecodingError)?.fieldMessage ?? "\(error)"); write url, and optionally method, headers, body, jsonPath"]
-        }
-        return s.problems
-    }
+    public static func problems(analysis settings: JSONValue) -> [String] { WebMetricSettings.problems(in: settings) }
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {
-        let s = try settings.decode(as: WebMetricSettings.self)
-        if let first = s.problems.first { throw MetricSpecError("provider.web.\(first)") }
+        let s = try WebMetricSettings.checked(settings, key: "web")
         let selector = try JSONPathSelector(s.jsonPath ?? "{$}")
         let timeout = Double(s.timeout)
         var headers = (s.headers ?? []).map { ($0.key, $0.value) }
@@ -80,7 +73,8 @@ public struct WebProvider: MetricProvider {
 }
 
 /// `provider.web` as Argo writes it.
-struct WebMetricSettings: Decodable, Sendable {
+struct WebMetricSettings: ProviderSettings, Sendable {
+    static var shape: String { "write url, and optionally method, headers, body, jsonPath" }
     var url: String?
     var method: String?
     var headers: [AnalysisHeader]?

@@ -165,6 +165,23 @@ final class CanaryEnvironment: HarnessEnvironment {
     }
 
     /// A new release: the target's image changes.
+    /// Creates Canary `name` delivering Deployment `name` (port 80, interval 1m, threshold 1)
+    /// with `metrics`; `spec` adds or replaces top-level spec fields.
+    func createCanary(_ name: String, metrics: [JSONValue], maxWeight: Int = 10, stepWeight: Int = 10,
+                      spec extra: [String: JSONValue] = [:]) async throws {
+        var spec: JSONValue = [
+            "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name)],
+            "service": ["port": 80],
+            "analysis": ["interval": "1m", "threshold": 1, "maxWeight": .int(Int64(maxWeight)),
+                         "stepWeight": .int(Int64(stepWeight)), "metrics": .array(metrics)],
+        ]
+        for (k, v) in extra { spec[k] = v }
+        _ = try await client.create(.canaries, namespace: namespace, [
+            "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
+            "metadata": ["name": .string(name), "namespace": .string(namespace)], "spec": spec,
+        ])
+    }
+
     func setImage(_ name: String, _ image: String) async throws {
         let d = try await client.get(.deployments, namespace: namespace, name: name)
         var containers = d[path: ["spec", "template", "spec", "containers"]].arrayValue ?? []

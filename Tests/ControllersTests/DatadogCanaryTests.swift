@@ -43,15 +43,7 @@ struct DatadogCanaryTests {
         await env.startOperator(provider: "istio")
         var metric: JSONValue = ["name": "errors", "interval": "1m", "templateRef": ["name": "error-rate"], "thresholdRange": ["max": 1]]
         if let onNoData { metric["onNoData"] = .string(onNoData) }
-        _ = try await env.client.create(.canaries, namespace: ns, [
-            "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-            "metadata": ["name": .string(name), "namespace": .string(ns)],
-            "spec": [
-                "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": .string(name)],
-                "service": ["port": 80],
-                "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 20, "stepWeight": 10, "metrics": [metric]],
-            ],
-        ])
+        try await env.createCanary(name, metrics: [metric], maxWeight: 20)
     }
 
     @Test("low error rate: promoted with the rendered query in status; high: rolled back")

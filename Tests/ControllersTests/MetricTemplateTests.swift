@@ -26,17 +26,8 @@ struct MetricTemplateTests {
             ])
             try await env.createDeployment("pay", image: "pay:1")
             await env.startOperator(provider: "istio")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "pay", "namespace": .string(ns)],
-                "spec": [
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "pay"],
-                    "service": ["port": 80],
-                    "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 10, "stepWeight": 10,
-                                 "metrics": [["name": "http-errors", "interval": "2m", "templateRef": ["name": "errors"],
-                                              "thresholdRange": ["max": 1]]]],
-                ],
-            ])
+            try await env.createCanary("pay", metrics: [["name": "http-errors", "interval": "2m", "templateRef": ["name": "errors"],
+                                                         "thresholdRange": ["max": 1]]])
             #expect(await env.waitPhase("pay", "Initialized"))
             try await env.setImage("pay", "pay:2")
             #expect(await env.waitPhase("pay", "Succeeded"))
@@ -54,24 +45,14 @@ struct MetricTemplateTests {
     @Test("Flagger's spec.metricsServer: builtin metrics go to the Canary's Prometheus, not --metrics-server")
     func canaryMetricsServer() async throws {
         try await CanaryEnvironment.with { env in
-            let ns = env.namespace
             let own = try await FakePrometheus.start()
             defer { Task { await own.stop() } }
             own.set { $0.successRate = 99.5 }
             env.prometheus.set { $0.successRate = 10 }  // would fail the check if asked
             try await env.createDeployment("shop", image: "shop:1")
             await env.startOperator(provider: "istio")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "shop", "namespace": .string(ns)],
-                "spec": [
-                    "metricsServer": .string(own.address),
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "shop"],
-                    "service": ["port": 80],
-                    "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 10, "stepWeight": 10,
-                                 "metrics": [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]]],
-                ],
-            ])
+            try await env.createCanary("shop", metrics: [["name": "request-success-rate", "interval": "1m", "thresholdRange": ["min": 99]]],
+                                       spec: ["metricsServer": .string(own.address)])
             #expect(await env.waitPhase("shop", "Initialized"))
             try await env.setImage("shop", "shop:2")
             #expect(await env.waitPhase("shop", "Succeeded"))
@@ -94,16 +75,7 @@ struct MetricTemplateTests {
             ])
             try await env.createDeployment("cart", image: "cart:1")
             await env.startOperator(provider: "istio")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "cart", "namespace": .string(ns)],
-                "spec": [
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"],
-                    "service": ["port": 80],
-                    "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 10, "stepWeight": 10,
-                                 "metrics": [["name": "errors", "templateRef": ["name": "dt-errors"], "thresholdRange": ["max": 1]]]],
-                ],
-            ])
+            try await env.createCanary("cart", metrics: [["name": "errors", "templateRef": ["name": "dt-errors"], "thresholdRange": ["max": 1]]])
             let reported = await env.drive { Self.specValid(await env.status("cart"))?["status"] == "False" }
             #expect(reported)
             let message = Self.specValid(await env.status("cart"))?["message"].stringValue ?? ""

@@ -32,17 +32,8 @@ struct NewRelicCanaryTests {
             ])
             try await env.createDeployment("shop", image: "shop:1")
             await env.startOperator(provider: "istio")
-            _ = try await env.client.create(.canaries, namespace: ns, [
-                "apiVersion": "serin.dev/v1alpha1", "kind": "Canary",
-                "metadata": ["name": "shop", "namespace": .string(ns)],
-                "spec": [
-                    "targetRef": ["apiVersion": "apps/v1", "kind": "Deployment", "name": "shop"],
-                    "service": ["port": 80],
-                    "analysis": ["interval": "1m", "threshold": 1, "maxWeight": 20, "stepWeight": 10,
-                                 "metrics": [["name": "errors", "interval": "1m", "templateRef": ["name": "newrelic-error-rate"],
-                                              "thresholdRange": ["max": 1]]]],
-                ],
-            ])
+            try await env.createCanary("shop", metrics: [["name": "errors", "interval": "1m", "templateRef": ["name": "newrelic-error-rate"],
+                                                          "thresholdRange": ["max": 1]]], maxWeight: 20)
             #expect(await env.waitPhase("shop", "Initialized"))
             try await env.setImage("shop", "shop:2")
             #expect(await env.waitPhase("shop", "Succeeded"))

@@ -33,6 +33,8 @@ struct CanaryActuator: Sendable {
         case .scaleTargetToZero: try await scaleTarget(o, up: false)
         case .promote(let checksum): try await initializePrimary(o, checksum: checksum, promote: true)
         case .setRoutes(let weights): try await setRoutes(o, weights)
+        case .holdPrimaryCapacity(let replicas): try await holdPrimaryCapacity(o, replicas: replicas)
+        case .releasePrimaryCapacity: try await copyAutoscaler(o)
         case .revertTarget: try await revertTarget(o)
         case .addFinalizer, .removeFinalizer:
             try await writer.setFinalizer(CanaryController.finalizer, present: action == .addFinalizer, on: o.canaryJSON,
@@ -98,7 +100,7 @@ struct CanaryActuator: Sendable {
         try await writer.apply(resource, copy, existing: existing)
     }
 
-    private func copyAutoscaler(_ o: CanaryObservation) async throws {
+    func copyAutoscaler(_ o: CanaryObservation) async throws {
         guard let ref = o.spec.autoscalerRef else { return }
         guard let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name) else {
             logger.warning("autoscalerRef not found", metadata: ["hpa": "\(ref.name)"])

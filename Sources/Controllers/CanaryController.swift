@@ -17,6 +17,10 @@ public struct CanaryControllerConfig: Sendable {
     /// Which family of builtin queries to run (`--metrics-provider`); nil: the Canary's router.
     public var metricsProvider: String?
     public var workers = 4
+    /// Releases that may run at once in the cluster (`--max-concurrent-releases`); nil: no limit.
+    public var maxConcurrentReleases: Int?
+    /// Releases that may run at once in one namespace (`--max-concurrent-releases-per-namespace`).
+    public var maxConcurrentReleasesPerNamespace: Int?
     /// How soon to look again while waiting for replicas (the decision core's poll).
     public var pollSeconds = 5.0
     public var metricQueryTimeoutSeconds = 30.0

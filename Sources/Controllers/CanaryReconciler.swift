@@ -25,6 +25,7 @@ public struct CanaryReconciler: Reconciler {
     let webhooks: WebhookCaller
     let metrics: CanaryMetricRunner
     let gauges = CanaryMetrics()
+    let limiter: ReleaseLimiter
 
     init(api: any KubeAPI, caches: CanaryCaches, clock: any RuntimeClock, events: EventRecorder,
          fence: @escaping @Sendable () throws -> Void, config: CanaryControllerConfig) {
@@ -34,6 +35,8 @@ public struct CanaryReconciler: Reconciler {
         self.events = events
         self.fence = fence
         self.config = config
+        limiter = ReleaseLimiter(clusterLimit: config.maxConcurrentReleases,
+                                 namespaceLimit: config.maxConcurrentReleasesPerNamespace)
         decider = CanaryDecider(defaultProvider: config.defaultProvider, pollSeconds: config.pollSeconds)
         webhooks = WebhookCaller(retryDelay: config.webhookRetryDelay, clients: config.clients)
         let evaluator = CanaryMetricEvaluator(
@@ -156,6 +159,14 @@ public struct CanaryReconciler: Reconciler {
             world.releaseChecksum = workload.checksum(target, configs: configs.configMaps + configs.secrets)
         }
         world.missingReferences = try await missingTemplates(canary) + otherCanaryDelivering(json, canary)
+        if limiter.isLimited {
+            world.releaseSlot = limiter.slot(for: canary, checksum: world.releaseChecksum,
+                                             canaries: caches.canaries.list(), now: clock.now())
+        }
+        if canary.status?.handover?.kind == .rollback, let ref = spec.autoscalerRef,
+           let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: ns, name: "\(ref.name)-primary") {
+            world.primaryScaleLimit = hpa[path: ["spec", "maxReplicas"]].intValue.map { Int($0) }
+        }
         if let primary {
             world.primary = workload.state(primary)
             world.primaryChecksum = primary.annotations[PrimaryDeploymentBuilder.checksumAnnotation]
@@ -274,6 +285,8 @@ public struct CanaryReconciler: Reconciler {
         case .scaleTargetToZero: return "scale target to zero"
         case .promote: return "promote"
         case .setRoutes(let w): return "set routes (\(w))"
+        case .holdPrimaryCapacity(let n): return "hold primary capacity (\(n) replicas)"
+        case .releasePrimaryCapacity: return "release primary capacity"
         case .notifyWebhook(let h, _): return "notify webhook \(h.name)"
         case .revertTarget: return "revert target"
         case .addFinalizer: return "add finalizer"

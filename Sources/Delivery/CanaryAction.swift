@@ -15,6 +15,11 @@ public enum CanaryAction: DeliveryEffect {
     /// Copy the target's pod template and configs to the primary and stamp `checksum` on it.
     case promote(checksum: String)
     case setRoutes(RouteWeights)
+    /// Rollback handover: raise the primary autoscaler's minimum (and the primary's replicas)
+    /// to at least this many, within its maximum.
+    case holdPrimaryCapacity(replicas: Int)
+    /// The handover is over: the primary autoscaler takes the user's settings again.
+    case releasePrimaryCapacity
     /// Fire and forget (post-rollout): the outcome is only logged and evented.
     case notifyWebhook(CanaryWebhook, WebhookPayload)
     /// revertOnDeletion: scale the target back up, point the apex Service at it, delete the routes.

@@ -130,6 +130,13 @@ extension DecisionRound {
     }
 
     mutating func steady(checksum: String, retry: Bool) {
+        if let h = s.handover {
+            switch h.kind {
+            case .rollback: continueRollbackHandover(h)
+            case .promotionHold: continuePromotionHold(h, checksum: checksum, retry: retry)
+            }
+            return
+        }
         if checksum != s.lastAppliedSpec {
             startRelease(checksum: checksum, announce: "New revision detected! Scaling up \(name)")
             return
@@ -162,7 +169,13 @@ extension DecisionRound {
     /// A release begins (or restarts): from weight 0, through the confirm-rollout gate.
     /// `announce` is the event emitted when the canary is scaled up.
     mutating func startRelease(checksum: String, announce: String) {
+        if let waitsFor = o.releaseSlot?.waitsFor {
+            queueRelease(checksum: checksum, waitsFor: waitsFor)
+            return
+        }
         resetRelease()
+        s.queuedSince = nil
+        clearWait("release-slot")
         s.lastAppliedSpec = checksum
         if spec.skipAnalysis == true {
             event(.normal, "SkipAnalysis", "Skipping analysis for \(name): promoting")
@@ -178,6 +191,7 @@ extension DecisionRound {
             return
         }
         s.rolloutConfirmed = true
+        s.releasePrimaryReplicas = o.primary?.desiredReplicas
         clearWait()
         event(.normal, "NewRevision", announce)
         routeTo(.primaryOnly)
@@ -186,6 +200,18 @@ extension DecisionRound {
         s.message = "Scaling up \(spec.targetRef.name) for analysis"
         transition(.progressing)
         requeue = decider.pollSeconds
+    }
+
+    /// The concurrency limit is reached: the release waits in `Waiting`, in the order
+    /// `queuedSince` gives, and status says for whom.
+    mutating func queueRelease(checksum: String, waitsFor: String) {
+        if s.queuedSince == nil { s.queuedSince = nowText }
+        s.lastAppliedSpec = checksum
+        s.lastStepTime = nil
+        transition(.waiting)
+        wait("release-slot", "Release of \(name) queued: \(waitsFor)", reason: "Queued")
+        routeTo(.primaryOnly)
+        requeue = min(interval, decider.pollSeconds)
     }
 
     mutating func waitingForRollout(checksum: String, abort: Bool) {
@@ -286,8 +312,16 @@ extension DecisionRound {
               let primary = o.primary, primary.isReady(thresholdPercent: analysis.effectivePrimaryReadyThreshold)
         else {
             let counts = o.primary.map { "\($0.readyReplicas)/\($0.desiredReplicas) replicas ready" } ?? "missing"
+            let since = s.notReadySince ?? nowText
+            s.notReadySince = since
+            let waited = elapsed(since: since) ?? 0
+            if waited >= deadline {
+                clearWait("primary-ready")
+                holdPromotion(ready: o.primary?.readyReplicas ?? 0, desired: o.primary?.desiredReplicas ?? 0)
+                return
+            }
             wait("primary-ready", "Waiting for \(spec.primaryDeploymentName) to roll out the promoted revision: \(counts)")
-            requeue = decider.pollSeconds
+            requeue = min(decider.pollSeconds, max(0.001, deadline - waited))
             return
         }
         clearWait("primary-ready")
@@ -338,15 +372,20 @@ extension DecisionRound {
     // MARK: - Rollback and deletion
 
     mutating func rollback(_ reason: String) {
+        let weight = route?.canary ?? s.canaryWeight ?? 0
         s.canaryWeight = 0
         s.mirroring = false
         s.notReadySince = nil
         s.waitingFor = nil
-        routeTo(.primaryOnly)
-        actions.append(.scaleTargetToZero)
         s.message = "Rolled back: \(reason)"
         event(.warning, "RollingBack", "Rolling back \(name): \(reason)")
         transition(.failed)
+        if let need = rollbackCapacity(canaryWeight: weight) {
+            beginRollbackHandover(reason: reason, canaryWeight: weight, primaryReplicas: need)
+            return
+        }
+        routeTo(.primaryOnly)
+        actions.append(.scaleTargetToZero)
         event(.warning, "Failed", "Canary failed! Scaling down \(name)")
         notifyPostRollout()
         requeue = interval

@@ -106,7 +106,9 @@ struct DecisionRound {
             let mirror = s.mirroring == true ? (analysis.mirrorWeight ?? 100) : nil
             return RouteWeights(primary: 100 - w, canary: w, mirror: mirror, abMatch: analysis.strategy == .abTesting)
         default:
-            return .primaryOnly
+            // A handover keeps the canary's share until the primary can take it.
+            guard s.handover != nil, let w = s.canaryWeight, w > 0 else { return .primaryOnly }
+            return RouteWeights(primary: 100 - w, canary: w)
         }
     }
 

@@ -60,6 +60,11 @@ public struct ObservedWorld: Sendable, Hashable {
     public var metricResults: [MetricCheckResult]?
     /// Objects the spec names that do not exist (MetricTemplates), reported like spec problems.
     public var missingReferences: [CanarySpecProblem] = []
+    /// The most replicas the primary's autoscaler allows (its maxReplicas); read only while a
+    /// rollback handover waits for the primary, nil otherwise or without an autoscaler.
+    public var primaryScaleLimit: Int?
+    /// Whether a new release may start now under the concurrency limits; nil when unlimited.
+    public var releaseSlot: ReleaseSlot?
 
     public init(name: String, namespace: String, generation: Int? = nil, annotations: [String: String] = [:],
                 deleting: Bool = false, hasFinalizer: Bool = false, target: WorkloadState? = nil,
@@ -83,4 +88,15 @@ public struct ObservedWorld: Sendable, Hashable {
 
     /// `name.namespace`, as Flagger names a canary in messages.
     public var displayName: String { "\(name).\(namespace)" }
+}
+
+/// The answer of the release concurrency limit (`--max-concurrent-releases`,
+/// `--max-concurrent-releases-per-namespace`) for one Canary about to start a release.
+public struct ReleaseSlot: Sendable, Hashable {
+    /// Nil when the release may start; otherwise who it waits for.
+    public var waitsFor: String?
+
+    public init(waitsFor: String?) { self.waitsFor = waitsFor }
+
+    public static let free = ReleaseSlot(waitsFor: nil)
 }

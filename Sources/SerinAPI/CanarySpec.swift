@@ -353,13 +353,16 @@ public struct CanaryAnalysis: Codable, Sendable, Hashable {
     public var webhooks: [CanaryWebhook]?
     public var alerts: [CanaryAlert]?
     public var sessionAffinity: JSONValue?
+    /// How traffic returns to the primary on a rollback (Serin's; the peers return it at once).
+    public var rollback: CanaryRollbackPolicy?
 
     public init(interval: String? = nil, threshold: Int? = nil, maxWeight: Int? = nil, stepWeight: Int? = nil,
                 stepWeights: [Int]? = nil, stepWeightPromotion: Int? = nil, iterations: Int? = nil,
                 match: JSONValue? = nil, mirror: Bool? = nil, mirrorWeight: Int? = nil,
                 primaryReadyThreshold: Int? = nil, canaryReadyThreshold: Int? = nil,
                 metrics: [CanaryMetric]? = nil, webhooks: [CanaryWebhook]? = nil, alerts: [CanaryAlert]? = nil,
-                sessionAffinity: JSONValue? = nil) {
+                sessionAffinity: JSONValue? = nil, rollback: CanaryRollbackPolicy? = nil) {
+        self.rollback = rollback
         self.interval = interval
         self.threshold = threshold
         self.maxWeight = maxWeight
@@ -376,6 +379,23 @@ public struct CanaryAnalysis: Codable, Sendable, Hashable {
         self.webhooks = webhooks
         self.alerts = alerts
         self.sessionAffinity = sessionAffinity
+    }
+}
+
+/// `spec.analysis.rollback`: how traffic goes back to the primary when the analysis fails.
+public struct CanaryRollbackPolicy: Codable, Sendable, Hashable {
+    /// Default true: with an autoscaled primary (autoscalerRef), raise the primary autoscaler's
+    /// minimum to the replicas that carried all the traffic and move traffic back only as they
+    /// become ready (bounded by progressDeadlineSeconds). False: all traffic returns at once,
+    /// as Flagger does.
+    public var scalePrimary: Bool?
+    /// Return traffic in steps of this many percent, one step per interval (never faster than
+    /// the primary's ready replicas allow).
+    public var stepWeight: Int?
+
+    public init(scalePrimary: Bool? = nil, stepWeight: Int? = nil) {
+        self.scalePrimary = scalePrimary
+        self.stepWeight = stepWeight
     }
 }
 

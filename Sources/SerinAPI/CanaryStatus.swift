@@ -69,6 +69,12 @@ public struct CanaryStatus: Codable, Sendable, Hashable {
     public var handledAnnotations: [String: String]?
     /// Human-readable summary of the current state (why it failed, what it waits for).
     public var message: String?
+    /// The primary's replicas when the release began (what carried all the traffic then).
+    public var releasePrimaryReplicas: Int?
+    /// A traffic handover under way after the analysis ended (see `CanaryHandover`).
+    public var handover: CanaryHandover?
+    /// RFC 3339; when this release began waiting for a release slot (the queue's order).
+    public var queuedSince: String?
 
     public init(phase: CanaryPhase? = nil, canaryWeight: Int? = nil, failedChecks: Int? = nil,
                 iterations: Int? = nil, lastAppliedSpec: String? = nil, lastPromotedSpec: String? = nil,
@@ -100,6 +106,33 @@ public struct CanaryStatus: Codable, Sendable, Hashable {
         }
         return Condition(type: promotedCondition, status: status, reason: phase.rawValue, message: message,
                          lastTransitionTime: time, observedGeneration: generation)
+    }
+}
+
+/// Traffic that has not yet returned where the phase says it goes, and why. Serin's safety
+/// beyond the peers: a rollback waits (bounded by progressDeadlineSeconds) for an autoscaled
+/// primary to be scaled to carry the canary's share, and a promotion whose primary never
+/// becomes ready keeps the canary serving instead of sending traffic to a broken primary.
+public struct CanaryHandover: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable {
+        /// Traffic returns to the primary as fast as its ready replicas can carry it.
+        case rollback = "Rollback"
+        /// The promoted primary is not ready: the canary keeps its traffic.
+        case promotionHold = "PromotionHold"
+    }
+    public var kind: Kind
+    /// RFC 3339; when the handover began (its deadline counts from here).
+    public var since: String
+    /// Rollback: the primary replicas needed to carry all the traffic (asked of its autoscaler).
+    public var primaryReplicas: Int?
+    /// Why the analysis ended (the rollback reason, or what the primary lacked).
+    public var reason: String
+
+    public init(kind: Kind, since: String, primaryReplicas: Int? = nil, reason: String) {
+        self.kind = kind
+        self.since = since
+        self.primaryReplicas = primaryReplicas
+        self.reason = reason
     }
 }
 

@@ -248,6 +248,10 @@ struct SimWorld {
                 primary = (replicas, now.addingTimeInterval(readySeconds))
             case .setRoutes(let w):
                 routes = w
+            case .holdPrimaryCapacity(let n):
+                if let p = primary, p.desired < n { primary = (n, now.addingTimeInterval(readySeconds)) }
+            case .releasePrimaryCapacity:
+                break  // the autoscaler's minimum goes back; the replicas stay until it scales
             case .revertTarget:
                 targetDesired = replicas
                 targetReadyAt = now

@@ -1410,6 +1410,18 @@ spec:
                     sessionAffinity:
                       type: object
                       x-kubernetes-preserve-unknown-fields: true
+                    rollback:
+                      description: How traffic returns to the primary when the analysis fails (Serin's; not in Flagger).
+                      type: object
+                      properties:
+                        scalePrimary:
+                          description: Default true. With autoscalerRef, the primary is scaled to carry the canary's share before traffic returns (bounded by progressDeadlineSeconds).
+                          type: boolean
+                        stepWeight:
+                          description: Return traffic in steps of this many percent, one per interval.
+                          type: integer
+                          minimum: 1
+                          maximum: 100
                     metrics:
                       type: array
                       maxItems: 64
@@ -1590,6 +1602,30 @@ spec:
                   type: string
                 message:
                   type: string
+                queuedSince:
+                  type: string
+                  format: date-time
+                releasePrimaryReplicas:
+                  type: integer
+                handover:
+                  type: object
+                  required:
+                    - kind
+                    - since
+                    - reason
+                  properties:
+                    kind:
+                      type: string
+                      enum:
+                        - Rollback
+                        - PromotionHold
+                    since:
+                      type: string
+                      format: date-time
+                    primaryReplicas:
+                      type: integer
+                    reason:
+                      type: string
                 handledAnnotations:
                   type: object
                   additionalProperties:

@@ -14,6 +14,9 @@ public struct OperatorOptions: Sendable, Hashable {
     public var renewDeadlineSeconds = 10.0
     public var retryPeriodSeconds = 2.0
     public var workers = 4
+    /// Canary releases that may run at once, cluster-wide and per namespace; nil: no limit.
+    public var maxConcurrentReleases: Int?
+    public var maxConcurrentReleasesPerNamespace: Int?
     public var qps = 20.0
     public var burst = 30
     public var metricsAddress = ":8080"
@@ -55,6 +58,10 @@ public struct OperatorOptions: Sendable, Hashable {
     public func validate() -> [OptionsError] {
         var errs: [OptionsError] = []
         if workers < 1 { errs.append(.init(field: "--workers", value: "\(workers)", fix: "use 1 or more")) }
+        for (flag, v) in [("--max-concurrent-releases", maxConcurrentReleases),
+                          ("--max-concurrent-releases-per-namespace", maxConcurrentReleasesPerNamespace)] {
+            if let v, v < 1 { errs.append(.init(field: flag, value: "\(v)", fix: "use 1 or more, or leave it out for no limit")) }
+        }
         if qps <= 0 { errs.append(.init(field: "--kube-api-qps", value: "\(qps)", fix: "use a positive rate")) }
         if burst < 1 { errs.append(.init(field: "--kube-api-burst", value: "\(burst)", fix: "use 1 or more")) }
         if renewDeadlineSeconds >= leaseDurationSeconds {

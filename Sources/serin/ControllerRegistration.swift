@@ -26,6 +26,8 @@ enum ControllerRegistration {
         // Validated at startup (OperatorOptions.validate), so a parse error cannot reach here.
         c.builtinQueryOptions = (try? BuiltinQueryOptions.parseFlag(options.builtinMetricLabels)) ?? [:]
         c.workers = options.workers
+        c.maxConcurrentReleases = options.maxConcurrentReleases
+        c.maxConcurrentReleasesPerNamespace = options.maxConcurrentReleasesPerNamespace
         return c
     }
 

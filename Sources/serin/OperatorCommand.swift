@@ -20,6 +20,10 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Renew deadline in seconds.") var renewDeadline: Double?
     @Option(help: "Retry period in seconds.") var retryPeriod: Double?
     @Option(help: "Concurrent reconciles per controller.") var workers: Int?
+    @Option(help: "Canary releases that may run at once in the cluster; later ones queue in order (default: no limit).")
+    var maxConcurrentReleases: Int?
+    @Option(help: "Canary releases that may run at once in one namespace (default: no limit).")
+    var maxConcurrentReleasesPerNamespace: Int?
     @Option(help: "Client-side API request rate.") var kubeApiQps: Double?
     @Option(help: "Client-side API burst.") var kubeApiBurst: Int?
     @Option(help: "Address of /metrics (HOST:PORT).") var metricsAddress: String?
@@ -54,6 +58,8 @@ struct OperatorCommand: AsyncParsableCommand {
         o.renewDeadlineSeconds = pick(renewDeadline, "RENEW_DEADLINE") { Double($0) } ?? o.renewDeadlineSeconds
         o.retryPeriodSeconds = pick(retryPeriod, "RETRY_PERIOD") { Double($0) } ?? o.retryPeriodSeconds
         o.workers = pick(workers, "WORKERS") { Int($0) } ?? o.workers
+        o.maxConcurrentReleases = pick(maxConcurrentReleases, "MAX_CONCURRENT_RELEASES") { Int($0) }
+        o.maxConcurrentReleasesPerNamespace = pick(maxConcurrentReleasesPerNamespace, "MAX_CONCURRENT_RELEASES_PER_NAMESPACE") { Int($0) }
         o.qps = pick(kubeApiQps, "KUBE_API_QPS") { Double($0) } ?? o.qps
         o.burst = pick(kubeApiBurst, "KUBE_API_BURST") { Int($0) } ?? o.burst
         o.metricsAddress = pick(metricsAddress, "METRICS_ADDRESS") { $0 } ?? o.metricsAddress

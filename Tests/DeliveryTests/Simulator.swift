@@ -20,6 +20,15 @@ struct SimCluster {
     /// Ready at once after scaling (false: the replicas never become ready).
     var becomesReady = true
     var primaryBecomesReady = true
+    /// Ready primary replicas gained per reconcile after a scale-up (pods take time to start).
+    var primaryReadyPerReconcile = 1_000_000
+    /// The primary autoscaler's maxReplicas.
+    var primaryScaleLimit: Int?
+    /// The concurrency limit's answer.
+    var releaseSlot: ReleaseSlot?
+    /// Replica counts asked of the primary's autoscaler, and how often it was released.
+    var capacityHolds: [Int] = []
+    var capacityReleases = 0
 }
 
 final class Simulator {
@@ -47,18 +56,25 @@ final class Simulator {
     }
 
     func observed(webhooks: [String: WebhookResult] = [:], metrics: [MetricCheckResult]? = nil) -> ObservedWorld {
-        ObservedWorld(
+        var w = ObservedWorld(
             name: "podinfo", namespace: "test", generation: 1, annotations: cluster.annotations,
             deleting: cluster.deleting, hasFinalizer: cluster.hasFinalizer,
             target: WorkloadState(desiredReplicas: cluster.targetDesired, readyReplicas: cluster.targetReady),
             primary: cluster.primary, releaseChecksum: cluster.targetChecksum, primaryChecksum: cluster.primaryChecksum,
             routes: cluster.routes, webhookResults: webhooks, metricResults: metrics)
+        w.primaryScaleLimit = cluster.primaryScaleLimit
+        w.releaseSlot = cluster.releaseSlot
+        return w
     }
 
     /// One reconcile by the operator's driver over this cluster: decide, answer queries,
     /// decide again, store status, carry out the actions.
     @discardableResult
     func reconcile() async -> CanaryDecision {
+        if var p = cluster.primary, cluster.primaryBecomesReady, p.readyReplicas < p.desiredReplicas {
+            p.readyReplicas = min(p.desiredReplicas, p.readyReplicas + cluster.primaryReadyPerReconcile)
+            cluster.primary = p
+        }
         var world = self
         let (decision, outcome) = await DeliveryDriver(decider, maxRounds: 5)
             .run(CanaryInput(spec: spec, status: status, world: observed()), now: now, in: &world)
@@ -90,6 +106,14 @@ final class Simulator {
                                                 readyReplicas: cluster.primaryBecomesReady ? cluster.replicas : 0)
             case .setRoutes(let w):
                 cluster.routes = w
+            case .holdPrimaryCapacity(let n):
+                cluster.capacityHolds.append(n)
+                if var p = cluster.primary {
+                    p.desiredReplicas = max(p.desiredReplicas, min(n, cluster.primaryScaleLimit ?? n))
+                    cluster.primary = p
+                }
+            case .releasePrimaryCapacity:
+                cluster.capacityReleases += 1
             case .revertTarget:
                 cluster.targetDesired = cluster.replicas
                 cluster.targetReady = cluster.replicas

@@ -36,6 +36,13 @@ enum CanaryView {
         if !failing.isEmpty { checks += "; failing now: " + failing.joined(separator: ", ") }
         fields.append(("Failed checks", checks))
         if let w = status.waitingFor { fields.append(("Waiting for", w)) }
+        if let h = status.handover {
+            let what = h.kind == .rollback
+                ? "rollback: traffic returns as \(spec?.targetRef.name ?? "the target")-primary scales to \(h.primaryReplicas ?? 0) replicas"
+                : "promotion held: the canary serves until the primary is ready"
+            let since = KubeTime.parse(h.since).map { " (for \(HumanDuration.format(now.timeIntervalSince($0))))" } ?? ""
+            fields.append(("Handover", what + since))
+        }
         if let m = status.message, !m.isEmpty { fields.append(("Message", m)) }
         if let c = status.conditions, !c.isEmpty {
             fields.append(("Conditions", c.map { "\($0.type)=\($0.status.rawValue) (\($0.reason))" }.joined(separator: ", ")))

@@ -51,8 +51,9 @@ final class CanaryEnvironment: HarnessEnvironment {
 
     /// Starts a Manager (a fresh one: a restarted operator) running the Canary controller.
     @discardableResult
-    func startOperator(provider: String = "istio") async -> Manager {
+    func startOperator(provider: String = "istio", maxConcurrentReleasesPerNamespace: Int? = nil) async -> Manager {
         var config = CanaryControllerConfig()
+        config.maxConcurrentReleasesPerNamespace = maxConcurrentReleasesPerNamespace
         config.defaultProvider = provider
         config.metricsServer = prometheus.address
         config.workers = 2

@@ -51,8 +51,9 @@ extension DecisionRound {
     /// Moves the canary's share back to the primary as its ready replicas allow; ends the
     /// handover when the canary carries nothing, or at the deadline.
     mutating func continueRollbackHandover(_ h: CanaryHandover) {
-        let limit = o.primaryScaleLimit ?? Int.max
-        let need = max(1, min(h.primaryReplicas ?? 1, limit))
+        let full = max(1, h.primaryReplicas ?? 1)
+        // The autoscaler's maximum is all the capacity there can be: at it, everything moves.
+        let need = min(full, o.primaryScaleLimit ?? Int.max)
         let ready = o.primary?.readyReplicas ?? 0
         let w = s.canaryWeight ?? 0
         let waited = elapsed(since: h.since) ?? 0
@@ -66,7 +67,7 @@ extension DecisionRound {
             return
         }
         // The primary takes the share its ready replicas carry; the canary's only goes down.
-        let carried = min(100, ready * 100 / need)
+        let carried = ready >= need ? 100 : min(100, ready * 100 / full)
         var next = min(w, 100 - carried)
         var stepWait: Double?
         if let step = rollbackPolicy.stepWeight {

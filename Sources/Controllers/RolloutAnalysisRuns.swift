@@ -26,6 +26,8 @@ enum RolloutAnalysisRuns {
         var run = try JSONValue(encoding: AnalysisRun(name: req.name, namespace: ns, spec: spec))
         var labels: [String: String] = req.analysis.analysisRunMetadata?.labels ?? [:]
         labels[RolloutLabels.rolloutName] = rollout.name ?? ""
+        // The run belongs to the operator instance that runs its Rollout (sharding).
+        if let instance = rollout.labels[RolloutLabels.controllerInstance] { labels[RolloutLabels.controllerInstance] = instance }
         labels[RolloutLabels.analysisType] = req.kind.rawValue
         labels[RolloutLabels.podTemplateHash] = req.latestHash
         if let i = req.stepIndex { labels[RolloutLabels.stepIndex] = String(i) }

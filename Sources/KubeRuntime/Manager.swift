@@ -18,6 +18,9 @@ public struct ManagerOptions: Sendable {
     public var metricsFactory: (any MetricsFactory)?
     /// Called when this replica starts or stops leading (the operator's gauge and log line).
     public var onLeadershipChange: (@Sendable (Bool) -> Void)?
+    /// A label selector added to every informer of these API groups (sharding: the operator's
+    /// own kinds, so several instances split a cluster); nil adds none.
+    public var ownSelector: (groups: Set<String>, selector: String)?
 
     public init(
         namespaces: [String]? = nil, leaderElection: LeaderElectionConfig? = nil,
@@ -81,6 +84,10 @@ public actor Manager {
     public func informer(
         for resource: ResourceType, labelSelector: String? = nil, indexers: [String: IndexFunction] = [:]
     ) -> Informer {
+        var labelSelector = labelSelector
+        if let own = options.ownSelector, own.groups.contains(resource.group) {
+            labelSelector = [labelSelector, own.selector].compactMap { $0 }.joined(separator: ",")
+        }
         let key = InformerKey(resource: resource, labelSelector: labelSelector)
         if let existing = informers[key] { return existing }
         var opts = options.informerDefaults

@@ -7,6 +7,9 @@ public enum RolloutLabels {
     /// The pod-template hash label (Argo's key, so existing queries and dashboards keep working):
     /// on each ReplicaSet, its selector and pods, and in the Services' selectors.
     public static let podTemplateHash = "rollouts-pod-template-hash"
+    /// The operator instance an object belongs to (`serin operator --instance-id`); copied from
+    /// a Rollout to the AnalysisRuns it creates.
+    public static let controllerInstance = "serin.dev/controller-instance-id"
     /// The revision number of a ReplicaSet (1, 2, …; reusing an old template gives it a new number).
     public static let revision = "serin.dev/revision"
     /// RFC 3339: when an old ReplicaSet is to be scaled to zero (after scaleDownDelaySeconds).

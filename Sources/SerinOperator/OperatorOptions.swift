@@ -1,4 +1,6 @@
+import KubeCore
 import Analysis
+import SerinAPI
 
 /// Everything `serin operator` can be told, from flags or `SERIN_*` environment variables.
 public struct OperatorOptions: Sendable, Hashable {
@@ -38,8 +40,31 @@ public struct OperatorOptions: Sendable, Hashable {
     public var shutdownGraceSeconds = 20.0
     /// This process's identity in the Lease (pod name in-cluster).
     public var identity: String?
+    /// Sharding: this instance handles only Serin objects labelled
+    /// `serin.dev/controller-instance-id: <id>` (nil: only those without the label), as Argo
+    /// Rollouts' `--instance-id`; each instance elects its own leader.
+    public var instanceID: String?
+    /// Only Serin objects matching this label selector are handled (beside the instance id).
+    public var labelSelector: String?
+    /// Whether `--lease-name` was given (an instance id otherwise names its own Lease).
+    public var leaseNameGiven = false
 
     public init() {}
+
+    /// The label that assigns an object to an operator instance.
+    public static let instanceLabel = RolloutLabels.controllerInstance
+
+    /// The selector every informer of Serin's own kinds lists with.
+    public var ownSelector: String {
+        let instance = instanceID.map { "\(Self.instanceLabel)=\($0)" } ?? "!\(Self.instanceLabel)"
+        return [instance, labelSelector].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ",")
+    }
+
+    /// The Lease this instance elects its leader with.
+    public var effectiveLeaseName: String {
+        guard let id = instanceID, !leaseNameGiven else { return leaseName }
+        return "\(leaseName)-\(id)"
+    }
 
     /// Splits `host:port` (`:8080` means all interfaces).
     public static func hostPort(_ address: String) throws -> (host: String, port: Int) {
@@ -57,6 +82,12 @@ public struct OperatorOptions: Sendable, Hashable {
     /// Problems a person can fix, each naming the flag.
     public func validate() -> [OptionsError] {
         var errs: [OptionsError] = []
+        if let id = instanceID, !KubeNames.labelValueErrors(id).isEmpty || id.isEmpty {
+            errs.append(.init(field: "--instance-id", value: id, fix: "use a label value: up to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"))
+        }
+        if let sel = labelSelector, (try? LabelSelector(parsing: sel)) == nil {
+            errs.append(.init(field: "--label-selector", value: sel, fix: "use a label selector, e.g. team=payments,tier!=batch"))
+        }
         if workers < 1 { errs.append(.init(field: "--workers", value: "\(workers)", fix: "use 1 or more")) }
         for (flag, v) in [("--max-concurrent-releases", maxConcurrentReleases),
                           ("--max-concurrent-releases-per-namespace", maxConcurrentReleasesPerNamespace)] {

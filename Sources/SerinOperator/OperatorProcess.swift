@@ -52,7 +52,7 @@ public struct OperatorProcess: Sendable {
 
         let election = options.leaderElect
             ? LeaderElectionConfig(
-                leaseName: options.leaseName, leaseNamespace: Self.leaseNamespace(options, config: config),
+                leaseName: options.effectiveLeaseName, leaseNamespace: Self.leaseNamespace(options, config: config),
                 identity: identity, leaseDuration: .seconds(options.leaseDurationSeconds),
                 renewDeadline: .seconds(options.renewDeadlineSeconds), retryPeriod: .seconds(options.retryPeriodSeconds))
             : nil
@@ -60,6 +60,7 @@ public struct OperatorProcess: Sendable {
         let log = logger
         var managerOptions = ManagerOptions(
             namespaces: options.namespaces.isEmpty ? nil : options.namespaces, leaderElection: election, logger: logger)
+        managerOptions.ownSelector = (["serin.dev"], options.ownSelector)
         managerOptions.onLeadershipChange = { leading in
             leaderGauge.record(leading ? 1 : 0)
             log.info(leading ? "leading" : "not leading", metadata: ["identity": "\(identity)"])
@@ -79,6 +80,7 @@ public struct OperatorProcess: Sendable {
         logger.info("serin operator starting", metadata: [
             "server": "\(config.server)", "identity": "\(identity)",
             "namespaces": "\(options.namespaces.isEmpty ? "all" : options.namespaces.joined(separator: ","))",
+            "selector": "\(options.ownSelector)",
             "leader_election": "\(options.leaderElect)", "metrics_port": "\(servers[0].port)",
         ])
 

@@ -37,6 +37,9 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "Label names of builtin queries, e.g. kubernetes:status=status_code,service=app;istio:namespace=destination_workload_namespace")
     var builtinMetricLabels: String?
     @Option(help: "Seconds to let in-flight reconciles finish on SIGTERM.") var shutdownGrace: Double?
+    @Option(help: "Handle only Serin objects labelled serin.dev/controller-instance-id=ID (default: only those without the label); the Lease becomes <lease-name>-ID.")
+    var instanceId: String?
+    @Option(help: "Handle only Serin objects matching this label selector, e.g. team=payments.") var labelSelector: String?
     @Option(help: "Identity in the Lease (default: $POD_NAME, else hostname_pid).") var identity: String?
 
     func options() throws -> OperatorOptions {
@@ -53,6 +56,9 @@ struct OperatorCommand: AsyncParsableCommand {
             ? (env["SERIN_NAMESPACES"]?.split(separator: ",").map(String.init) ?? []) : namespaces
         o.leaderElect = pick(leaderElect, "LEADER_ELECT") { Bool($0) } ?? o.leaderElect
         o.leaseName = pick(leaseName, "LEASE_NAME") { $0 } ?? o.leaseName
+        o.leaseNameGiven = pick(leaseName, "LEASE_NAME") { $0 } != nil
+        o.instanceID = pick(instanceId, "INSTANCE_ID") { $0 }
+        o.labelSelector = pick(labelSelector, "LABEL_SELECTOR") { $0 }
         o.leaseNamespace = pick(leaseNamespace, "LEASE_NAMESPACE") { $0 }
         o.leaseDurationSeconds = pick(leaseDuration, "LEASE_DURATION") { Double($0) } ?? o.leaseDurationSeconds
         o.renewDeadlineSeconds = pick(renewDeadline, "RENEW_DEADLINE") { Double($0) } ?? o.renewDeadlineSeconds

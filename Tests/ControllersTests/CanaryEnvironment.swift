@@ -51,7 +51,8 @@ final class CanaryEnvironment: HarnessEnvironment {
 
     /// Starts a Manager (a fresh one: a restarted operator) running the Canary controller.
     @discardableResult
-    func startOperator(provider: String = "istio", maxConcurrentReleasesPerNamespace: Int? = nil) async -> Manager {
+    func startOperator(provider: String = "istio", maxConcurrentReleasesPerNamespace: Int? = nil,
+                       ownSelector: String? = nil) async -> Manager {
         var config = CanaryControllerConfig()
         config.maxConcurrentReleasesPerNamespace = maxConcurrentReleasesPerNamespace
         config.defaultProvider = provider
@@ -59,7 +60,7 @@ final class CanaryEnvironment: HarnessEnvironment {
         config.workers = 2
         config.pollSeconds = 5
         config.webhookRetryDelay = .milliseconds(10)
-        return await harness.startOperator { await CanaryController.register(on: $0, config: config) }
+        return await harness.startOperator(ownSelector: ownSelector) { await CanaryController.register(on: $0, config: config) }
     }
 
     func stop() async {

@@ -123,3 +123,26 @@ struct CanarySafetyControllerTests {
         }
     }
 }
+
+/// `--instance-id`: an operator instance handles only the Canaries labelled for it.
+@Suite("Canary controller: sharding by instance id", .serialized, .timeLimit(.minutes(2)))
+struct ShardingTests {
+    @Test("an instance reconciles the Canaries labelled for it and leaves the others alone")
+    func instanceHandlesOnlyItsCanaries() async throws {
+        try await CanaryEnvironment.with { env in
+            try await env.createDeployment("shop", image: "shop:1")
+            try await env.createDeployment("cart", image: "cart:1")
+            await env.startOperator(provider: "istio", ownSelector: "serin.dev/controller-instance-id=blue")
+            let metrics: [JSONValue] = [["name": "request-success-rate", "thresholdRange": ["min": 99]]]
+            try await env.createCanary("shop", metrics: metrics)
+            try await env.createCanary("cart", metrics: metrics)
+            _ = try await env.client.patch(.canaries, namespace: env.namespace, name: "shop", type: .merge,
+                                           ["metadata": ["labels": ["serin.dev/controller-instance-id": "blue"]]])
+            #expect(await env.waitPhase("shop", "Initialized"))
+            // The other Canary is another instance's: no status, no primary.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(await env.status("cart") == .null)
+            #expect(await env.deployment("cart-primary") == nil)
+        }
+    }
+}

@@ -53,10 +53,12 @@ final class ControllerHarness: Sendable {
 
     /// Starts a Manager (a fresh one: a restarted operator) with the controllers `register` adds.
     @discardableResult
-    func startOperator(_ register: (Manager) async -> Void) async -> Manager {
+    func startOperator(ownSelector: String? = nil, _ register: (Manager) async -> Void) async -> Manager {
         var logger = Logger(label: "serin.test")
         logger.logLevel = ProcessInfo.processInfo.environment["SERIN_TEST_LOG"] != nil ? .debug : .critical
-        let manager = Manager(api: client, options: ManagerOptions(clock: clock, logger: logger))
+        var options = ManagerOptions(clock: clock, logger: logger)
+        options.ownSelector = ownSelector.map { (["serin.dev"], $0) }
+        let manager = Manager(api: client, options: options)
         await register(manager)
         await manager.start()
         running.withLock { $0 = manager }

@@ -45,3 +45,30 @@ import Testing
         #expect(errors.last?.fix.contains("unknown provider \"mesh9\"") == true)
     }
 }
+
+@Suite struct ShardingOptionsTests {
+    @Test func withoutAnInstanceIDOnlyUnlabelledObjectsAreHandled() {
+        let o = OperatorOptions()
+        #expect(o.ownSelector == "!serin.dev/controller-instance-id")
+        #expect(o.effectiveLeaseName == "serin-operator")
+    }
+
+    @Test func anInstanceIDSelectsItsObjectsAndNamesItsLease() {
+        var o = OperatorOptions()
+        o.instanceID = "blue"
+        o.labelSelector = "team=payments"
+        #expect(o.ownSelector == "serin.dev/controller-instance-id=blue,team=payments")
+        #expect(o.effectiveLeaseName == "serin-operator-blue")
+        o.leaseName = "mine"
+        o.leaseNameGiven = true
+        #expect(o.effectiveLeaseName == "mine")
+        #expect(o.validate().isEmpty)
+    }
+
+    @Test func badShardingValuesNameTheFlag() {
+        var o = OperatorOptions()
+        o.instanceID = "not a label!"
+        o.labelSelector = "team in (a"
+        #expect(o.validate().map(\.field) == ["--instance-id", "--label-selector"])
+    }
+}

@@ -1,6 +1,7 @@
 import Analysis
 import Delivery
 import Foundation
+import KubeCore
 import SerinAPI
 
 /// The AnalysisRun's decision core: assess the run, ask for the measurements that are due,
@@ -12,6 +13,7 @@ struct AnalysisRunCore: DecisionCore {
         var status: AnalysisRunStatus?
         /// The status with this pass's measurements recorded; nil until they are taken.
         var measured: AnalysisRunStatus?
+        var generation: Int?
     }
 
     enum Query: Sendable, Hashable {
@@ -30,7 +32,9 @@ struct AnalysisRunCore: DecisionCore {
             return DeliveryDecision(newStatus: input.status ?? AnalysisRunStatus(),
                                     queries: [.measure(metrics: assessed.due, base: assessed.status)], requeueAfter: 0)
         }
-        let status = assessed.status
+        var status = assessed.status
+        status.conditions = input.status?.conditions
+        Self.setReadiness(&status, generation: input.generation, now: now)
         var events: [DeliveryEvent] = []
         if let phase = status.phase, phase != input.status?.phase {
             let warning = [.failed, .error, .inconclusive].contains(phase)
@@ -43,4 +47,19 @@ struct AnalysisRunCore: DecisionCore {
     }
 
     func storedStatus(_ input: Input) -> AnalysisRunStatus? { input.status }
+
+    /// kstatus: Ready once Successful; Stalled when it ended any other way; else Reconciling.
+    static func setReadiness(_ status: inout AnalysisRunStatus, generation: Int?, now: Date) {
+        let phase = status.phase ?? .pending
+        let message = status.message ?? "AnalysisRun is \(phase.rawValue)"
+        let readiness: Readiness
+        switch phase {
+        case .successful: readiness = .ready(message: message)
+        case .pending, .running: readiness = .reconciling(reason: phase.rawValue, message: message)
+        default: readiness = .stalled(reason: phase.rawValue, message: message)
+        }
+        var conditions = status.conditions ?? []
+        conditions.setReadiness(readiness, at: KubeTime.format(now), generation: generation)
+        status.conditions = conditions
+    }
 }

@@ -56,7 +56,8 @@ public struct AnalysisRunReconciler: Reconciler {
             return await finishUndecodable(json, message: "the AnalysisRun does not decode: \(why)", log: log)
         }
         let now = clock.now()
-        let input = AnalysisRunCore.Input(name: name, spec: run.spec, status: run.status)
+        var input = AnalysisRunCore.Input(name: name, spec: run.spec, status: run.status)
+        input.generation = json.generation
         var world = AnalysisRunClusterWorld(reconciler: self, json: json, namespace: namespace, log: log)
         let (_, outcome) = await DeliveryDriver(AnalysisRunCore()).run(input, now: now, in: &world)
         return ReconcileResult(outcome, decidedAt: now, clock: clock, log: log)

@@ -153,6 +153,23 @@ struct DecisionRound {
 
     // MARK: - Finish
 
+    /// kstatus: Ready when the primary serves the last revision; Stalled when it waits for a
+    /// person (a failed release, a bad spec); Reconciling while a release or handover runs.
+    func readiness(_ phase: CanaryPhase) -> Readiness {
+        let message = s.message ?? phase.rawValue
+        if let valid = s.conditions?[type: CanaryStatus.specValidCondition], valid.status == .false {
+            return .stalled(reason: valid.reason, message: valid.message)
+        }
+        if s.handover != nil { return .reconciling(reason: s.handover!.kind.rawValue, message: message) }
+        switch phase {
+        case .initialized, .succeeded: return .ready(message: message)
+        case .failed: return .stalled(reason: "Failed", message: message)
+        case .waiting where s.waitingFor == "release-slot":
+            return .reconciling(reason: "Queued", message: message)
+        default: return .reconciling(reason: phase.rawValue, message: message)
+        }
+    }
+
     mutating func finish() {
         s.observedGeneration = o.generation ?? s.observedGeneration
         if ensureRouting, let phase = s.phase, phase != .initializing {
@@ -162,6 +179,7 @@ struct DecisionRound {
             var conditions = s.conditions ?? []
             conditions.set(CanaryStatus.promoted(phase: phase, message: s.message ?? phase.rawValue, at: nowText,
                                                  generation: o.generation))
+            conditions.setReadiness(readiness(phase), at: nowText, generation: o.generation)
             s.conditions = conditions
         }
     }

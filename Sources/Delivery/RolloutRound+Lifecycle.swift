@@ -413,6 +413,17 @@ extension RolloutRound {
         set(RolloutStatus.completedCondition, done ? .true : .false,
             done ? "RolloutCompleted" : "RolloutNotCompleted",
             done ? "Rollout completed update to revision \(newRevision) (\(podHash))" : "Rollout not completed")
+        // kstatus: Ready when healthy; Stalled when degraded (it needs a person); else Reconciling.
+        let readiness: Readiness
+        switch phase {
+        case .healthy: readiness = .ready(message: "Rollout is healthy")
+        case .degraded:
+            let reason = message.split(separator: ":").first.map(String.init) ?? "Degraded"
+            readiness = .stalled(reason: reason, message: message)
+        case .paused: readiness = .reconciling(reason: "RolloutPaused", message: message)
+        default: readiness = .reconciling(reason: "RolloutProgressing", message: message)
+        }
+        conditions.setReadiness(readiness, at: nowText, generation: gen)
         s.conditions = conditions
     }
 

@@ -74,6 +74,8 @@ public struct AnalysisRunStatus: Codable, Sendable, Hashable {
     public var metricResults: [AnalysisMetricResult]?
     public var runSummary: AnalysisRunSummary?
     public var dryRunSummary: AnalysisRunSummary?
+    /// kstatus conditions (`Ready`, `Reconciling`, `Stalled`): Serin's, for GitOps health checks.
+    public var conditions: [Condition]?
 
     public init(phase: AnalysisPhase? = nil, message: String? = nil, startedAt: String? = nil,
                 metricResults: [AnalysisMetricResult]? = nil, runSummary: AnalysisRunSummary? = nil,

@@ -71,6 +71,14 @@ struct RolloutKubectlTests {
             let wait = try await Self.run(dir, ["wait", "--for=condition=Healthy", "rollout/order-service-rollout",
                                                 "-n", "microservices", "--timeout=10s"])
             #expect(wait.status == 0, "\(wait)")
+            // kstatus form, as Flux and `kubectl wait` read it.
+            let ready = try await Self.run(dir, ["wait", "--for=condition=Ready", "rollout/order-service-rollout",
+                                                 "-n", "microservices", "--timeout=10s"])
+            #expect(ready.status == 0, "\(ready)")
+            let conditions = await env.status("order-service-rollout")["conditions"].arrayValue ?? []
+            let stalled = conditions.first { $0["type"] == "Stalled" }
+            #expect(stalled?["status"] == "False")
+            #expect(stalled?["observedGeneration"].intValue != nil)
         }
     }
 }

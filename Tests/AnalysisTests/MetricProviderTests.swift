@@ -19,11 +19,11 @@ struct TableProvider: MetricProvider {
     let ctx = CanaryMetricContext(name: "podinfo", namespace: "test", target: "podinfo", interval: "1m", provider: .kubernetes)
 
     @Test func registryFindsProvidersByName() {
-        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic"])
+        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic", "dynatrace", "splunk", "stackdriver", "keptn", "externalmetrics"])
         let prometheus = MetricProviders.type(named: "Prometheus")
         #expect(prometheus?.name == "prometheus")
         #expect(MetricProviders.type(named: "datadog") == DatadogProvider.self)
-        #expect(MetricProviders.type(named: "dynatrace") == nil)
+        #expect(MetricProviders.type(named: "graphite") == nil)
         // web and job measure AnalysisRun metrics only: no MetricTemplate type.
         #expect(MetricProviders.type(named: "web") == nil && MetricProviders.type(named: "job") == nil)
         #expect(MetricProviders.analysisKeys == ["web", "job", "datadog", "newRelic"])
@@ -58,11 +58,11 @@ struct TableProvider: MetricProvider {
 
     @Test func aTemplateOfAnUnknownProviderIsNotSupported() {
         let metric = CanaryMetric(name: "errors", templateRef: TemplateRef(name: "dd"))
-        let template = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "dynatrace"),
+        let template = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "graphite"),
                                                                            query: "sum(errors)"))
         var message: String?
         do { _ = try CanaryMetricEvaluator.query(for: metric, context: ctx, template: template) } catch { message = "\(error)" }
-        #expect(message == "MetricTemplate dd: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic)")
+        #expect(message == "MetricTemplate dd: provider type \"graphite\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)")
         let upper = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "Prometheus"),
                                                                         query: "sum(errors)"))
         let query = try? CanaryMetricEvaluator.query(for: metric, context: ctx, template: upper)

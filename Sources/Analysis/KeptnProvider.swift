@@ -103,16 +103,25 @@ public struct KeptnProvider: MetricProvider {
             throw MetricSpecError("cannot create a Keptn Analysis in \(q.namespace): the analyses.metrics.keptn.sh resource is not served (is Keptn installed?)")
         }
         let name = created.name ?? "\(q.name)-\(suffix)"
+        let outcome: Result<MetricAnswer, any Error>
+        do { outcome = .success(try await completion(of: name, namespace: q.namespace, kube: kube, timeout: timeout)) } catch {
+            outcome = .failure(error)
+        }
         // The Analysis is Serin's own: deleted whatever the outcome.
-        defer { Task { [kube] in _ = try? await kube.delete(Self.analyses, namespace: q.namespace, name: name) } }
+        _ = try? await kube.delete(Self.analyses, namespace: q.namespace, name: name)
+        return try outcome.get()
+    }
+
+    /// 1 when Keptn completed the Analysis as passed, 0 when not; an error when it does not complete in time.
+    func completion(of name: String, namespace: String, kube: any KubeAPI, timeout: Double) async throws -> MetricAnswer {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
         while ContinuousClock.now < deadline {
             try await Task.sleep(for: pollInterval)
-            let current = try await kube.get(Self.analyses, namespace: q.namespace, name: name)
+            let current = try await kube.get(Self.analyses, namespace: namespace, name: name)
             guard current[path: ["status", "state"]].stringValue == "Completed" else { continue }
             guard let pass = current[path: ["status", "pass"]].boolValue else { continue }
             return MetricAnswer(number: pass ? 1 : 0)
         }
-        throw MetricSpecError("Keptn did not complete Analysis \(q.namespace)/\(name) within \(PromFormat.number(timeout))s")
+        throw MetricSpecError("Keptn did not complete Analysis \(namespace)/\(name) within \(PromFormat.number(timeout))s")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 import Testing
+import SerinTestSupport
 
 /// Flagger's `type: externalmetrics` MetricTemplate through the Canary controller, read through
 /// the operator's own API connection: the test API server serves

@@ -4,6 +4,7 @@ import KubeCore
 import SerinAPI
 import Synchronization
 import Testing
+import SerinTestSupport
 
 /// Flagger's `type: keptn` MetricTemplates through the Canary controller: a KeptnMetric's
 /// `status.value`, and a Keptn Analysis that Serin creates, a stand-in for Keptn's operator
@@ -17,8 +18,9 @@ struct KeptnCanaryTests {
             _ = try await env.client.create(.customResourceDefinitions, namespace: nil, KubeMetricCRDs.crd(KubeMetricCRDs.keptnMetrics, singular: "keptnmetric"))
             _ = try await env.client.create(.customResourceDefinitions, namespace: nil, KubeMetricCRDs.crd(KubeMetricCRDs.keptnAnalyses, singular: "analysis"))
             let served = await eventually(timeout: .seconds(5)) {
-                (try? await env.client.list(KubeMetricCRDs.keptnAnalyses, namespace: ns)) != nil
-                    && (try? await env.client.list(KubeMetricCRDs.keptnMetrics, namespace: ns)) != nil
+                let analyses = (try? await env.client.list(KubeMetricCRDs.keptnAnalyses, namespace: ns)) != nil
+                let metrics = (try? await env.client.list(KubeMetricCRDs.keptnMetrics, namespace: ns)) != nil
+                return analyses && metrics
             }
             try #require(served)
             _ = try await env.client.create(KubeMetricCRDs.keptnMetrics, namespace: ns, [

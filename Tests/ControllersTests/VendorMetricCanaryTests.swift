@@ -12,7 +12,7 @@ import Testing
 struct VendorMetricCanaryTests {
     /// Creates the Secret and template, runs the canary to Succeeded at `good`, then to Failed at `bad`.
     func run(type: String, secret: [String: JSONValue], server: ScriptedHTTPServer, query: String,
-             value: Mutex<Double>, good: Double, bad: Double, threshold: JSONValue, leaked: String) async throws {
+             set: (Double) -> Void, good: Double, bad: Double, threshold: JSONValue, leaked: String) async throws {
         try await CanaryEnvironment.with { env in
             let ns = env.namespace
             _ = try await env.client.create(.secrets, namespace: ns, [
@@ -28,11 +28,11 @@ struct VendorMetricCanaryTests {
             try await env.createCanary("web", metrics: [["name": "check", "interval": "1m", "templateRef": ["name": .string(type)],
                                                          "thresholdRange": threshold]], maxWeight: 10)
             #expect(await env.waitPhase("web", "Initialized"))
-            value.withLock { $0 = good }
+            set(good)
             try await env.setImage("web", "web:2")
             #expect(await env.waitPhase("web", "Succeeded"))
             #expect(await env.status("web")["metricResults"][0]["value"].doubleValue == good)
-            value.withLock { $0 = bad }
+            set(bad)
             try await env.setImage("web", "web:3")
             #expect(await env.waitPhase("web", "Failed"))
             #expect(await env.status("web")["metricResults"][0]["value"].doubleValue == bad)
@@ -55,7 +55,7 @@ struct VendorMetricCanaryTests {
         defer { Task { await server.stop() } }
         try await run(type: "dynatrace", secret: ["dynatrace_token": "dt0c01.SERIN.token"], server: server,
                       query: "builtin:service.response.time:filter(eq(dt.entity.service,SERVICE-{{ target }})):percentile(95)",
-                      value: value, good: 120_000, bad: 900_000, threshold: ["max": 500_000], leaked: "dt0c01.SERIN.token")
+                      set: { v in value.withLock { $0 = v } }, good: 120_000, bad: 900_000, threshold: ["max": 500_000], leaked: "dt0c01.SERIN.token")
         let selectors = server.requests.compactMap { HTTPServerRequest.fields($0.query)["metricSelector"] }
         #expect(selectors.contains("builtin:service.response.time:filter(eq(dt.entity.service,SERVICE-web)):percentile(95)"))
     }
@@ -87,7 +87,7 @@ struct VendorMetricCanaryTests {
         defer { Task { await server.stop() } }
         try await run(type: "splunk", secret: ["sf_token_key": "sfx-SERIN-token"], server: server,
                       query: "data('traces.count', filter=filter('sf_service', '{{ target }}')).sum().publish()",
-                      value: value, good: 99.5, bad: 80, threshold: ["min": 99], leaked: "sfx-SERIN-token")
+                      set: { v in value.withLock { $0 = v } }, good: 99.5, bad: 80, threshold: ["min": 99], leaked: "sfx-SERIN-token")
         let programs = server.requests.map(\.body)
         #expect(programs.contains("data('traces.count', filter=filter('sf_service', 'web')).sum().publish()"))
     }

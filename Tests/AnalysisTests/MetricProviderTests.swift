@@ -68,4 +68,25 @@ struct TableProvider: MetricProvider {
         let query = try? CanaryMetricEvaluator.query(for: metric, context: ctx, template: upper)
         #expect(query == "sum(errors)")
     }
+
+    /// Validation (SpecValid, lint) asks the template's provider: a required address, a query
+    /// shape it can check before asking.
+    @Test func providersRefuseWhatTheyCannotAsk() {
+        let metric = CanaryMetric(name: "latency", thresholdRange: ThresholdRange(max: 500), templateRef: TemplateRef(name: "t"))
+        func problems(_ type: String, address: String? = nil, query: String) -> [String] {
+            let t = MetricTemplate(name: "t", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: type, address: address), query: query))
+            return AnalysisValidation.validate(metric, provider: .istio, template: t)
+        }
+        #expect(problems("dynatrace", query: "builtin:service.response.time") == [
+            "metric \"latency\": MetricTemplate t: the dynatrace provider needs provider.address, e.g. https://<environment-id>.live.dynatrace.com",
+        ])
+        #expect(problems("dynatrace", address: "https://abc12345.live.dynatrace.com", query: "builtin:service.response.time") == [])
+        #expect(problems("splunk", query: "data('x').publish()").count == 1)
+        #expect(problems("stackdriver", query: "fetch k8s_container") == [])
+        #expect(problems("keptn", query: "keptnmetric/{{ namespace }}/response-time") == [])
+        #expect(problems("keptn", query: "keptnmetric/{{ namespace }}") == [
+            "metric \"latency\": MetricTemplate t: keptn query \"keptnmetric/ns\" is not <keptnmetric|analysis>/<namespace>/<name>/<duration>/<key>=<value>;…",
+        ])
+        #expect(problems("externalmetrics", query: "{{ namespace }}/queue/depth").count == 1)
+    }
 }

@@ -84,6 +84,9 @@ let package = Package(
             dependencies: [
                 "KubeCore", "SerinAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // RS256 for Google service-account tokens (stackdriver).
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -229,7 +232,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AnalysisTests", dependencies: ["KubeCore", "Analysis", "SerinAPI", "SerinTestApp"],
+            name: "AnalysisTests", dependencies: ["KubeCore", "Analysis", "SerinAPI", "SerinTestApp",
+                                                  .product(name: "_CryptoExtras", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

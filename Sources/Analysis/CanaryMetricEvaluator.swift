@@ -190,11 +190,22 @@ public struct CanaryMetricEvaluator: Sendable {
         }
         let provider = providerType.init(clients: clients)
         // The operator's --metrics-server is a Prometheus; SaaS providers have their own default.
-        let fallback = providerType.defaultAddress ?? defaultAddress
-        guard let address = template?.spec.provider.address.flatMap({ $0.isEmpty ? nil : $0 }) ?? fallback, !address.isEmpty else {
+        let given = template?.spec.provider.address.flatMap({ $0.isEmpty ? nil : $0 }) ?? providerType.defaultAddress
+        let address: String
+        switch (given, providerType.unsetAddress) {
+        case (let a?, _): address = a
+        case (nil, .kubernetesAPI): address = ""
+        case (nil, .required(let example)):
             return Self.errorResult(metric, query: query, threshold: threshold,
-                                    message: "no \(providerType.name.prefix(1).uppercased() + providerType.name.dropFirst()) address: set the template's provider.address or --metrics-server",
+                                    message: "the \(providerType.name) provider needs the template's provider.address, e.g. \(example)",
                                     checkedAt: checkedAt)
+        case (nil, .metricsServer):
+            guard let d = defaultAddress, !d.isEmpty else {
+                return Self.errorResult(metric, query: query, threshold: threshold,
+                                        message: "no \(providerType.name.prefix(1).uppercased() + providerType.name.dropFirst()) address: set the template's provider.address or --metrics-server",
+                                        checkedAt: checkedAt)
+            }
+            address = d
         }
         var creds = credentials
         if let h = template?.spec.provider.headerFields { creds.headers.merge(h) { cur, _ in cur } }

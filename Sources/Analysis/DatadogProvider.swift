@@ -23,6 +23,8 @@ public struct DatadogProvider: MetricProvider {
     let http: MetricHTTPClient
     let kube: (any KubeAPI)?
     var now: @Sendable () -> Date = { Date() }
+    /// The operator's environment, for Argo's `DD_API_KEY`, `DD_APP_KEY` and `DD_ADDRESS`.
+    var environment: [String: String] = ProcessInfo.processInfo.environment
 
     public init(clients: MetricClients) {
         http = clients.http
@@ -54,7 +56,7 @@ public struct DatadogProvider: MetricProvider {
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {
         let s = try DatadogMetricSettings.checked(settings, key: "datadog")
-        let secret = try await argoSecret(s, namespace: context.run.namespace)
+        let secret = try await argoCredentials(s, namespace: context.run.namespace)
         let creds = MetricCredentials(secretData: secret)
         do {
             let keys = DatadogKeys(api: try creds.secret("api-key", provider: "datadog"),
@@ -77,6 +79,21 @@ public struct DatadogProvider: MetricProvider {
         } catch {
             throw MetricSpecError(creds.redact("\(error)"))
         }
+    }
+
+    /// Argo's order: `secretRef.name` is the only place looked at when set; otherwise the
+    /// operator's `DD_API_KEY`, `DD_APP_KEY` and `DD_ADDRESS` when all three are set (and the
+    /// keys not empty), else Secret `datadog` in the operator's namespace.
+    func argoCredentials(_ s: DatadogMetricSettings, namespace: String) async throws -> [String: String] {
+        if (s.secretRef?.name ?? "").isEmpty, let fromEnv = Self.environmentCredentials(environment) { return fromEnv }
+        return try await argoSecret(s, namespace: namespace)
+    }
+
+    /// `api-key`, `app-key` and `address` from `DD_API_KEY`, `DD_APP_KEY`, `DD_ADDRESS`; nil unless all are set.
+    static func environmentCredentials(_ env: [String: String]) -> [String: String]? {
+        guard let api = env["DD_API_KEY"], let app = env["DD_APP_KEY"], let address = env["DD_ADDRESS"],
+              !api.isEmpty, !app.isEmpty else { return nil }
+        return ["api-key": api, "app-key": app, "address": address]
     }
 
     /// Argo's Secret lookup; the error says which Secret or key is missing.

@@ -86,6 +86,15 @@ public protocol MetricProvider: Sendable {
     /// means the operator's `--metrics-server` (Prometheus).
     static var defaultAddress: String? { get }
 
+    /// What a MetricTemplate without `provider.address` and without a `defaultAddress` means:
+    /// the operator's `--metrics-server` (Prometheus), an error (Dynatrace, Splunk), or
+    /// nothing to connect to because the provider reads the Kubernetes API (Keptn).
+    static var unsetAddress: UnsetAddress { get }
+
+    /// Why a rendered MetricTemplate query cannot be asked (a Keptn query not of the form
+    /// `keptnmetric/NS/NAME`); nil when it can or the provider cannot tell before asking.
+    static func queryProblem(_ query: String) -> String?
+
     /// Whether it answers a query string (MetricTemplates, Canary metrics); false for
     /// providers that only measure AnalysisRun metrics from their settings (web, job).
     static var answersQueries: Bool { get }
@@ -108,6 +117,16 @@ public protocol MetricProvider: Sendable {
     /// A measurement left Running ended because the run is terminating.
     func terminate(analysis settings: JSONValue, measurement: AnalysisMeasurement,
                    context: AnalysisProviderContext) async throws -> ProviderMeasurement
+}
+
+/// How a provider takes a MetricTemplate that names no address (see `MetricProvider.unsetAddress`).
+public enum UnsetAddress: Sendable, Hashable {
+    /// The operator's `--metrics-server`.
+    case metricsServer
+    /// The template must set one; `example` is shown in the error.
+    case required(example: String)
+    /// The provider reads the Kubernetes API; the endpoint's address is empty.
+    case kubernetesAPI
 }
 
 /// Which AnalysisRun a measurement belongs to, and what the provider may need of it.
@@ -167,6 +186,8 @@ extension MetricProvider {
     public static var analysisKey: String? { nil }
     public static var answersQueries: Bool { true }
     public static var defaultAddress: String? { nil }
+    public static var unsetAddress: UnsetAddress { .metricsServer }
+    public static func queryProblem(_ query: String) -> String? { nil }
     public static func problems(analysis settings: JSONValue) -> [String] { [] }
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {
@@ -230,7 +251,9 @@ extension ProviderSettings {
 
 /// The metric providers Serin implements: the only place that lists them.
 public enum MetricProviders {
-    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self] }
+    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self,
+                                                       DynatraceProvider.self, SplunkProvider.self, StackdriverProvider.self,
+                                                       KeptnProvider.self, ExternalMetricsProvider.self] }
 
     /// Every MetricTemplate provider type, for messages (`prometheus`).
     public static var names: [String] { all.filter { $0.answersQueries }.flatMap { $0.names } }

@@ -22,6 +22,19 @@ public enum AnalysisValidation {
         return problems.filter { seen.insert($0).inserted }
     }
 
+    /// What a template's provider says of its address and rendered query.
+    static func providerProblems(_ template: MetricTemplate, query: String) -> [String] {
+        guard let type = MetricProviders.type(named: template.spec.provider.type) else { return [] }
+        var out: [String] = []
+        let name = template.metadata["name"].stringValue ?? "template"
+        if case .required(let example) = type.unsetAddress, (template.spec.provider.address ?? "").isEmpty,
+           type.defaultAddress == nil {
+            out.append("MetricTemplate \(name): the \(type.name) provider needs provider.address, e.g. \(example)")
+        }
+        if let why = type.queryProblem(query) { out.append("MetricTemplate \(name): \(why)") }
+        return out
+    }
+
     /// Problems in a Canary metric: not a builtin and no query or template, bad percentile,
     /// bad interval, an empty threshold range with min above max, compare settings out of range.
     public static func validate(_ metric: CanaryMetric, provider: MeshProvider = .kubernetes,
@@ -30,7 +43,10 @@ public enum AnalysisValidation {
         let ctx = CanaryMetricContext(name: "n", namespace: "ns", target: "t", provider: provider)
         // A missing template is the controller's to report (it may appear later); check the rest.
         if metric.templateRef == nil || template != nil {
-            do { _ = try CanaryMetricEvaluator.query(for: metric, context: ctx, template: template) } catch {
+            do {
+                let query = try CanaryMetricEvaluator.query(for: metric, context: ctx, template: template)
+                if let template { problems += providerProblems(template, query: query).map { "metric \"\(metric.name)\": \($0)" } }
+            } catch {
                 problems.append("metric \"\(metric.name)\": \(error)")
             }
         }

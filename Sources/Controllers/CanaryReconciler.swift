@@ -39,10 +39,12 @@ public struct CanaryReconciler: Reconciler {
                                  namespaceLimit: config.maxConcurrentReleasesPerNamespace)
         decider = CanaryDecider(defaultProvider: config.defaultProvider, pollSeconds: config.pollSeconds)
         webhooks = WebhookCaller(retryDelay: config.webhookRetryDelay, clients: config.clients)
-        let evaluator = CanaryMetricEvaluator(
+        var evaluator = CanaryMetricEvaluator(
             client: config.clients.prometheus, http: config.clients.metricHTTP, defaultAddress: config.metricsServer,
             builtinOptions: config.builtinQueryOptions, timeout: config.metricQueryTimeoutSeconds,
             now: { [clock] in clock.now() })
+        // Keptn and external metrics read the Kubernetes API.
+        evaluator.clients.kube = api
         metrics = CanaryMetricRunner(api: api, evaluator: evaluator)
     }
 

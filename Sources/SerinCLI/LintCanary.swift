@@ -61,6 +61,9 @@ extension DocumentCheck {
         if message.contains("confidence") { return "set confidence between 0 and 1, e.g. 0.95" }
         if message.contains("allowedIncrease") { return "set allowedIncrease to 0 or more (0.1 allows 10%)" }
         if message.contains("duration") { return "write the metric's interval as a duration such as 1m" }
+        if message.contains("needs provider.address") { return "set the MetricTemplate's spec.provider.address" }
+        if message.contains("keptn query") { return "write the query as keptnmetric/<namespace>/<name> or analysis/<namespace>/<definition>/<duration>/<key>=<value>" }
+        if message.contains("externalmetrics query") { return "write the query as <namespace>/<metricName>?labelSelector=<url-encoded selector>" }
         if message.contains("provider type") {
             return "use a MetricTemplate with provider.type: " + MetricProviders.names.joined(separator: " or ")
         }

@@ -2139,11 +2139,11 @@ spec:
                     - keptn
                     - splunk
                     default: prometheus
-                    description: Serin runs prometheus, datadog and newrelic; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
+                    description: Serin runs prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn and externalmetrics; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
                   address:
                     type: string
                     pattern: '^https?://'
-                    description: Base URL; defaults to the operator's --metrics-server (prometheus) https://api.datadoghq.com (datadog) or https://insights-api.newrelic.com (newrelic).
+                    description: Base URL; defaults to the operator's --metrics-server (prometheus) https://api.datadoghq.com (datadog) https://insights-api.newrelic.com (newrelic) or https://monitoring.googleapis.com (stackdriver); required by dynatrace and splunk; keptn and externalmetrics use the Kubernetes API without one.
                   secretRef:
                     type: object
                     properties:
@@ -2151,7 +2151,7 @@ spec:
                         type: string
                     required:
                     - name
-                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog); newrelic_account_id and newrelic_query_key (newrelic).
+                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog); newrelic_account_id and newrelic_query_key (newrelic); dynatrace_token (dynatrace); sf_token_key (splunk); project and serviceAccountKey (stackdriver); token (externalmetrics with an address).
                   headers:
                     type: object
                     description: HTTP headers sent with each query (Flagger's http.Header, a list of values per name).

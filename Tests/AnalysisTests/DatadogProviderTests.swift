@@ -110,4 +110,34 @@ import Testing
         #expect(try problems("{apiVersion: v3, query: x}") == ["apiVersion: \"v3\" is not v1 or v2"])
         #expect(try problems("{apiVersion: v2, query: x, secretRef: {namespaced: true}}") == ["secretRef.name: a namespaced secretRef needs the Secret's name"])
     }
+
+    /// Argo's `DD_API_KEY`, `DD_APP_KEY`, `DD_ADDRESS` on the operator: used when the metric names
+    /// no Secret and all three are set; otherwise the Secret is looked for (here: no API to read it).
+    @Test func argoEnvironmentCredentials() async throws {
+        let server = try await CannedServer.start(routes: ["/api/v1/query": Self.json(Self.v1Answer)])
+        let prometheus = PrometheusClient()
+        var provider = DatadogProvider(clients: MetricClients(prometheus: prometheus))
+        provider.environment = ["DD_API_KEY": "env-api-77aa", "DD_APP_KEY": "env-app-88bb", "DD_ADDRESS": server.baseURL]
+        let context = AnalysisProviderContext(run: AnalysisRunIdentity(name: "run", namespace: "shop", uid: "u1"), metricName: "errors")
+        let measured = try await provider.measure(analysis: try JSONValue(yaml: "{query: 'sum:requests.errors{*}', interval: 5m}"), context: context)
+        guard case .answer(let answer, _) = measured else { Issue.record("\(measured)"); return }
+        #expect(answer.value == .number(99.1))
+        let r = try #require(server.requests.first)
+        #expect(r.header("DD-API-KEY") == "env-api-77aa")
+        #expect(r.header("DD-APPLICATION-KEY") == "env-app-88bb")
+        let named = { () async -> String in
+            do { _ = try await provider.measure(analysis: try JSONValue(yaml: "{query: x, secretRef: {name: dd}}"), context: context); return "" } catch {
+                return "\(error)"
+            }
+        }
+        #expect(await named().contains("needs the Kubernetes API to read its Secret"))
+        provider.environment = ["DD_API_KEY": "env-api-77aa", "DD_APP_KEY": "env-app-88bb"]
+        let partial = { () async -> String in
+            do { _ = try await provider.measure(analysis: try JSONValue(yaml: "{query: x}"), context: context); return "" } catch { return "\(error)" }
+        }
+        #expect(await partial().contains("needs the Kubernetes API to read its Secret"))
+        #expect(server.requests.count == 1)
+        try await prometheus.shutdown()
+        await server.stop()
+    }
 }

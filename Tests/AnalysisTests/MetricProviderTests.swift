@@ -19,11 +19,11 @@ struct TableProvider: MetricProvider {
     let ctx = CanaryMetricContext(name: "podinfo", namespace: "test", target: "podinfo", interval: "1m", provider: .kubernetes)
 
     @Test func registryFindsProvidersByName() {
-        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic"])
+        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic", "dynatrace", "splunk", "stackdriver", "keptn", "externalmetrics"])
         let prometheus = MetricProviders.type(named: "Prometheus")
         #expect(prometheus?.name == "prometheus")
         #expect(MetricProviders.type(named: "datadog") == DatadogProvider.self)
-        #expect(MetricProviders.type(named: "dynatrace") == nil)
+        #expect(MetricProviders.type(named: "graphite") == nil)
         // web and job measure AnalysisRun metrics only: no MetricTemplate type.
         #expect(MetricProviders.type(named: "web") == nil && MetricProviders.type(named: "job") == nil)
         #expect(MetricProviders.analysisKeys == ["web", "job", "datadog", "newRelic"])
@@ -58,14 +58,35 @@ struct TableProvider: MetricProvider {
 
     @Test func aTemplateOfAnUnknownProviderIsNotSupported() {
         let metric = CanaryMetric(name: "errors", templateRef: TemplateRef(name: "dd"))
-        let template = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "dynatrace"),
+        let template = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "graphite"),
                                                                            query: "sum(errors)"))
         var message: String?
         do { _ = try CanaryMetricEvaluator.query(for: metric, context: ctx, template: template) } catch { message = "\(error)" }
-        #expect(message == "MetricTemplate dd: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic)")
+        #expect(message == "MetricTemplate dd: provider type \"graphite\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)")
         let upper = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "Prometheus"),
                                                                         query: "sum(errors)"))
         let query = try? CanaryMetricEvaluator.query(for: metric, context: ctx, template: upper)
         #expect(query == "sum(errors)")
+    }
+
+    /// Validation (SpecValid, lint) asks the template's provider: a required address, a query
+    /// shape it can check before asking.
+    @Test func providersRefuseWhatTheyCannotAsk() {
+        let metric = CanaryMetric(name: "latency", thresholdRange: ThresholdRange(max: 500), templateRef: TemplateRef(name: "t"))
+        func problems(_ type: String, address: String? = nil, query: String) -> [String] {
+            let t = MetricTemplate(name: "t", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: type, address: address), query: query))
+            return AnalysisValidation.validate(metric, provider: .istio, template: t)
+        }
+        #expect(problems("dynatrace", query: "builtin:service.response.time") == [
+            "metric \"latency\": MetricTemplate t: the dynatrace provider needs provider.address, e.g. https://<environment-id>.live.dynatrace.com",
+        ])
+        #expect(problems("dynatrace", address: "https://abc12345.live.dynatrace.com", query: "builtin:service.response.time") == [])
+        #expect(problems("splunk", query: "data('x').publish()").count == 1)
+        #expect(problems("stackdriver", query: "fetch k8s_container") == [])
+        #expect(problems("keptn", query: "keptnmetric/{{ namespace }}/response-time") == [])
+        #expect(problems("keptn", query: "keptnmetric/{{ namespace }}") == [
+            "metric \"latency\": MetricTemplate t: keptn query \"keptnmetric/ns\" is not <keptnmetric|analysis>/<namespace>/<name>/<duration>/<key>=<value>;…",
+        ])
+        #expect(problems("externalmetrics", query: "{{ namespace }}/queue/depth").count == 1)
     }
 }

@@ -306,11 +306,11 @@ struct PeerFieldTests {
 
         let datadog = try P.with(doc, ["spec", "provider", "type"], "datadog").decode(as: MetricTemplate.self)
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: datadog) == [])
-        let other = P.with(doc, ["spec", "provider", "type"], "dynatrace")
+        let other = P.with(doc, ["spec", "provider", "type"], "graphite")
         #expect(try P.schemaProblems(other, plural: "metrictemplates") == [])
         let dynatrace = try other.decode(as: MetricTemplate.self)
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: dynatrace) == [
-            "metric \"errors\": MetricTemplate errors: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic)",
+            "metric \"errors\": MetricTemplate errors: provider type \"graphite\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)",
         ])
     }
 

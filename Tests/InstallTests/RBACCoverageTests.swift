@@ -24,6 +24,11 @@ struct RBACCoverageTests {
         Grant(group: "batch", resource: "jobs", verb: "get"): "the job metric provider reads its Job's conditions",
         Grant(group: "batch", resource: "jobs", verb: "list"): "the job metric provider finds a run's old Jobs to delete",
         Grant(group: "batch", resource: "jobs", verb: "delete"): "the job metric provider deletes a running Job when its run terminates",
+        // The keptn metric provider (KeptnCanaryTests drives it against the test API server).
+        Grant(group: "metrics.keptn.sh", resource: "keptnmetrics", verb: "get"): "the keptn provider reads a KeptnMetric's value",
+        Grant(group: "metrics.keptn.sh", resource: "analyses", verb: "create"): "the keptn provider creates an Analysis",
+        Grant(group: "metrics.keptn.sh", resource: "analyses", verb: "get"): "the keptn provider reads its Analysis until Keptn completes it",
+        Grant(group: "metrics.keptn.sh", resource: "analyses", verb: "delete"): "the keptn provider deletes its Analysis",
     ]
 
     @Test("every request the operator made is allowed by the roles bound to its ServiceAccount")

@@ -82,7 +82,7 @@ import Testing
             kind: MetricTemplate
             metadata: {name: latency, namespace: test}
             spec:
-              provider: {type: dynatrace, address: prometheus:9090}
+              provider: {type: graphite, address: prometheus:9090}
               query: histogram_quantile(0.99, rate(x{ns="{{ namespace }}", t="{{ variables.tier }}", w="{{ windw }}"}[1m]))
             ---
             apiVersion: serin.dev/v1alpha1
@@ -100,10 +100,10 @@ import Testing
         #expect(r.code == 1)
         #expect(!r.output.contains(": ok"))
         #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
-        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"dynatrace\" is not supported by Serin (prometheus, datadog, newrelic)"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"graphite\" is not supported by Serin (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)"))
         #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
         // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
-        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: dynatrace", with: "type: prometheus")
+        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: graphite", with: "type: prometheus")
         try fixed.write(toFile: paths[0], atomically: true, encoding: .utf8)
         let again = await runCLI(["lint", "-q", paths[0]])
         #expect(again.output.contains("error: spec.query: unknown template variable \"windw\""))

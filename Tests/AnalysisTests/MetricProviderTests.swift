@@ -19,15 +19,19 @@ struct TableProvider: MetricProvider {
     let ctx = CanaryMetricContext(name: "podinfo", namespace: "test", target: "podinfo", interval: "1m", provider: .kubernetes)
 
     @Test func registryFindsProvidersByName() {
-        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic"])
+        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic", "graphite", "influxdb", "cloudwatch"])
         let prometheus = MetricProviders.type(named: "Prometheus")
         #expect(prometheus?.name == "prometheus")
         #expect(MetricProviders.type(named: "datadog") == DatadogProvider.self)
         #expect(MetricProviders.type(named: "dynatrace") == nil)
         // web and job measure AnalysisRun metrics only: no MetricTemplate type.
         #expect(MetricProviders.type(named: "web") == nil && MetricProviders.type(named: "job") == nil)
-        #expect(MetricProviders.analysisKeys == ["web", "job", "datadog", "newRelic"])
-        #expect(MetricProviders.type(analysisKey: "wavefront") == nil)
+        #expect(MetricProviders.analysisKeys == ["web", "job", "datadog", "newRelic", "graphite", "influxdb", "cloudWatch",
+                                                 "wavefront", "kayenta", "skywalking"])
+        #expect(MetricProviders.type(analysisKey: "wavefront") == WavefrontProvider.self)
+        #expect(MetricProviders.type(analysisKey: "plugin") == nil)
+        // Argo-only providers have no MetricTemplate type.
+        #expect(MetricProviders.type(named: "wavefront") == nil && MetricProviders.type(named: "kayenta") == nil)
         #expect(PrometheusProvider.name == "prometheus")
     }
 

@@ -22,7 +22,7 @@ import Testing
     @Test func everyTemplateLintsClean() async throws {
         let text = try String(contentsOf: repoRoot.appendingPathComponent("docs/analysis.md"), encoding: .utf8)
         let blocks = Self.yamlBlocks(text)
-        #expect(blocks.count >= 7)
+        #expect(blocks.count >= 17)
         let dir = NSTemporaryDirectory() + "serin-analysis-docs-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -33,7 +33,8 @@ import Testing
             #expect(r.code == 0, "block \(i + 1): \(r.output)")
             #expect(r.output.contains(": ok"), "block \(i + 1): \(r.output)")
         }
-        for section in ["## Prometheus", "## web", "## job", "## Datadog", "## New Relic", "## Flagger query templates", "## Not supported yet"] {
+        for section in ["## Prometheus", "## web", "## job", "## Datadog", "## New Relic", "## Graphite", "## InfluxDB", "## CloudWatch",
+                        "## Wavefront", "## Kayenta", "## SkyWalking", "## Flagger query templates", "## Not supported yet"] {
             #expect(text.contains(section), "\(section)")
         }
     }

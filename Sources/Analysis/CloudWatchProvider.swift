@@ -179,7 +179,10 @@ public struct CloudWatchProvider: MetricProvider {
     static func readable(_ r: JSONValue) -> JSONValue {
         var out = r
         if let ts = r["Timestamps"].arrayValue {
-            out["Timestamps"] = .array(ts.map { t in t.doubleValue.map { .string(KubeTime.format(Date(timeIntervalSince1970: $0))) } ?? t })
+            out["Timestamps"] = .array(ts.map { t -> JSONValue in
+                guard let seconds = t.doubleValue else { return t }
+                return JSONValue.string(KubeTime.format(Date(timeIntervalSince1970: seconds)))
+            })
         }
         if out["Values"] == .null { out["Values"] = [] }
         return out

@@ -38,7 +38,7 @@ public struct GraphiteProvider: MetricProvider {
                                             insecureSkipVerify: creds.insecureSkipVerify)
             let response = try await http.sendExpectingSuccess(request, service: "Graphite")
             let series = try Self.series(response.body)
-            return MetricAnswer(number: series.flatMap { $0 }.last)
+            return MetricAnswer(number: series.flatMap { $0.compactMap { $0 } }.last)
         } catch {
             throw MetricSpecError(creds.redact("\(error)"))
         }

@@ -4,8 +4,8 @@ import SerinAPI
 
 /// Wavefront (VMware Aria Operations for Applications), Argo's `provider.wavefront`:
 /// `GET https://<address>/api/v2/chart/api?q=<query>&s=<now ms>&g=s&p=1` with the API token
-/// of `address` as a Bearer token. The token is the value of the key named like the address in
-/// Secret `wavefront-api-tokens` of the operator's namespace, as Argo reads it.
+/// of `address` as a Bearer token. The token is the value of the key named like the address (or,
+/// for a URL, its host) in Secret `wavefront-api-tokens` of the operator's namespace, as Argo reads it.
 ///
 /// One series: `result` is its first point's value; several: the list of each one's first
 /// value; NaN is Inconclusive; no series is an Error, as in Argo.
@@ -32,8 +32,10 @@ public struct WavefrontProvider: MetricProvider {
         let address = s.address ?? ""
         let data = try await OperatorSecret.read(Self.secretName, kube: kube, runNamespace: context.run.namespace,
                                                  provider: "wavefront", keys: "the API token under the key \(address)")
-        guard let token = data[address], !token.isEmpty else {
-            throw MetricSpecError("Secret \(Self.secretName) has no API token for \(address): add the key \(address) with the token as its value")
+        // Argo's key is the address; a URL's host is tried too (a Secret key cannot hold "://").
+        let host = URLComponents(string: address.contains("://") ? address : "https://" + address)?.host
+        guard let token = data[address] ?? host.flatMap({ data[$0] }), !token.isEmpty else {
+            throw MetricSpecError("Secret \(Self.secretName) has no API token for \(address): add the key \(host ?? address) with the token as its value")
         }
         let creds = MetricCredentials(secretData: [address: token])
         do {

@@ -79,8 +79,8 @@ struct ArgoSaaSRunTests {
         }
         defer { Task { await server.stop() } }
         try await AnalysisRunEnvironment.with { env in
-            // Argo's key is the address the metric names.
-            let tokens: [String: JSONValue] = [server.baseURL: .string(token)]
+            // Argo's key is the address the metric names; for a URL, its host.
+            let tokens: [String: JSONValue] = ["127.0.0.1": .string(token)]
             _ = try await env.client.create(.secrets, namespace: env.namespace, [
                 "apiVersion": "v1", "kind": "Secret", "metadata": ["name": "wavefront-api-tokens"], "stringData": .object(tokens),
             ])

@@ -60,7 +60,8 @@ struct RealGraphiteInfluxTests {
             let storage = dir.appendingPathComponent("storage").path
             try FileManager.default.createDirectory(atPath: storage + "/whisper", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: storage + "/log", withIntermediateDirectories: true)
-            let (line, pickle, cache, http) = (try await freePort(), try await freePort(), try await freePort(), try await freePort())
+            let free = RealGraphiteInfluxTests.freePort
+            let (line, pickle, cache, http) = (try await free(), try await free(), try await free(), try await free())
             try """
             [cache]
             STORAGE_DIR = \(storage)/
@@ -95,6 +96,7 @@ struct RealGraphiteInfluxTests {
             DATABASES = {'default': {'NAME': '\(storage)/graphite.db', 'ENGINE': 'django.db.backends.sqlite3'}}
             TAGDB = ''
             """.write(toFile: dir.path + "/serin_graphite_settings.py", atomically: true, encoding: .utf8)
+            let python = RealGraphiteInfluxTests.python
             let carbon = try LocalPeerProcess(python, ["/usr/bin/carbon-cache", "--config=\(dir.path)/carbon.conf", "--nodaemon", "start"],
                                               directory: dir)
             let web = try LocalPeerProcess("/usr/bin/env", [
@@ -103,7 +105,7 @@ struct RealGraphiteInfluxTests {
             ], directory: dir.appendingPathComponent("web"))
             let g = Graphite(carbon: carbon, web: web, plaintextPort: line, address: "http://127.0.0.1:\(http)")
             let up = await web.wait(timeout: .seconds(30)) {
-                (try? await curl(["\(g.address)/render?target=none&format=json"]))?.hasPrefix("[") == true
+                (try? await RealGraphiteInfluxTests.curl(["\(g.address)/render?target=none&format=json"]))?.hasPrefix("[") == true
             }
             guard up else {
                 let logs = carbon.output + "\n" + web.output
@@ -114,18 +116,21 @@ struct RealGraphiteInfluxTests {
         }
 
         /// `path value timestamp` lines through carbon's plaintext protocol.
-        func write(_ lines: [(String, Double, Date)]) async throws {
+        func write(_ lines: [(String, Double, Date)]) throws {
             let text = lines.map { "\($0.0) \($0.1) \(Int($0.2.timeIntervalSince1970))\n" }.joined()
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: plaintextPort).get()
-            try await channel.writeAndFlush(ByteBuffer(string: text)).get()
-            try await channel.close()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: RealGraphiteInfluxTests.python)
+            p.arguments = ["-c", "import socket,sys; s=socket.create_connection(('127.0.0.1', int(sys.argv[1])), 5); s.sendall(sys.argv[2].encode()); s.close()",
+                           "\(plaintextPort)", text]
+            try p.run()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw MetricSpecError("writing to carbon's plaintext port failed") }
         }
 
         /// Waits until the render API shows `value` as the last point of `target`.
         func waitFor(_ target: String, _ value: Double) async -> Bool {
             await web.wait(timeout: .seconds(20)) {
-                let text = (try? await curl(["\(self.address)/render?target=\(target)&format=json&from=-10min"])) ?? ""
+                let text = (try? await RealGraphiteInfluxTests.curl(["\(self.address)/render?target=\(target)&format=json&from=-10min"])) ?? ""
                 let points = (try? JSONValue(parsing: Array(text.utf8)))?.arrayValue?.first?["datapoints"].arrayValue ?? []
                 return points.compactMap { $0.arrayValue?.first?.doubleValue }.last == value
             }
@@ -143,7 +148,7 @@ struct RealGraphiteInfluxTests {
         let g = try await Graphite.start()
         defer { g.stop() }
         let now = Date()
-        try await g.write([("serin.good.rate", 99.5, now.addingTimeInterval(-20)), ("serin.good.rate", 98.25, now),
+        try g.write([("serin.good.rate", 99.5, now.addingTimeInterval(-20)), ("serin.good.rate", 98.25, now),
                            ("serin.bad.rate", 61, now), ("serin.web.errors", 0.5, now)])
         #expect(await g.waitFor("serin.good.rate", 98.25))
         #expect(await g.waitFor("serin.web.errors", 0.5))
@@ -182,7 +187,7 @@ struct RealGraphiteInfluxTests {
             let result = try #require(await env.status("web")["metricResults"].arrayValue?.first)
             #expect(result["value"].doubleValue == 0.5)
             #expect(result["query"] == "target=serin.web.errors\n&from=-5min")
-            try await g.write([("serin.web.errors", 7.5, Date().addingTimeInterval(10))])
+            try g.write([("serin.web.errors", 7.5, Date())])
             #expect(await g.waitFor("serin.web.errors", 7.5))
             try await env.setImage("web", "web:3")
             #expect(await env.waitPhase("web", "Failed"))
@@ -273,7 +278,7 @@ struct RealGraphiteInfluxTests {
             #expect(await env.waitPhase("web", "Succeeded"))
             let result = try #require(await env.status("web")["metricResults"].arrayValue?.first)
             #expect(result["value"].doubleValue == 0.25)
-            let later = Int(Date().timeIntervalSince1970) + 5
+            let later = Int(Date().timeIntervalSince1970) + 1
             _ = try await Self.curl(["-XPOST", "\(address)/write?db=metrics&precision=s", "--data-binary", "requests,app=web errors=4 \(later)"])
             try await env.setImage("web", "web:3")
             #expect(await env.waitPhase("web", "Failed"))

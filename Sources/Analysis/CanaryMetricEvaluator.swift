@@ -190,10 +190,12 @@ public struct CanaryMetricEvaluator: Sendable {
         }
         let provider = providerType.init(clients: clients)
         // The operator's --metrics-server is a Prometheus; SaaS providers have their own default.
-        let fallback = providerType.defaultAddress ?? defaultAddress
+        let fallback = MetricProviders.needAddress.contains(providerType.name) ? nil : providerType.defaultAddress ?? defaultAddress
         guard let address = template?.spec.provider.address.flatMap({ $0.isEmpty ? nil : $0 }) ?? fallback, !address.isEmpty else {
             return Self.errorResult(metric, query: query, threshold: threshold,
-                                    message: "no \(providerType.name.prefix(1).uppercased() + providerType.name.dropFirst()) address: set the template's provider.address or --metrics-server",
+                                    message: MetricProviders.needAddress.contains(providerType.name)
+                                        ? "the \(providerType.name) provider needs the template's provider.address (it has no default)"
+                                        : "no \(providerType.name.prefix(1).uppercased() + providerType.name.dropFirst()) address: set the template's provider.address or --metrics-server",
                                     checkedAt: checkedAt)
         }
         var creds = credentials

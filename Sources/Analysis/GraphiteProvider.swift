@@ -139,3 +139,9 @@ struct GraphiteMetricSettings: ProviderSettings, Sendable {
         return out
     }
 }
+
+extension MetricProviders {
+    /// MetricTemplate types that have no default address (not the operator's Prometheus): a
+    /// template without `provider.address` is an error naming it, as in Flagger.
+    static let needAddress: Set<String> = ["graphite", "influxdb"]
+}

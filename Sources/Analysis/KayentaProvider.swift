@@ -19,6 +19,10 @@ public struct KayentaProvider: MetricProvider {
 
     public init(clients: MetricClients) { http = clients.http }
 
+    public func query(_ query: String, endpoint: MetricEndpoint) async throws -> MetricAnswer {
+        throw MetricSpecError("the kayenta provider measures AnalysisRun metrics only (provider.kayenta with address, application and canaryConfigName)")
+    }
+
     public static func problems(analysis settings: JSONValue) -> [String] { KayentaMetricSettings.problems(in: settings) }
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {

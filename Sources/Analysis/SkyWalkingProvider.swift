@@ -17,6 +17,10 @@ public struct SkyWalkingProvider: MetricProvider {
 
     public init(clients: MetricClients) { http = clients.http }
 
+    public func query(_ query: String, endpoint: MetricEndpoint) async throws -> MetricAnswer {
+        throw MetricSpecError("the skywalking provider measures AnalysisRun metrics only (provider.skywalking with address and query)")
+    }
+
     public static func problems(analysis settings: JSONValue) -> [String] { SkyWalkingMetricSettings.problems(in: settings) }
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {

@@ -25,6 +25,10 @@ public struct WavefrontProvider: MetricProvider {
         kube = clients.kube
     }
 
+    public func query(_ query: String, endpoint: MetricEndpoint) async throws -> MetricAnswer {
+        throw MetricSpecError("the wavefront provider measures AnalysisRun metrics only (provider.wavefront with address and query)")
+    }
+
     public static func problems(analysis settings: JSONValue) -> [String] { WavefrontMetricSettings.problems(in: settings) }
 
     public func measure(analysis settings: JSONValue, context: AnalysisProviderContext) async throws -> ProviderMeasurement {

@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import SerinAPI
 import SerinTestApp
 import Testing
 @testable import Analysis

@@ -71,10 +71,12 @@ import Testing
     @Test("graphite (Argo): result is the first series' non-null values; no series is an error; settings checked")
     func graphiteArgo() async throws {
         let server = try await CannedServer.start(routes: ["/render": Self.json(#"[{"target":"rate","datapoints":[[99.5,1],[null,2],[97.25,3]]},{"target":"other","datapoints":[[1,1]]}]"#)])
-        defer { Task { await server.stop() } }
-        let provider = GraphiteProvider(clients: MetricClients(prometheus: PrometheusClient()))
+        let prometheus = PrometheusClient()
+        let provider = GraphiteProvider(clients: MetricClients(prometheus: prometheus))
         let m = try await provider.measure(analysis: ["address": .string(server.baseURL), "query": "target=rate"],
                                            context: AnalysisProviderContext(run: AnalysisRunIdentity(), metricName: "rate"))
+        try await prometheus.shutdown()
+        await server.stop()
         guard case .answer(let a, _) = m else { Issue.record("\(m)"); return }
         #expect(a.value == .array([.number(99.5), .number(97.25)]))
         let (phase, _) = AnalysisRunEvaluator.judge(value: a.value, successCondition: "result[0] >= 90.000000", failureCondition: nil)

@@ -66,7 +66,7 @@ struct TableProvider: MetricProvider {
                                                                            query: "sum(errors)"))
         var message: String?
         do { _ = try CanaryMetricEvaluator.query(for: metric, context: ctx, template: template) } catch { message = "\(error)" }
-        #expect(message == "MetricTemplate dd: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic)")
+        #expect(message == "MetricTemplate dd: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic, graphite, influxdb, cloudwatch)")
         let upper = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "Prometheus"),
                                                                         query: "sum(errors)"))
         let query = try? CanaryMetricEvaluator.query(for: metric, context: ctx, template: upper)

@@ -310,7 +310,7 @@ struct PeerFieldTests {
         #expect(try P.schemaProblems(other, plural: "metrictemplates") == [])
         let dynatrace = try other.decode(as: MetricTemplate.self)
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: dynatrace) == [
-            "metric \"errors\": MetricTemplate errors: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic)",
+            "metric \"errors\": MetricTemplate errors: provider type \"dynatrace\" is not supported (prometheus, datadog, newrelic, graphite, influxdb, cloudwatch)",
         ])
     }
 

@@ -100,7 +100,7 @@ import Testing
         #expect(r.code == 1)
         #expect(!r.output.contains(": ok"))
         #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
-        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"dynatrace\" is not supported by Serin (prometheus, datadog, newrelic)"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"dynatrace\" is not supported by Serin (prometheus, datadog, newrelic, graphite, influxdb, cloudwatch)"))
         #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
         // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
         let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: dynatrace", with: "type: prometheus")

@@ -79,7 +79,7 @@ struct MetricTemplateTests {
             let reported = await env.drive { Self.specValid(await env.status("cart"))?["status"] == "False" }
             #expect(reported)
             let message = Self.specValid(await env.status("cart"))?["message"].stringValue ?? ""
-            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dt-errors uses the dynatrace metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus or datadog or newrelic")
+            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dt-errors uses the dynatrace metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus or datadog or newrelic or graphite or influxdb or cloudwatch")
             #expect(await env.deployment("cart-primary") == nil)
         }
     }

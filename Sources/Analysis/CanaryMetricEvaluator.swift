@@ -211,7 +211,8 @@ public struct CanaryMetricEvaluator: Sendable {
         if let h = template?.spec.provider.headerFields { creds.headers.merge(h) { cur, _ in cur } }
         if template?.spec.provider.insecureSkipVerify == true { creds.insecureSkipVerify = true }
         let window = try? DurationString.seconds(metric.interval ?? context.interval)
-        let endpoint = MetricEndpoint(address: address, credentials: creds, timeout: timeout, window: window)
+        let endpoint = MetricEndpoint(address: address, credentials: creds, timeout: timeout, window: window,
+                                      region: template?.spec.provider.region)
 
         if metric.judge == .compare {
             return await compare(metric, context: context, template: template, query: query, provider: provider,

@@ -16,6 +16,8 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
     public var extraSecrets: [String] = []
     /// The whole Secret, for providers with keys of their own (`datadog_api_key`); every value is a secret.
     public var secretData: [String: String] = [:]
+    /// AWS SigV4 signing of each request (Amazon Managed Prometheus); replaces other authorization.
+    public var sigv4: AWSSigning?
 
     public init(bearerToken: String? = nil, username: String? = nil, password: String? = nil,
                 headers: [String: String] = [:], caCertificatePEM: String? = nil, insecureSkipVerify: Bool = false) {
@@ -54,6 +56,7 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
         values += headers.values
         values += extraSecrets
         values += secretData.values
+        values += sigv4?.credentials.secrets ?? []
         if let u = username, let p = password { values.append(u + ":" + p) }
         return values.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
     }
@@ -72,8 +75,22 @@ public struct MetricCredentials: Sendable, Hashable, CustomStringConvertible, Cu
         if !headers.isEmpty { parts.append("headers \(headers.keys.sorted().joined(separator: ","))") }
         if caCertificatePEM != nil { parts.append("custom CA") }
         if insecureSkipVerify { parts.append("insecureSkipVerify") }
+        if let s = sigv4 { parts.append("sigv4 \(s.region)") }
         return "MetricCredentials(" + (parts.isEmpty ? "none" : parts.joined(separator: ", ")) + ")"
     }
 
     public var debugDescription: String { description }
+}
+
+/// How to sign requests with AWS SigV4: the region and service of the scope, and the keys.
+public struct AWSSigning: Sendable, Hashable {
+    public var region: String
+    public var service: String
+    public var credentials: AWSCredentials
+
+    public init(region: String, service: String, credentials: AWSCredentials) {
+        self.region = region
+        self.service = service
+        self.credentials = credentials
+    }
 }

@@ -12,8 +12,12 @@ public struct MetricEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// The metric's interval in seconds (Flagger's `interval`), for providers whose API asks
     /// for a time range rather than a query with a window in it (Datadog, CloudWatch).
     public var window: Double?
+    /// Flagger's `provider.region` (CloudWatch).
+    public var region: String?
 
-    public init(address: String, credentials: MetricCredentials = .none, timeout: Double = 30, window: Double? = nil) {
+    public init(address: String, credentials: MetricCredentials = .none, timeout: Double = 30, window: Double? = nil,
+                region: String? = nil) {
+        self.region = region
         self.address = address
         self.credentials = credentials
         self.timeout = timeout
@@ -251,9 +255,13 @@ extension ProviderSettings {
 
 /// The metric providers Serin implements: the only place that lists them.
 public enum MetricProviders {
-    public static var all: [any MetricProvider.Type] { [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self,
-                                                       DynatraceProvider.self, SplunkProvider.self, StackdriverProvider.self,
-                                                       KeptnProvider.self, ExternalMetricsProvider.self] }
+    public static var all: [any MetricProvider.Type] {
+        [PrometheusProvider.self, WebProvider.self, JobProvider.self, DatadogProvider.self, NewRelicProvider.self]
+            + [DynatraceProvider.self, SplunkProvider.self, StackdriverProvider.self, KeptnProvider.self,
+               ExternalMetricsProvider.self]
+            + [GraphiteProvider.self, InfluxDBProvider.self, CloudWatchProvider.self, WavefrontProvider.self,
+               KayentaProvider.self, SkyWalkingProvider.self]
+    }
 
     /// Every MetricTemplate provider type, for messages (`prometheus`).
     public static var names: [String] { all.filter { $0.answersQueries }.flatMap { $0.names } }

@@ -81,7 +81,17 @@ public final class PrometheusClient: Sendable {
             let raw = Data("\(user):\(creds.password ?? "")".utf8).base64EncodedString()
             request.headers.replaceOrAdd(name: "Authorization", value: "Basic \(raw)")
         }
-        request.body = .bytes(ByteBuffer(string: Self.formEncode(form)))
+        let body = Self.formEncode(form)
+        request.body = .bytes(ByteBuffer(string: body))
+        if let s = creds.sigv4 {
+            // Every header but User-Agent is signed; the signature replaces any other Authorization.
+            let unsigned = request.headers.filter { $0.name.lowercased() != "user-agent" && $0.name.lowercased() != "authorization" }
+            let signed = try AWSSigV4(region: s.region, service: s.service).sign(
+                method: "POST", url: target, headers: unsigned.map { ($0.name, $0.value) }, body: Array(body.utf8),
+                credentials: s.credentials, date: Date())
+            request.headers.remove(name: "Authorization")
+            for (k, v) in signed { request.headers.replaceOrAdd(name: k, value: v) }
+        }
 
         let tls = try Self.tlsConfiguration(creds, address: endpoint.displayAddress)
         let client: HTTPClient

@@ -26,16 +26,6 @@ extension DocumentCheck {
             add(full, message, "give \(full) the type the \(doc.kind) schema expects (kubectl explain \(kind).\(full))")
             return
         }
-        // Argo's sigv4 authentication: accepted by the schema, but measuring fails.
-        for (i, m) in metrics.enumerated() {
-            for (key, auth) in [("prometheus", m.provider.prometheus?.authentication), ("compare", m.provider.compare?.authentication)] {
-                for (kind, value) in [("sigv4", auth?.sigv4)] where value != nil && value != .null {
-                    add("spec.metrics[\(i)].provider.\(key).authentication.\(kind)",
-                        "metric \"\(m.name)\": authentication.\(kind) is not supported by Serin (every measurement would fail)",
-                        "use authentication.secretRef (a Secret with a token or basic credentials), oauth2 or headers")
-                }
-            }
-        }
         for text in problems {
             let p = AnalysisProblem(text)
             let index = p.metric.flatMap { name in metrics.firstIndex { $0.name == name } }

@@ -303,10 +303,10 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth, oauth2 (client-credentials token from tokenUrl) and sigv4 (Amazon Managed Prometheus; region, keys from the operator's AWS environment; roleArn and profile are not supported) are used.
                             rangeQuery:
                               type: object
-                              description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
+                              description: Argo's range query; start and end as now(), now() - duration("5m") or RFC 3339 times, step a duration; result is every point of the answer.
                               properties:
                                 start:
                                   type: string
@@ -380,7 +380,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth, oauth2 (client-credentials token from tokenUrl) and sigv4 (Amazon Managed Prometheus; region, keys from the operator's AWS environment; roleArn and profile are not supported) are used.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -403,28 +403,90 @@ spec:
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
-                          description: "Argo's AWS CloudWatch provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's AWS CloudWatch provider: GetMetricData (AWS JSON 1.0, SigV4) over interval (default 5m) with metricDataQueries; region and keys from the operator's AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; result is the list of MetricDataResults."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            interval:
+                              type: string
+                            metricDataQueries:
+                              type: array
+                              items:
+                                type: object
+                                x-kubernetes-preserve-unknown-fields: true
                         kayenta:
                           type: object
-                          description: "Argo's Kayenta provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kayenta provider: starts a canary judgement with scopes and threshold (pass, marginal; its docs' thresholds is read too), polls it until complete, and judges the score."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            application:
+                              type: string
+                            canaryConfigName:
+                              type: string
+                            metricsAccountName:
+                              type: string
+                            configurationAccountName:
+                              type: string
+                            storageAccountName:
+                              type: string
+                            threshold:
+                              type: object
+                              properties:
+                                pass:
+                                  type: integer
+                                marginal:
+                                  type: integer
+                            thresholds:
+                              type: object
+                              properties:
+                                pass:
+                                  type: integer
+                                marginal:
+                                  type: integer
+                            scopes:
+                              type: array
+                              items:
+                                type: object
+                                x-kubernetes-preserve-unknown-fields: true
                         graphite:
                           type: object
-                          description: "Argo's Graphite provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Graphite provider: the render API at address with query (render parameters, target=...); result is the first series' non-null values."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
                         influxdb:
                           type: object
-                          description: "Argo's InfluxDB provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's InfluxDB provider: a Flux query (POST /api/v2/query) or an InfluxQL SELECT (GET /query); keys address, authToken, org (and database for InfluxQL) from Secret profile (default influxdb) in the operator's namespace; result is the list of values."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            profile:
+                              type: string
+                            query:
+                              type: string
                         skywalking:
                           type: object
-                          description: "Argo's SkyWalking provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's SkyWalking provider: the GraphQL query at address/graphql with $duration over interval (default 5m); result is the answer's data."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
+                            interval:
+                              type: string
                         wavefront:
                           type: object
-                          description: "Argo's Wavefront provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Wavefront provider: the chart API of address with query; the API token is the key named like the address in Secret wavefront-api-tokens of the operator's namespace."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
                         plugin:
                           type: object
                           description: "Argo's metric provider plugins. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
@@ -817,10 +879,10 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth, oauth2 (client-credentials token from tokenUrl) and sigv4 (Amazon Managed Prometheus; region, keys from the operator's AWS environment; roleArn and profile are not supported) are used.
                             rangeQuery:
                               type: object
-                              description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
+                              description: Argo's range query; start and end as now(), now() - duration("5m") or RFC 3339 times, step a duration; result is every point of the answer.
                               properties:
                                 start:
                                   type: string
@@ -894,7 +956,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth, oauth2 (client-credentials token from tokenUrl) and sigv4 (Amazon Managed Prometheus; region, keys from the operator's AWS environment; roleArn and profile are not supported) are used.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -917,28 +979,90 @@ spec:
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
-                          description: "Argo's AWS CloudWatch provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's AWS CloudWatch provider: GetMetricData (AWS JSON 1.0, SigV4) over interval (default 5m) with metricDataQueries; region and keys from the operator's AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; result is the list of MetricDataResults."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            interval:
+                              type: string
+                            metricDataQueries:
+                              type: array
+                              items:
+                                type: object
+                                x-kubernetes-preserve-unknown-fields: true
                         kayenta:
                           type: object
-                          description: "Argo's Kayenta provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kayenta provider: starts a canary judgement with scopes and threshold (pass, marginal; its docs' thresholds is read too), polls it until complete, and judges the score."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            application:
+                              type: string
+                            canaryConfigName:
+                              type: string
+                            metricsAccountName:
+                              type: string
+                            configurationAccountName:
+                              type: string
+                            storageAccountName:
+                              type: string
+                            threshold:
+                              type: object
+                              properties:
+                                pass:
+                                  type: integer
+                                marginal:
+                                  type: integer
+                            thresholds:
+                              type: object
+                              properties:
+                                pass:
+                                  type: integer
+                                marginal:
+                                  type: integer
+                            scopes:
+                              type: array
+                              items:
+                                type: object
+                                x-kubernetes-preserve-unknown-fields: true
                         graphite:
                           type: object
-                          description: "Argo's Graphite provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Graphite provider: the render API at address with query (render parameters, target=...); result is the first series' non-null values."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
                         influxdb:
                           type: object
-                          description: "Argo's InfluxDB provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's InfluxDB provider: a Flux query (POST /api/v2/query) or an InfluxQL SELECT (GET /query); keys address, authToken, org (and database for InfluxQL) from Secret profile (default influxdb) in the operator's namespace; result is the list of values."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            profile:
+                              type: string
+                            query:
+                              type: string
                         skywalking:
                           type: object
-                          description: "Argo's SkyWalking provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's SkyWalking provider: the GraphQL query at address/graphql with $duration over interval (default 5m); result is the answer's data."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
+                            interval:
+                              type: string
                         wavefront:
                           type: object
-                          description: "Argo's Wavefront provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Wavefront provider: the chart API of address with query; the API token is the key named like the address in Secret wavefront-api-tokens of the operator's namespace."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
                         plugin:
                           type: object
                           description: "Argo's metric provider plugins. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
@@ -1918,10 +2042,10 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth, oauth2 (client-credentials token from tokenUrl) and sigv4 (Amazon Managed Prometheus; region, keys from the operator's AWS environment; roleArn and profile are not supported) are used.
                             rangeQuery:
                               type: object
-                              description: Argo's range query; not supported by Serin yet (the run ends in Error naming it).
+                              description: Argo's range query; start and end as now(), now() - duration("5m") or RFC 3339 times, step a duration; result is every point of the answer.
                               properties:
                                 start:
                                   type: string
@@ -1995,7 +2119,7 @@ spec:
                                 sigv4:
                                   type: object
                                   x-kubernetes-preserve-unknown-fields: true
-                              description: Credentials; basicAuth and oauth2 (client-credentials token from tokenUrl) are used, sigv4 is accepted but not supported yet.
+                              description: Credentials; basicAuth, oauth2 (client-credentials token from tokenUrl) and sigv4 (Amazon Managed Prometheus; region, keys from the operator's AWS environment; roleArn and profile are not supported) are used.
                           required:
                           - canaryQuery
                           - baselineQuery
@@ -2018,28 +2142,90 @@ spec:
                           x-kubernetes-preserve-unknown-fields: true
                         cloudWatch:
                           type: object
-                          description: "Argo's AWS CloudWatch provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's AWS CloudWatch provider: GetMetricData (AWS JSON 1.0, SigV4) over interval (default 5m) with metricDataQueries; region and keys from the operator's AWS_REGION, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; result is the list of MetricDataResults."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            interval:
+                              type: string
+                            metricDataQueries:
+                              type: array
+                              items:
+                                type: object
+                                x-kubernetes-preserve-unknown-fields: true
                         kayenta:
                           type: object
-                          description: "Argo's Kayenta provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Kayenta provider: starts a canary judgement with scopes and threshold (pass, marginal; its docs' thresholds is read too), polls it until complete, and judges the score."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            application:
+                              type: string
+                            canaryConfigName:
+                              type: string
+                            metricsAccountName:
+                              type: string
+                            configurationAccountName:
+                              type: string
+                            storageAccountName:
+                              type: string
+                            threshold:
+                              type: object
+                              properties:
+                                pass:
+                                  type: integer
+                                marginal:
+                                  type: integer
+                            thresholds:
+                              type: object
+                              properties:
+                                pass:
+                                  type: integer
+                                marginal:
+                                  type: integer
+                            scopes:
+                              type: array
+                              items:
+                                type: object
+                                x-kubernetes-preserve-unknown-fields: true
                         graphite:
                           type: object
-                          description: "Argo's Graphite provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Graphite provider: the render API at address with query (render parameters, target=...); result is the first series' non-null values."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
                         influxdb:
                           type: object
-                          description: "Argo's InfluxDB provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's InfluxDB provider: a Flux query (POST /api/v2/query) or an InfluxQL SELECT (GET /query); keys address, authToken, org (and database for InfluxQL) from Secret profile (default influxdb) in the operator's namespace; result is the list of values."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            profile:
+                              type: string
+                            query:
+                              type: string
                         skywalking:
                           type: object
-                          description: "Argo's SkyWalking provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's SkyWalking provider: the GraphQL query at address/graphql with $duration over interval (default 5m); result is the answer's data."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
+                            interval:
+                              type: string
                         wavefront:
                           type: object
-                          description: "Argo's Wavefront provider. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
+                          description: "Argo's Wavefront provider: the chart API of address with query; the API token is the key named like the address in Secret wavefront-api-tokens of the operator's namespace."
                           x-kubernetes-preserve-unknown-fields: true
+                          properties:
+                            address:
+                              type: string
+                            query:
+                              type: string
                         plugin:
                           type: object
                           description: "Argo's metric provider plugins. Accepted so Argo manifests apply; not supported by Serin yet: the run ends in Error naming it."
@@ -2139,11 +2325,11 @@ spec:
                     - keptn
                     - splunk
                     default: prometheus
-                    description: Serin runs prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn and externalmetrics; Flagger's other types are accepted so its manifests apply, and a Canary metric using such a template is refused (SpecValid=False names the type).
+                    description: Serin runs every type listed (prometheus, influxdb, datadog, externalmetrics, stackdriver, cloudwatch, newrelic, graphite, dynatrace, keptn, splunk).
                   address:
                     type: string
                     pattern: '^https?://'
-                    description: Base URL; defaults to the operator's --metrics-server (prometheus) https://api.datadoghq.com (datadog) https://insights-api.newrelic.com (newrelic) or https://monitoring.googleapis.com (stackdriver); required by dynatrace and splunk; keptn and externalmetrics use the Kubernetes API without one.
+                    description: Base URL; defaults to the operator's --metrics-server (prometheus) https://api.datadoghq.com (datadog) https://insights-api.newrelic.com (newrelic) https://monitoring.googleapis.com (stackdriver) or the region's https://monitoring.REGION.amazonaws.com (cloudwatch); required by dynatrace, splunk, graphite and influxdb; keptn and externalmetrics use the Kubernetes API without one.
                   secretRef:
                     type: object
                     properties:
@@ -2151,7 +2337,7 @@ spec:
                         type: string
                     required:
                     - name
-                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog); newrelic_account_id and newrelic_query_key (newrelic); dynatrace_token (dynatrace); sf_token_key (splunk); project and serviceAccountKey (stackdriver); token (externalmetrics with an address).
+                    description: A Secret with token, or username and password, and optionally ca.crt (prometheus); datadog_api_key and datadog_application_key (datadog); newrelic_account_id and newrelic_query_key (newrelic); dynatrace_token (dynatrace); sf_token_key (splunk); project and serviceAccountKey (stackdriver); token (externalmetrics with an address); username and password (graphite); token and org, or database with username and password (influxdb); aws_access_key_id and aws_secret_access_key (cloudwatch, else the operator's AWS environment).
                   headers:
                     type: object
                     description: HTTP headers sent with each query (Flagger's http.Header, a list of values per name).

@@ -19,15 +19,19 @@ struct TableProvider: MetricProvider {
     let ctx = CanaryMetricContext(name: "podinfo", namespace: "test", target: "podinfo", interval: "1m", provider: .kubernetes)
 
     @Test func registryFindsProvidersByName() {
-        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic", "dynatrace", "splunk", "stackdriver", "keptn", "externalmetrics"])
+        #expect(MetricProviders.names == ["prometheus", "datadog", "newrelic", "dynatrace", "splunk", "stackdriver", "keptn", "externalmetrics", "graphite", "influxdb", "cloudwatch"])
         let prometheus = MetricProviders.type(named: "Prometheus")
         #expect(prometheus?.name == "prometheus")
         #expect(MetricProviders.type(named: "datadog") == DatadogProvider.self)
-        #expect(MetricProviders.type(named: "graphite") == nil)
+        #expect(MetricProviders.type(named: "signoz") == nil)
         // web and job measure AnalysisRun metrics only: no MetricTemplate type.
         #expect(MetricProviders.type(named: "web") == nil && MetricProviders.type(named: "job") == nil)
-        #expect(MetricProviders.analysisKeys == ["web", "job", "datadog", "newRelic"])
-        #expect(MetricProviders.type(analysisKey: "wavefront") == nil)
+        #expect(MetricProviders.analysisKeys == ["web", "job", "datadog", "newRelic", "graphite", "influxdb", "cloudWatch",
+                                                 "wavefront", "kayenta", "skywalking"])
+        #expect(MetricProviders.type(analysisKey: "wavefront") == WavefrontProvider.self)
+        #expect(MetricProviders.type(analysisKey: "plugin") == nil)
+        // Argo-only providers have no MetricTemplate type.
+        #expect(MetricProviders.type(named: "wavefront") == nil && MetricProviders.type(named: "kayenta") == nil)
         #expect(PrometheusProvider.name == "prometheus")
     }
 
@@ -58,11 +62,11 @@ struct TableProvider: MetricProvider {
 
     @Test func aTemplateOfAnUnknownProviderIsNotSupported() {
         let metric = CanaryMetric(name: "errors", templateRef: TemplateRef(name: "dd"))
-        let template = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "graphite"),
+        let template = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "signoz"),
                                                                            query: "sum(errors)"))
         var message: String?
         do { _ = try CanaryMetricEvaluator.query(for: metric, context: ctx, template: template) } catch { message = "\(error)" }
-        #expect(message == "MetricTemplate dd: provider type \"graphite\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)")
+        #expect(message == "MetricTemplate dd: provider type \"signoz\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics, graphite, influxdb, cloudwatch)")
         let upper = MetricTemplate(name: "dd", spec: MetricTemplateSpec(provider: MetricTemplateProvider(type: "Prometheus"),
                                                                         query: "sum(errors)"))
         let query = try? CanaryMetricEvaluator.query(for: metric, context: ctx, template: upper)

@@ -47,11 +47,18 @@ import Testing
 
     @Test func unsupportedAuthenticationIsAClearError() async throws {
         let client = PrometheusClient()
-        let m = AnalysisMetric(name: "m", provider: AnalysisMetricProvider(prometheus: PrometheusProviderSpec(
-            address: "http://127.0.0.1:1", query: "up", authentication: PrometheusAuthentication(sigv4: ["region": "eu"]))))
-        let r = await AnalysisMeasurer(client: client).measure(m)
-        #expect(r.phase == .error && r.message?.contains("sigv4 is not supported") == true)
+        var measurer = AnalysisMeasurer(client: client)
+        measurer.environment = [:]
+        let role = AnalysisMetric(name: "m", provider: AnalysisMetricProvider(prometheus: PrometheusProviderSpec(
+            address: "http://127.0.0.1:1", query: "up",
+            authentication: PrometheusAuthentication(sigv4: ["region": "eu-west-1", "roleArn": "arn:aws:iam::1:role/amp"]))))
+        let r = await measurer.measure(role)
+        #expect(r.phase == .error && r.message?.contains("authentication.sigv4.roleArn is not supported by Serin yet") == true)
         #expect(r.startedAt != nil && r.finishedAt != nil)
+        let keyless = AnalysisMetric(name: "m", provider: AnalysisMetricProvider(prometheus: PrometheusProviderSpec(
+            address: "http://127.0.0.1:1", query: "up", authentication: PrometheusAuthentication(sigv4: ["region": "eu-west-1"]))))
+        let k = await measurer.measure(keyless)
+        #expect(k.phase == .error && k.message?.contains("no AWS credentials") == true, "\(k.message ?? "")")
         try await client.shutdown()
     }
 }

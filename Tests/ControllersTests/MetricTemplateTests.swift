@@ -70,7 +70,7 @@ struct MetricTemplateTests {
             _ = try await env.client.create(.metricTemplates, namespace: ns, [
                 "apiVersion": "serin.dev/v1alpha1", "kind": "MetricTemplate",
                 "metadata": ["name": "dt-errors", "namespace": .string(ns)],
-                "spec": ["provider": ["type": "graphite"],
+                "spec": ["provider": ["type": "signoz"],
                          "query": "SELECT filter(sum(nginx_ingress_controller_requests), WHERE status >= '500') FROM Metric"],
             ])
             try await env.createDeployment("cart", image: "cart:1")
@@ -79,7 +79,7 @@ struct MetricTemplateTests {
             let reported = await env.drive { Self.specValid(await env.status("cart"))?["status"] == "False" }
             #expect(reported)
             let message = Self.specValid(await env.status("cart"))?["message"].stringValue ?? ""
-            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dt-errors uses the graphite metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus or datadog or newrelic or dynatrace or splunk or stackdriver or keptn or externalmetrics")
+            #expect(message == "spec.analysis.metrics[0].templateRef: MetricTemplate \(ns)/dt-errors uses the signoz metric provider, which is not supported by Serin yet; use a MetricTemplate with provider.type: prometheus or datadog or newrelic or dynatrace or splunk or stackdriver or keptn or externalmetrics or graphite or influxdb or cloudwatch")
             #expect(await env.deployment("cart-primary") == nil)
         }
     }

@@ -306,11 +306,11 @@ struct PeerFieldTests {
 
         let datadog = try P.with(doc, ["spec", "provider", "type"], "datadog").decode(as: MetricTemplate.self)
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: datadog) == [])
-        let other = P.with(doc, ["spec", "provider", "type"], "graphite")
+        let other = P.with(doc, ["spec", "provider", "type"], "signoz")
         #expect(try P.schemaProblems(other, plural: "metrictemplates") == [])
         let dynatrace = try other.decode(as: MetricTemplate.self)
         #expect(AnalysisValidation.validate(metric, provider: .istio, template: dynatrace) == [
-            "metric \"errors\": MetricTemplate errors: provider type \"graphite\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)",
+            "metric \"errors\": MetricTemplate errors: provider type \"signoz\" is not supported (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics, graphite, influxdb, cloudwatch)",
         ])
     }
 
@@ -383,10 +383,14 @@ struct PeerFieldTests {
             let spec = try doc.decode(as: AnalysisTemplate.self).spec
             #expect(AnalysisValidation.validate(spec) == P.providerProblems(p.key), "\(p.key)")
         }
-        let range = P.withMetricField(base, ["provider", "prometheus", "rangeQuery"], try P.yaml("{start: now-5m, end: now, step: 1m}"))
+        let range = P.withMetricField(base, ["provider", "prometheus", "rangeQuery"],
+                                      try P.yaml(#"{start: 'now() - duration("5m")', end: 'now()', step: 1m}"#))
         #expect(try P.schemaProblems(range, plural: plural) == [])
-        #expect(AnalysisValidation.validate(try range.decode(as: AnalysisTemplate.self).spec) == [
-            "metric \"success-rate\" provider.prometheus.rangeQuery: range queries are not supported by Serin yet; remove rangeQuery and write an instant query (e.g. with avg_over_time)",
+        #expect(AnalysisValidation.validate(try range.decode(as: AnalysisTemplate.self).spec) == [])
+        let badRange = P.withMetricField(base, ["provider", "prometheus", "rangeQuery"], try P.yaml("{start: now-5m, end: now(), step: 1m}"))
+        #expect(try P.schemaProblems(badRange, plural: plural) == [])
+        #expect(AnalysisValidation.validate(try badRange.decode(as: AnalysisTemplate.self).spec) == [
+            #"metric "success-rate" provider.prometheus.rangeQuery.start: "now-5m" is not now(), now() - duration("5m") or an RFC 3339 time"#,
         ])
         let streak = P.withMetricField(base, ["consecutiveSuccessLimit"], 3)
         #expect(try P.schemaProblems(streak, plural: plural) == [])

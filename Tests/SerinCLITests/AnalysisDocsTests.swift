@@ -22,7 +22,7 @@ import Testing
     @Test func everyTemplateLintsClean() async throws {
         let text = try String(contentsOf: repoRoot.appendingPathComponent("docs/analysis.md"), encoding: .utf8)
         let blocks = Self.yamlBlocks(text)
-        #expect(blocks.count >= 12)
+        #expect(blocks.count >= 22)
         let dir = NSTemporaryDirectory() + "serin-analysis-docs-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -34,7 +34,8 @@ import Testing
             #expect(r.output.contains(": ok"), "block \(i + 1): \(r.output)")
         }
         for section in ["## Prometheus", "## web", "## job", "## Datadog", "## New Relic", "## Dynatrace", "## Splunk Observability",
-                        "## Google Cloud Monitoring", "## Keptn", "## Kubernetes external metrics", "## Flagger query templates", "## Not supported yet"] {
+                        "## Google Cloud Monitoring", "## Keptn", "## Kubernetes external metrics", "## Graphite", "## InfluxDB",
+                        "## CloudWatch", "## Wavefront", "## Kayenta", "## SkyWalking", "## Flagger query templates"] {
             #expect(text.contains(section), "\(section)")
         }
     }

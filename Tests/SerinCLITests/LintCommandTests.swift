@@ -82,7 +82,7 @@ import Testing
             kind: MetricTemplate
             metadata: {name: latency, namespace: test}
             spec:
-              provider: {type: graphite, address: prometheus:9090}
+              provider: {type: signoz, address: prometheus:9090}
               query: histogram_quantile(0.99, rate(x{ns="{{ namespace }}", t="{{ variables.tier }}", w="{{ windw }}"}[1m]))
             ---
             apiVersion: serin.dev/v1alpha1
@@ -100,10 +100,10 @@ import Testing
         #expect(r.code == 1)
         #expect(!r.output.contains(": ok"))
         #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.address: \"prometheus:9090\" is not an http(s) URL"))
-        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"graphite\" is not supported by Serin (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics)"))
+        #expect(r.output.contains("document 1, MetricTemplate test/latency: error: spec.provider.type: provider type \"signoz\" is not supported by Serin (prometheus, datadog, newrelic, dynatrace, splunk, stackdriver, keptn, externalmetrics, graphite, influxdb, cloudwatch)"))
         #expect(r.output.contains("document 2, AnalysisRun test/run-1: error: spec.metrics[0].interval: metric \"errors\": invalid duration \"1x\"\n    fix: write a duration such as 60s or 5m"))
         // The unknown variable is reported once the provider is fixed (the check stops at the first problem).
-        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: graphite", with: "type: prometheus")
+        let fixed = try String(contentsOfFile: paths[0], encoding: .utf8).replacingOccurrences(of: "type: signoz", with: "type: prometheus")
         try fixed.write(toFile: paths[0], atomically: true, encoding: .utf8)
         let again = await runCLI(["lint", "-q", paths[0]])
         #expect(again.output.contains("error: spec.query: unknown template variable \"windw\""))
@@ -271,9 +271,10 @@ import Testing
               metrics:
               - name: load
                 provider:
-                  wavefront:
-                    address: example.wavefront.com
-                    query: sum(ts(istio.requestcount.count))
+                  plugin:
+                    argoproj-labs/sample-prometheus:
+                      address: http://prometheus.local
+                      query: vector(1)
             """, "ro.yaml": canaryRollout("""
             canaryService: web-canary
             stableService: web-stable
@@ -286,7 +287,7 @@ import Testing
         let r = await runCLI(["lint", "-q", dir])
         #expect(r.code == 1)
         #expect(r.output.contains("error: spec.provider: the knative provider is not supported by Serin yet"))
-        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.wavefront: metric \"load\": the wavefront metric provider is not supported by Serin yet; use one of prometheus, compare, web, job, datadog, newRelic"))
+        #expect(r.output.contains("AnalysisTemplate apps/load: error: spec.metrics[0].provider.plugin: metric \"load\": the plugin metric provider is not supported by Serin yet; use one of prometheus, compare, web, job, datadog"))
         #expect(!r.output.contains("no provider ("))
         #expect(r.output.contains("Rollout apps/web: error: spec.strategy.canary.trafficRouting: router apisix is not supported by Serin"))
         // A Canary naming no provider runs with the operator's --provider.
@@ -370,13 +371,18 @@ import Testing
         let r = await runCLI(["lint", "-q", paths[0]])
         #expect(!r.output.contains("missing argument"))
         #expect(!r.output.contains("oauthSecret"))
-        // oauth2 is measured now; sigv4 is still refused by name.
+        // oauth2 and sigv4 are measured now; sigv4's roleArn is refused by name.
         #expect(r.output.hasSuffix("1 file, 1 document: 0 errors\n"), "\(r.output)")
         let (dir2, paths2) = try files(["t.yaml": try String(contentsOfFile: paths[0], encoding: .utf8)
-            .replacingOccurrences(of: "authentication:\n", with: "authentication:\n          sigv4: {region: eu-west-1}\n")])
+            .replacingOccurrences(of: "authentication:\n", with: "authentication:\n          sigv4: {region: eu-west-1}\n"),
+                                         "u.yaml": try String(contentsOfFile: paths[0], encoding: .utf8)
+            .replacingOccurrences(of: "authentication:\n", with: "authentication:\n          sigv4: {region: eu-west-1, roleArn: 'arn:aws:iam::1:role/amp'}\n")])
         defer { try? FileManager.default.removeItem(atPath: dir2) }
         let s = await runCLI(["lint", "-q", paths2[0]])
-        #expect(s.output.contains("error: spec.metrics[0].provider.prometheus.authentication.sigv4: metric \"success-rate\": authentication.sigv4 is not supported by Serin"), "\(s.output)")
+        #expect(s.output.hasSuffix("1 file, 1 document: 0 errors\n"), "\(s.output)")
+        let u = await runCLI(["lint", "-q", paths2[1]])
+        #expect(u.output.contains("spec.metrics[0].provider.prometheus.authentication.sigv4.roleArn"), "\(u.output)")
+        #expect(u.output.contains("is not supported by Serin yet"), "\(u.output)")
     }
 
     @Test func namesAreCheckedAsTheServerChecksThem() async throws {

@@ -185,6 +185,9 @@ import SerinTestSupport
             "`app: demo` is indented beside matchLabels and `blueGreen | canary:` is a placeholder; "
             + "Argo's structural CRD refuses both fields under strict field validation",
         "argo/202-analysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",
+        "argo/187-analysistemplate-success-rate.yaml":
+            "successCondition reads `results[0]`, a name Argo's evaluator never binds (its variable is `result`): "
+            + "every measurement of this docs example errors in Argo too",
         "argo/211-analysistemplate-unnamed.yaml":
             "a docs snippet about Secret args: provider.web has no url, which Argo's CRD requires (web: required: [url])",
         "argo/203-clusteranalysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",

@@ -11,6 +11,8 @@ public struct AnalysisMeasurer: Sendable {
     /// The operator's `--metrics-server`, for metrics that name no address.
     public var defaultAddress: String?
     public var now: @Sendable () -> Date
+    /// The operator's environment (AWS credentials for sigv4).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
 
     public init(client: PrometheusClient, defaultAddress: String? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         self.init(clients: MetricClients(prometheus: client), defaultAddress: defaultAddress, now: now)
@@ -76,10 +78,10 @@ public struct AnalysisMeasurer: Sendable {
         guard let address = address.flatMap({ $0.isEmpty ? nil : $0 }) ?? defaultAddress else {
             throw MetricSpecError("no Prometheus address: set provider.prometheus.address or --metrics-server")
         }
-        if let v = authentication?.sigv4, v != .null {
-            throw MetricSpecError("authentication.sigv4 is not supported; use authentication.secretRef, oauth2 or headers")
-        }
         var creds = credentials
+        if let v = authentication?.sigv4, v != .null {
+            creds.sigv4 = try Self.sigv4(v, secret: credentials.secretData, environment: environment)
+        }
         if let basic = authentication?.basicAuth {
             guard let user = basic.username, !user.isEmpty else {
                 throw MetricSpecError("authentication.basicAuth.username is required (with basicAuth.password)")
@@ -91,6 +93,23 @@ public struct AnalysisMeasurer: Sendable {
         for h in headers ?? [] { creds.headers[h.key] = h.value }
         if insecure == true { creds.insecureSkipVerify = true }
         return MetricEndpoint(address: address, credentials: creds, timeout: Double(timeout ?? 30))
+    }
+
+    /// Argo's `authentication.sigv4` (Amazon Managed Prometheus, service `aps`): `region`, else
+    /// `AWS_REGION`; keys from the operator's AWS environment (or the secretRef Secret's
+    /// `aws_access_key_id`, `aws_secret_access_key`). `roleArn` and `profile` are refused by name.
+    static func sigv4(_ raw: JSONValue, secret: [String: String], environment: [String: String]) throws -> AWSSigning {
+        for field in ["roleArn", "profile"] {
+            if let v = raw[field].stringValue, !v.isEmpty {
+                throw MetricSpecError("authentication.sigv4.\(field) is not supported by Serin yet; give the operator AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or a secretRef with aws_access_key_id and aws_secret_access_key)")
+            }
+        }
+        guard let region = raw["region"].stringValue.flatMap({ $0.isEmpty ? nil : $0 })
+            ?? environment["AWS_REGION"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw MetricSpecError("authentication.sigv4.region is required (or AWS_REGION in the operator's environment)")
+        }
+        let keys = try AWSCredentials.resolve(secret: secret, environment: environment, provider: "prometheus sigv4")
+        return AWSSigning(region: region, service: "aps", credentials: keys)
     }
 
     /// The endpoint with Argo's `authentication.oauth2` exchanged for a bearer token
@@ -114,7 +133,17 @@ public struct AnalysisMeasurer: Sendable {
             let ep = try await authorized(try endpoint(address: p.address, timeout: p.timeout, insecure: p.insecure,
                                                        headers: p.headers, authentication: p.authentication,
                                                        credentials: credentials), p.authentication)
-            let answer = try await provider(PrometheusProvider.self).query(p.query, endpoint: ep)
+            let answer: MetricAnswer
+            if let r = p.rangeQuery {
+                let (start, end, step) = try PrometheusRange.window(r, now: now())
+                let response = try await clients.prometheus.queryRange(p.query, start: start, end: end, step: step, endpoint: ep)
+                let values = PrometheusRange.values(response.result)
+                answer = MetricAnswer(value: .array(values.map(ExprValue.number)), warnings: response.warnings) {
+                    throw MetricSpecError("a range query answers a list of values; judge it with all(result, …) or result[0]")
+                }
+            } else {
+                answer = try await provider(PrometheusProvider.self).query(p.query, endpoint: ep)
+            }
             let value = answer.value
             let (phase, message) = AnalysisRunEvaluator.judge(
                 value: value, successCondition: metric.successCondition, failureCondition: metric.failureCondition)

@@ -87,8 +87,13 @@ public enum AnalysisRunEvaluator {
                 problems.append("metric \"\(m.name)\": count \(c) needs an interval")
             }
             problems += providerProblems(m)
-            if m.provider.prometheus?.rangeQuery != nil {
-                problems.append("metric \"\(m.name)\" provider.prometheus.rangeQuery: range queries are not supported by Serin yet; remove rangeQuery and write an instant query (e.g. with avg_over_time)")
+            if let r = m.provider.prometheus?.rangeQuery {
+                problems += PrometheusRange.problems(r).map { "metric \"\(m.name)\" provider.prometheus.\($0)" }
+            }
+            for (key, auth) in [("prometheus", m.provider.prometheus?.authentication), ("compare", m.provider.compare?.authentication)] {
+                for field in ["roleArn", "profile"] where !(auth?.sigv4?[field].stringValue ?? "").isEmpty {
+                    problems.append("metric \"\(m.name)\" provider.\(key).authentication.sigv4.\(field): is not supported by Serin yet; remove it and give the operator AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+                }
             }
             if raw.consecutiveSuccessLimit != nil {
                 problems.append("metric \"\(m.name)\" consecutiveSuccessLimit: ending a metric early after consecutive successes is not supported by Serin yet; remove it and bound the metric with count")

@@ -201,7 +201,7 @@ template("interval-number", "interval as a bare number.", ["interval"], ("spec.m
 template("successcondition-number", "successCondition is a number.", ["successCondition"], ("spec.metrics.0.successCondition", 42))
 template("no-provider", "a metric without a provider.", ["provider"], ("spec.metrics.0.provider", DELETE))
 template("prometheus-no-query", "a Prometheus provider without a query.", ["query"], ("spec.metrics.0.provider.prometheus.query", DELETE))
-template("provider-wavefront", "a provider Serin does not implement.", ["provider"], ("spec.metrics.0.provider", {"wavefront": {"address": "example.wavefront.com", "query": "ts(requests)"}}))
+template("provider-plugin", "a provider Serin does not implement.", ["provider"], ("spec.metrics.0.provider", {"plugin": {"argoproj-labs/sample-prometheus": {"address": "http://prometheus.local", "query": "vector(1)"}}}))
 template("condition-trailing-operator", "a condition that ends in an operator.", ["successCondition"], ("spec.metrics.0.successCondition", "result[0] >= "))
 template("condition-bad-operator", "a condition with an operator that does not exist.", ["successCondition"], ("spec.metrics.0.successCondition", "result[0] >>= 1"))
 template("condition-unclosed-closure", "a predicate whose closure is not closed.", ["successCondition"], ("spec.metrics.0.successCondition", "all(result, {# < 1)"))

@@ -28,19 +28,22 @@ public enum CanaryProviders {
     public static let skipper = "skipper"
     public static let kuma = "kuma"
     public static let contour = "contour"
+    public static let gloo = "gloo"
+    public static let apisix = "apisix"
     /// Accepted spellings; Flagger writes the Gateway API and SMI versions after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio", "nginx",
-                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour"]
+                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour",
+                                            "gloo", "apisix"]
     /// The families of `known`.
     public static let knownFamilies = Set(known.map(family))
     /// The families whose routers mirror traffic to the canary.
     public static let mirroring: Set<String> = [gatewayAPI, istio]
     /// The families Serin routes with, as the fix of an unsupported provider lists them.
-    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma, contour"
+    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma, contour, gloo, apisix"
     /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
     /// accepts them so Flagger manifests apply; validation refuses them by name.
     public static let flaggerOnly: Set<String> = [
-        "apisix", "gloo", "knative", "osm",
+        "knative", "osm",
     ]
     /// AWS App Mesh (`appmesh`, `appmesh:v1beta2`; Argo's `trafficRouting.appMesh`): refused for good.
     public static let appMesh = "appmesh"
@@ -251,6 +254,17 @@ extension CanarySpec {
             for (i, m) in (a.strategy == .abTesting ? a.match?.arrayValue ?? [] : []).enumerated() where m["headers"].objectValue == nil {
                 add("analysis.match[\(i)]", "provider contour routes A/B traffic by headers only",
                     "match on headers, e.g. {headers: {x-canary: {exact: insider}}}")
+            }
+        case CanaryProviders.gloo:
+            validateGloo(a, add: add)
+        case CanaryProviders.apisix:
+            if (routeRef?.name ?? "").isEmpty {
+                add("routeRef", "is required by provider apisix",
+                    "name the ApisixRoute that routes to the apex Service, e.g. {apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: podinfo}")
+            }
+            if a.strategy == .abTesting {
+                add("analysis.match", "provider apisix cannot route by request headers or cookies (Flagger's apisix router sets weights only)",
+                    "remove match (canary by weight) or use the gatewayapi or istio provider")
             }
         case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.traefik, CanaryProviders.skipper,
              CanaryProviders.kuma:

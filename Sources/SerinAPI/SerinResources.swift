@@ -29,6 +29,16 @@ extension ResourceType {
     /// Kuma's TrafficRoute is cluster-scoped.
     public static let kumaTrafficRoutes = ResourceType(
         group: "kuma.io", version: "v1alpha1", plural: "trafficroutes", kind: "TrafficRoute", namespaced: false)
+    /// Gloo Edge: the RouteTable a VirtualService delegates to, and the Upstreams it routes to.
+    public static let glooRouteTables = ResourceType(
+        group: "gateway.solo.io", version: "v1", plural: "routetables", kind: "RouteTable")
+    public static let glooUpstreams = ResourceType(
+        group: "gloo.solo.io", version: "v1", plural: "upstreams", kind: "Upstream")
+    public static let apisixRoutes = ResourceType(
+        group: "apisix.apache.org", version: "v2", plural: "apisixroutes", kind: "ApisixRoute")
+    /// Emissary-ingress's Mapping at v2, Argo's default (`getambassador.io/v2`) and the CRD's storage version.
+    public static let ambassadorMappings = ResourceType(
+        group: "getambassador.io", version: "v2", plural: "mappings", kind: "Mapping")
     public static let traefikServices = ResourceType(
         group: "traefik.io", version: "v1alpha1", plural: "traefikservices", kind: "TraefikService")
     /// SMI TrafficSplit, one type per version Flagger and Argo write (the CRDs convert with `None`).

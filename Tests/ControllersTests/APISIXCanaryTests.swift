@@ -70,6 +70,11 @@ struct APISIXCanaryTests {
             try await env.setImage("web", "web:2")
             let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
             #expect(paused)
+            let created = await env.drive(step: .seconds(1), timeout: .seconds(10)) {
+                (try? await env.client.get(.apisixRoutes, namespace: ns, name: "set-header")) != nil
+            }
+            let status = await env.status("web"), events = await env.events(about: "web").map { $0["message"] }
+            #expect(created, "\(status) \(events)")
             let header = try await env.client.get(.apisixRoutes, namespace: ns, name: "set-header")
             let rule = header[path: ["spec", "http"]][0]
             #expect(rule["backends"] == [["serviceName": "web-canary", "servicePort": 80, "weight": 100]])

@@ -24,6 +24,11 @@ struct AmbassadorRolloutTests {
             try await env.setImage("web", "web:2")
             let paused = await env.drive(step: .seconds(1)) { await env.phase("web") == "Paused" }
             #expect(paused)
+            let created = await env.drive(step: .seconds(1), timeout: .seconds(10)) {
+                (try? await env.client.get(.ambassadorMappings, namespace: ns, name: "web-canary")) != nil
+            }
+            let status = await env.status("web"), events = await env.events(about: "web").map { $0["message"] }
+            #expect(created, "\(status) \(events)")
             let canary = try await env.client.get(.ambassadorMappings, namespace: ns, name: "web-canary")
             #expect(canary["spec"] == ["prefix": "/web/", "service": "web-canary:80", "timeout_ms": 3000, "weight": 30])
             #expect(canary.ownerReferences.first?["kind"] == "Rollout")

@@ -110,6 +110,24 @@ func seedRollout() throws -> Rollout { try Rollout(yaml: seedRolloutYAML()) }
         #expect(Self.paths(spec) == ["spec.workloadRef.scaleDown"])
     }
 
+    @Test func apisixSetsHeaderRoutesAmbassadorNone() {
+        let header = RolloutCanaryStep(setHeaderRoute: RolloutSetHeaderRoute(
+            name: "beta", match: [RolloutHeaderRoutingMatch(headerName: "x-beta", headerValue: RolloutStringMatch(exact: "1"))]))
+        let mirror = RolloutCanaryStep(setMirrorRoute: RolloutSetMirrorRoute(name: "shadow", percentage: 10))
+        var routing = RolloutTrafficRouting(managedRoutes: [RolloutManagedRoute(name: "beta"), RolloutManagedRoute(name: "shadow")])
+        routing.apisix = ["route": ["name": "web", "rules": ["web"]]]
+        var spec = Self.canary([header, .weight(20), .pause()], routing: routing, canaryService: "c", stableService: "s")
+        #expect(Self.paths(spec) == [])
+        spec = Self.canary([header, mirror, .weight(20)], routing: routing, canaryService: "c", stableService: "s")
+        #expect(Self.paths(spec) == ["spec.strategy.canary.steps[1].setMirrorRoute"])
+        routing.apisix = nil
+        routing.ambassador = ["mappings": ["web"]]
+        spec = Self.canary([header, .weight(20)], routing: routing, canaryService: "c", stableService: "s")
+        let problems = spec.validate()
+        #expect(problems.map(\.path) == ["spec.strategy.canary.trafficRouting.managedRoutes"])
+        #expect(problems.first?.message.contains("ambassador") == true)
+    }
+
     @Test func routingProblems() {
         // Header route without a router; an unknown plugin is not supported; trafficRouting without services.
         var spec = Self.canary([RolloutCanaryStep(setHeaderRoute: RolloutSetHeaderRoute(name: "beta"))])

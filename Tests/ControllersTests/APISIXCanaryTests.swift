@@ -34,6 +34,26 @@ struct APISIXCanaryTests {
         }
     }
 
+    @Test("provider apisix: a missing routeRef ApisixRoute is reported by name, and nothing is written")
+    func missingRoute() async throws {
+        try await CanaryEnvironment.with { env in
+            let ns = env.namespace
+            try await env.createDeployment("podinfo", image: "ghcr.io/stefanprodan/podinfo:6.0.0")
+            await env.startOperator(provider: "kubernetes")
+            _ = try await env.client.create(.canaries, namespace: ns, RouterCanaryScenario.canary(ns, spec: [
+                "provider": "apisix", "service": ["port": 80],
+                "routeRef": ["apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute", "name": "podinfo"],
+            ]))
+            let reported = await env.drive {
+                await env.events(about: "podinfo").contains {
+                    ($0["message"].stringValue ?? "").contains("ApisixRoute podinfo (spec.routeRef) not found in namespace \(ns)")
+                }
+            }
+            #expect(reported)
+            #expect((try? await env.client.get(.apisixRoutes, namespace: ns, name: "podinfo-podinfo-canary")) == nil)
+        }
+    }
+
     static func argoRoute(_ ns: String) -> JSONValue {
         ["apiVersion": "apisix.apache.org/v2", "kind": "ApisixRoute", "metadata": ["name": "rollouts-apisix-route", "namespace": .string(ns)],
          "spec": ["http": [["name": "rollouts-apisix", "match": ["paths": ["/*"], "methods": ["GET"]],

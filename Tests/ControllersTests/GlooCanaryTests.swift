@@ -37,4 +37,27 @@ struct GlooCanaryTests {
             #expect((try? await env.client.get(.glooUpstreams, namespace: ns, name: "podinfo-upstream")) != nil, "the user's Upstream stays")
         }
     }
+
+    @Test("provider gloo: a failing analysis rolls the RouteTable back to the primary")
+    func rollsBack() async throws {
+        try await CanaryEnvironment.with { env in
+            let ns = env.namespace
+            try await env.createDeployment("podinfo", image: "ghcr.io/stefanprodan/podinfo:6.0.0")
+            await env.startOperator(provider: "kubernetes")
+            _ = try await env.client.create(.canaries, namespace: ns, RouterCanaryScenario.canary(ns, spec: ["provider": "gloo", "service": ["port": 9898]]))
+            #expect(await env.waitPhase("podinfo", "Initialized"))
+            let names = RouterCanaryScenario.names(env, port: 9898)
+            let recorder = try await RouteRecorder.start(client: env.client, resource: .glooRouteTables, namespace: ns, name: "podinfo") {
+                GlooRouter().readWeights(names: names, selector: RouterCanaryScenario.selector, object: $0)?.canary
+            }
+            defer { recorder.stop() }
+            try await env.setImage("podinfo", "ghcr.io/stefanprodan/podinfo:6.1.0")
+            let shifted = await env.drive { recorder.last == 25 }
+            #expect(shifted, "\(recorder.sequence)")
+            env.prometheus.set { $0.successRate = 50 }
+            #expect(await env.waitPhase("podinfo", "Failed"))
+            _ = await eventually(timeout: .seconds(2)) { recorder.last == 0 }
+            #expect(recorder.sequence.first == 0 && recorder.sequence.last == 0 && recorder.sequence.contains(25), "\(recorder.sequence)")
+        }
+    }
 }

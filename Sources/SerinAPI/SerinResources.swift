@@ -48,4 +48,7 @@ extension ResourceType {
         group: "split.smi-spec.io", version: "v1alpha2", plural: "trafficsplits", kind: "TrafficSplit")
     public static let trafficSplitsV1alpha3 = ResourceType(
         group: "split.smi-spec.io", version: "v1alpha3", plural: "trafficsplits", kind: "TrafficSplit")
+    /// Knative Serving's Service (Flagger's `provider: knative` target and routing object).
+    public static let knativeServices = ResourceType(
+        group: "serving.knative.dev", version: "v1", plural: "services", kind: "Service")
 }

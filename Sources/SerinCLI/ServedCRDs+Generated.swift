@@ -1035,7 +1035,7 @@ spec:
               properties:
                 provider:
                   type: string
-                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio, nginx and skipper (spec.ingressRef), linkerd and smi:v1alpha1..v1alpha3 (SMI TrafficSplit), traefik, kuma, contour, gloo (RouteTable and Upstreams), apisix (spec.routeRef). Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider; appmesh is refused because AWS shut App Mesh down on 2026-09-30)."
+                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio, nginx and skipper (spec.ingressRef), linkerd, smi:v1alpha1..v1alpha3 and osm (SMI TrafficSplit), traefik, kuma, contour, gloo (RouteTable and Upstreams), apisix (spec.routeRef). Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider; appmesh is refused because AWS shut App Mesh down on 2026-09-30)."
                   enum:
                     - kubernetes
                     - gatewayapi

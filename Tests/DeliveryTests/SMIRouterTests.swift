@@ -61,9 +61,12 @@ import Traffic
 
     @Test func osmRefusesWhatATrafficSplitCannotCarry() {
         var spec = canary("osm").0
-        spec.analysis?.match = [["headers": ["x-canary": ["exact": "insider"]]]]
-        let problems = spec.validate().map(\.description)
-        #expect(problems.contains("spec.analysis.match: provider osm cannot route by request headers or cookies (its routing object has weights only); remove match (canary by weight) or use the gatewayapi or istio provider"), "\(problems)")
+        spec.analysis = CanaryAnalysis(interval: "30s", threshold: 5, iterations: 5, match: [["headers": ["x-canary": ["exact": "insider"]]]])
+        #expect(spec.validate().map(\.description) == [
+            "spec.analysis.match: provider osm cannot route by request headers or cookies (its routing object has weights only); remove match (canary by weight) or use the gatewayapi or istio provider",
+        ])
+        spec.analysis = CanaryAnalysis(interval: "30s", threshold: 5, iterations: 5, mirror: true)
+        #expect(spec.validate().map(\.description) == ["spec.analysis.mirror: provider osm cannot mirror traffic; remove mirror or use the gatewayapi or istio provider"])
     }
 
     @Test func theUsersFieldsAreKeptAndRollbackEndsAtThePrimary() throws {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where the request metrics of a canary come from.
 public enum MeshProvider: String, Sendable, Hashable, CaseIterable, Codable {
-    case istio, linkerd, nginx, gatewayapi, envoy, kubernetes
+    case istio, linkerd, nginx, gatewayapi, envoy, kubernetes, osm
 
     /// Accepts Flagger's provider spellings (`gatewayapi:v1`, `gatewayapi:v1beta1`).
     public init?(flaggerName: String) {
@@ -69,6 +69,12 @@ public struct BuiltinQueryOptions: Sendable, Hashable {
                 statusLabel: "envoy_response_code", workloadLabel: "envoy_cluster_name", namespaceLabel: nil,
                 requestsMetric: "envoy_cluster_upstream_rq", durationMetric: "envoy_cluster_upstream_rq_time",
                 durationToMillis: 1, workloadPattern: ".*{{ namespace }}.{{ target }}.*")
+        case .osm:
+            // Flagger's OSM observer: OSM's Envoy sidecars report osm_request_* by destination.
+            return BuiltinQueryOptions(
+                statusLabel: "response_code", workloadLabel: "destination_name", namespaceLabel: "destination_namespace",
+                requestsMetric: "osm_request_total", durationMetric: "osm_request_duration_ms", durationToMillis: 1,
+                extraMatchers: ["destination_kind=\"Deployment\""])
         case .kubernetes:
             return BuiltinQueryOptions(
                 statusLabel: "status", workloadLabel: "service", namespaceLabel: nil,

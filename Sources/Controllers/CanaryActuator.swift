@@ -165,7 +165,7 @@ struct CanaryActuator: Sendable {
         let wanted = router.routingObjects(spec: o.spec, names: o.names, selector: selector, weights: weights)
         var existing: [String: JSONValue] = [:]
         for ref in router.sourceObjects(spec: o.spec, names: o.names) {
-            if let found = try await writer.get(ref.resource, namespace: o.namespace, name: ref.name) {
+            if let found = try await writer.get(ref.resource, namespace: ref.namespace ?? o.namespace, name: ref.name) {
                 existing[TrafficRouters.key(found.kindFilled(ref.resource.kind))] = found
             }
         }

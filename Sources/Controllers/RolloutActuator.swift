@@ -119,6 +119,14 @@ struct RolloutActuator {
                     let current = try await writer.get(d.resource, namespace: d.namespace, name: d.name)
                     let built = try router.rolloutDerived(d, source: desired, existing: current, routing: routing, names: names,
                                                           traffic: t, owner: o.ownerReference)
+                    // Null: the object must not exist now (Ambassador's canary Mapping at weight 0,
+                    // an APISIX header route not in force); one that is not the Rollout's is left alone.
+                    if built.isNull {
+                        if let current, ObjectWriter.isOwned(current, by: o.ownerReference["uid"].stringValue) {
+                            try await writer.delete(d.resource, namespace: d.namespace, name: d.name)
+                        }
+                        continue
+                    }
                     try await writer.apply(d.resource, built, existing: current)
                 }
             }

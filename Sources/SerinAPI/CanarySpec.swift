@@ -42,9 +42,9 @@ public struct CanarySpec: Codable, Sendable, Hashable {
     public var ingressRef: CrossNamespaceRef?
     /// Prometheus URL for builtin and inline-query metrics; overrides the operator's `--metrics-server`.
     public var metricsServer: String?
-    /// Flagger's APISIX route: accepted, not supported yet (validation names it).
+    /// Flagger's APISIX route: the ApisixRoute provider apisix copies.
     public var routeRef: CanaryRouteRef?
-    /// Flagger's Gloo Upstream: accepted, not supported yet (validation names it).
+    /// Flagger's Gloo Upstream: provider gloo copies its spec into the Upstreams it creates.
     public var upstreamRef: CanaryUpstreamRef?
     public var service: CanaryService
     /// Seconds the canary (or primary) may take to become ready; default 600.

@@ -28,20 +28,28 @@ public enum CanaryProviders {
     public static let skipper = "skipper"
     public static let kuma = "kuma"
     public static let contour = "contour"
+    public static let gloo = "gloo"
+    public static let apisix = "apisix"
+    /// Open Service Mesh: Flagger routes it through an SMI v1alpha2 TrafficSplit.
+    public static let osm = "osm"
     /// Accepted spellings; Flagger writes the Gateway API and SMI versions after a colon.
     public static let known: Set<String> = ["kubernetes", "gatewayapi", "gatewayapi:v1", "gatewayapi:v1beta1", "istio", "nginx",
-                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour"]
+                                            "linkerd", "smi:v1alpha1", "smi:v1alpha2", "smi:v1alpha3", "traefik", "skipper", "kuma", "contour",
+                                            "gloo", "apisix", "osm"]
     /// The families of `known`.
     public static let knownFamilies = Set(known.map(family))
     /// The families whose routers mirror traffic to the canary.
     public static let mirroring: Set<String> = [gatewayAPI, istio]
     /// The families Serin routes with, as the fix of an unsupported provider lists them.
-    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, traefik, skipper, kuma, contour"
+    public static let supportedList = "kubernetes, gatewayapi, istio, nginx, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3, osm, traefik, skipper, kuma, contour, gloo, apisix"
     /// Flagger's other mesh and ingress providers (families: `smi:v1alpha2` → smi): the CRD
     /// accepts them so Flagger manifests apply; validation refuses them by name.
     public static let flaggerOnly: Set<String> = [
-        "apisix", "gloo", "knative", "osm",
+        "knative",
     ]
+    /// Knative Serving: its router (Traffic.KnativeRouter) is built; the Canary controller cannot deliver its target yet.
+    public static let knative = "knative"
+    public static let knativeMissing = "the Canary controller delivers Deployments only, not the revisions of a serving.knative.dev/v1 Service (recording the primary revision, waiting for a revision to be Ready, promoting by revision)"
     /// AWS App Mesh (`appmesh`, `appmesh:v1beta2`; Argo's `trafficRouting.appMesh`): refused for good.
     public static let appMesh = "appmesh"
     /// Why App Mesh is refused, and what to use instead (one text for both shapes).
@@ -108,6 +116,9 @@ extension CanarySpec {
         let family = CanaryProviders.family(provider)
         if family == CanaryProviders.appMesh {
             add("provider", "the \(provider) provider is not supported: \(CanaryProviders.appMeshRetired)", CanaryProviders.appMeshFix)
+        } else if family == CanaryProviders.knative {
+            add("provider", "the \(provider) provider is not supported by Serin yet: \(CanaryProviders.knativeMissing)",
+                "use one of \(CanaryProviders.supportedList)")
         } else if CanaryProviders.flaggerOnly.contains(family) {
             add("provider", "the \(provider) provider is not supported by Serin yet",
                 "use one of \(CanaryProviders.supportedList)")
@@ -252,7 +263,18 @@ extension CanarySpec {
                 add("analysis.match[\(i)]", "provider contour routes A/B traffic by headers only",
                     "match on headers, e.g. {headers: {x-canary: {exact: insider}}}")
             }
-        case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.traefik, CanaryProviders.skipper,
+        case CanaryProviders.gloo:
+            validateGloo(a, add: add)
+        case CanaryProviders.apisix:
+            if (routeRef?.name ?? "").isEmpty {
+                add("routeRef", "is required by provider apisix",
+                    "name the ApisixRoute that routes to the apex Service, e.g. {apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: podinfo}")
+            }
+            if a.strategy == .abTesting {
+                add("analysis.match", "provider apisix cannot route by request headers or cookies (Flagger's apisix router sets weights only)",
+                    "remove match (canary by weight) or use the gatewayapi or istio provider")
+            }
+        case CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.osm, CanaryProviders.traefik, CanaryProviders.skipper,
              CanaryProviders.kuma:
             if family == CanaryProviders.skipper, ingressRef == nil {
                 add("ingressRef", "is required by provider skipper",

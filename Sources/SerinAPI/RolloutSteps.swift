@@ -251,15 +251,17 @@ public struct RolloutTrafficRouting: Codable, Sendable, Hashable {
         return out
     }
 
+    /// The Mappings of Argo's ambassador router.
+    public var ambassadorMappings: [String] {
+        (ambassador?["mappings"].arrayValue ?? []).compactMap(\.stringValue)
+    }
+
     /// Whether Argo's App Mesh router is set (refused: AWS retired App Mesh).
     public var usesAppMesh: Bool { appMesh != nil && appMesh != .null }
 
     /// Routers present that Serin does not implement (App Mesh apart: see `usesAppMesh`).
     public var unsupportedRouters: [String] {
         var out: [String] = []
-        for (k, v) in [("ambassador", ambassador), ("apisix", apisix)] where v != nil && v != .null {
-            out.append(k)
-        }
         for k in (plugins?.objectValue ?? [:]).keys.sorted() where k != Self.gatewayAPIPlugin { out.append("plugins.\(k)") }
         return out
     }

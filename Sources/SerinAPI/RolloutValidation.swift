@@ -348,7 +348,7 @@ struct RolloutValidator {
         let unsupported = r.unsupportedRouters
         if !unsupported.isEmpty {
             add(p, "router \(unsupported.joined(separator: ", ")) is not supported by Serin",
-                "use istio (virtualService), nginx (stableIngress), alb (ingress), smi, traefik (weightedTraefikServiceName) or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin) (httpRoute)")
+                "use istio (virtualService), nginx (stableIngress), alb (ingress), smi, traefik (weightedTraefikServiceName), ambassador (mappings), apisix (route) or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin) (httpRoute)")
         }
         if r.usesAppMesh {
             add("\(p).appMesh", "router appMesh is not supported: \(CanaryProviders.appMeshRetired)",
@@ -365,12 +365,26 @@ struct RolloutValidator {
             add("\(p).traefik.weightedTraefikServiceName", "is missing", "name the TraefikService whose weighted services Serin sets")
         }
         let usesSMI = r.smi.map { $0 != .null } ?? false
-        let weightOnly = [("nginx", usesNginx), ("smi", usesSMI), ("alb", usesALB), ("traefik", usesTraefik)].filter(\.1).map(\.0)
-        if !(r.managedRoutes ?? []).isEmpty, r.istio == nil, routes.isEmpty, !weightOnly.isEmpty {
+        let usesAmbassador = r.ambassador.map { $0 != .null } ?? false
+        if usesAmbassador {
+            let mappings = r.ambassadorMappings
+            if mappings.isEmpty {
+                add("\(p).ambassador.mappings", "is empty", "list the Mappings Serin makes weighted canary copies of, e.g. [echo]")
+            }
+            for (i, m) in mappings.enumerated() where m.isEmpty {
+                add("\(p).ambassador.mappings[\(i)]", "is empty", "name the Mapping")
+            }
+        }
+        let usesAPISIX = r.apisix.map { $0 != .null } ?? false
+        if usesAPISIX { checkAPISIX(r, canary: c, path: "\(p).apisix") }
+        let weightOnly = [("nginx", usesNginx), ("smi", usesSMI), ("alb", usesALB), ("traefik", usesTraefik),
+                          ("ambassador", usesAmbassador)].filter(\.1).map(\.0)
+        if !(r.managedRoutes ?? []).isEmpty, r.istio == nil, routes.isEmpty, !usesAPISIX, !weightOnly.isEmpty {
             add("\(p).managedRoutes", "header and mirror routes are not supported by Serin's \(weightOnly.joined(separator: ", ")) router (Argo's sets none either)",
                 "remove managedRoutes and the setHeaderRoute/setMirrorRoute steps, or route with istio or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin)")
         }
-        if r.istio == nil && routes.isEmpty && unsupported.isEmpty && !r.usesAppMesh && !usesNginx && !usesSMI && !usesALB && !usesTraefik {
+        if r.istio == nil && routes.isEmpty && unsupported.isEmpty && !r.usesAppMesh && !usesNginx && !usesSMI && !usesALB && !usesTraefik
+            && !usesAmbassador && !usesAPISIX {
             add(p, "names no router", "set istio.virtualService.name or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin).httpRoute")
         }
         if r.istio != nil {

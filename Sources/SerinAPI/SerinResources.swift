@@ -29,6 +29,16 @@ extension ResourceType {
     /// Kuma's TrafficRoute is cluster-scoped.
     public static let kumaTrafficRoutes = ResourceType(
         group: "kuma.io", version: "v1alpha1", plural: "trafficroutes", kind: "TrafficRoute", namespaced: false)
+    /// Gloo Edge: the RouteTable a VirtualService delegates to, and the Upstreams it routes to.
+    public static let glooRouteTables = ResourceType(
+        group: "gateway.solo.io", version: "v1", plural: "routetables", kind: "RouteTable")
+    public static let glooUpstreams = ResourceType(
+        group: "gloo.solo.io", version: "v1", plural: "upstreams", kind: "Upstream")
+    public static let apisixRoutes = ResourceType(
+        group: "apisix.apache.org", version: "v2", plural: "apisixroutes", kind: "ApisixRoute")
+    /// Emissary-ingress's Mapping at v2, Argo's default (`getambassador.io/v2`) and the CRD's storage version.
+    public static let ambassadorMappings = ResourceType(
+        group: "getambassador.io", version: "v2", plural: "mappings", kind: "Mapping")
     public static let traefikServices = ResourceType(
         group: "traefik.io", version: "v1alpha1", plural: "traefikservices", kind: "TraefikService")
     /// SMI TrafficSplit, one type per version Flagger and Argo write (the CRDs convert with `None`).
@@ -38,4 +48,7 @@ extension ResourceType {
         group: "split.smi-spec.io", version: "v1alpha2", plural: "trafficsplits", kind: "TrafficSplit")
     public static let trafficSplitsV1alpha3 = ResourceType(
         group: "split.smi-spec.io", version: "v1alpha3", plural: "trafficsplits", kind: "TrafficSplit")
+    /// Knative Serving's Service (Flagger's `provider: knative` target and routing object).
+    public static let knativeServices = ResourceType(
+        group: "serving.knative.dev", version: "v1", plural: "services", kind: "Service")
 }

@@ -1194,7 +1194,7 @@ spec:
               properties:
                 provider:
                   type: string
-                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio, nginx and skipper (spec.ingressRef), linkerd and smi:v1alpha1..v1alpha3 (SMI TrafficSplit), traefik, kuma, contour. Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider; appmesh is refused because AWS shut App Mesh down on 2026-09-30)."
+                  description: "Router: kubernetes, gatewayapi (or gatewayapi:v1), istio, nginx and skipper (spec.ingressRef), linkerd, smi:v1alpha1..v1alpha3 and osm (SMI TrafficSplit), traefik, kuma, contour, gloo (RouteTable and Upstreams), apisix (spec.routeRef). Default: the operator's --provider. Flagger's other providers are accepted so its manifests apply, and refused by Serin's validation (SpecValid=False names the provider; appmesh is refused because AWS shut App Mesh down on 2026-09-30)."
                   enum:
                     - kubernetes
                     - gatewayapi
@@ -1221,7 +1221,7 @@ spec:
                   description: Prometheus URL for this canary's builtin and inline-query metrics; overrides the operator's --metrics-server (as in Flagger).
                 routeRef:
                   type: object
-                  description: Flagger's APISIX route, read only by provider apisix (which Serin refuses); ignored with Serin's providers, as Flagger ignores it with them.
+                  description: Flagger's APISIX route (an ApisixRoute), required by provider apisix, which copies it into <name>-<service>-canary; ignored with the other providers, as in Flagger.
                   required:
                     - apiVersion
                     - kind
@@ -1237,7 +1237,7 @@ spec:
                       type: string
                 upstreamRef:
                   type: object
-                  description: Flagger's Gloo Upstream, read only by provider gloo (which Serin refuses); ignored with Serin's providers, as Flagger ignores it with them.
+                  description: Flagger's Gloo Upstream, whose spec provider gloo copies into the primary and canary Upstreams it creates; ignored with the other providers, as in Flagger.
                   required:
                     - apiVersion
                     - kind

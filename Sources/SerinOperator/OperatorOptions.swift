@@ -28,7 +28,7 @@ public struct OperatorOptions: Sendable, Hashable {
     /// Default router when a Canary names none: istio, as Flagger's `-mesh-provider`
     /// default, so a Flagger manifest without `spec.provider` means the same here.
     public var provider = "istio"
-    /// Builtin query family for every Canary (istio, linkerd, nginx, gatewayapi, kubernetes);
+    /// Builtin query family for every Canary (istio, linkerd, nginx, gatewayapi, kubernetes, osm);
     /// nil uses the Canary's router. `kubernetes` reads application-exported
     /// `http_requests_total` / `http_request_duration_seconds`.
     public var metricsProvider: String?

@@ -7,7 +7,7 @@ import SerinAPI
 /// Flagger: `linkerd` and `smi:v1alpha1` write split.smi-spec.io/v1alpha1 (weights as
 /// quantities, `"30"`), `smi:v1alpha2` and `smi:v1alpha3` their version (integer weights);
 /// the TrafficSplit is named `<svc>`, its `spec.service` is `service.hosts[0]` or `<svc>`
-/// (Flagger's pkg/router/smi*.go). Argo (`trafficRouting.smi`): v1alpha1, named
+/// (Flagger's pkg/router/smi*.go). `osm` is Flagger's v1alpha2 router under OSM's name. Argo (`trafficRouting.smi`): v1alpha1, named
 /// `trafficSplitName` (default the Rollout's name), `spec.service` the `rootService` (default
 /// the stableService), owned by the Rollout (Argo's rollout/trafficrouting/smi).
 public struct SMIRouter: TrafficRouter {
@@ -15,8 +15,10 @@ public struct SMIRouter: TrafficRouter {
 
     static let group = "split.smi-spec.io"
 
-    /// The TrafficSplit resource a provider string writes (`smi:v1alpha2` → v1alpha2; `linkerd` → v1alpha1).
+    /// The TrafficSplit resource a provider string writes (`smi:v1alpha2` and `osm` → v1alpha2; `linkerd` → v1alpha1).
     public static func resource(provider: String?) -> ResourceType {
+        // Flagger's factory gives OSM its v1alpha2 router (OSM serves only v1alpha2).
+        if provider == CanaryProviders.osm { return .trafficSplitsV1alpha2 }
         let version = provider.flatMap { p in p.split(separator: ":").dropFirst().first.map(String.init) } ?? "v1alpha1"
         switch version {
         case "v1alpha2": return .trafficSplitsV1alpha2
@@ -73,7 +75,7 @@ public struct SMIRouter: TrafficRouter {
 // MARK: - Canaries (Flagger)
 
 extension SMIRouter {
-    public var families: [String] { [CanaryProviders.smi, CanaryProviders.linkerd] }
+    public var families: [String] { [CanaryProviders.smi, CanaryProviders.linkerd, CanaryProviders.osm] }
     public var splitsTraffic: Bool { true }
     public var supportsMirroring: Bool { false }
     public var supportsMatch: Bool { false }

@@ -73,6 +73,8 @@ public protocol TrafficRouter: Sendable {
     /// Rollouts: `derived` (one of `rolloutDerivedObjects`, built from its `source`, or of
     /// `rolloutOwnedObjects`, with no source) for these settings, merged into `existing` and
     /// owned by `owner` (the Rollout). An `existing` the Rollout does not own is refused.
+    /// Null (derived objects only): the object must not exist for these settings, and is deleted
+    /// when the Rollout owns it.
     func rolloutDerived(_ derived: RolloutRouteObject, source: JSONValue?, existing: JSONValue?, routing: RolloutTrafficRouting,
                         names: CanaryNames, traffic: RolloutRouteSettings, owner: JSONValue) throws(RolloutRoutingError) -> JSONValue
 }
@@ -113,13 +115,16 @@ extension TrafficRouter {
     }
 }
 
-/// One object a router names: its resource type and name (in the Canary's namespace).
+/// One object a router names: its resource type and name, in the Canary's namespace unless
+/// `namespace` says otherwise (Gloo's `spec.upstreamRef`).
 public struct RouterObjectRef: Sendable, Hashable {
     public var resource: ResourceType
     public var name: String
-    public init(_ resource: ResourceType, _ name: String) {
+    public var namespace: String?
+    public init(_ resource: ResourceType, _ name: String, namespace: String? = nil) {
         self.resource = resource
         self.name = name
+        self.namespace = namespace
     }
 }
 
@@ -166,7 +171,7 @@ public struct RolloutRouteSettings: Sendable, Hashable, CustomStringConvertible 
 /// The routers Serin implements: the only place that lists them.
 public enum TrafficRouters {
     /// Every router. The order is the order a Rollout's routing objects are written in.
-    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter(), NginxRouter(), SMIRouter(), ALBRouter(), TraefikRouter(), SkipperRouter(), KumaRouter(), ContourRouter()]
+    public static let all: [any TrafficRouter] = [KubernetesRouter(), IstioRouter(), GatewayAPIRouter(), NginxRouter(), SMIRouter(), ALBRouter(), TraefikRouter(), SkipperRouter(), KumaRouter(), ContourRouter(), GlooRouter(), APISIXRouter(), AmbassadorRouter()]
 
     /// The router for a provider string (`gatewayapi:v1` → the Gateway API router); nil when unknown.
     public static func router(forProvider provider: String) -> (any TrafficRouter)? {

@@ -32,7 +32,7 @@ struct OperatorCommand: AsyncParsableCommand {
     @Option(help: "json or text.") var logFormat: String?
     @Option(help: "Default router when a Canary names none: istio (as Flagger), gatewayapi or kubernetes.") var provider: String?
     @Option(help: "Default Prometheus address for builtin metrics.") var metricsServer: String?
-    @Option(help: "Builtin query family for every Canary (istio, linkerd, nginx, gatewayapi, kubernetes); default: the Canary's router.")
+    @Option(help: "Builtin query family for every Canary (istio, linkerd, nginx, gatewayapi, kubernetes, osm); default: the Canary's router.")
     var metricsProvider: String?
     @Option(help: "Label names of builtin queries, e.g. kubernetes:status=status_code,service=app;istio:namespace=destination_workload_namespace")
     var builtinMetricLabels: String?

@@ -31,6 +31,25 @@ struct SMICanaryTests {
         }
     }
 
+    @Test("provider osm: a v1alpha2 TrafficSplit, as Flagger writes for OSM, follows the analysis; OSM's metrics are asked")
+    func osmCanary() async throws {
+        try await CanaryEnvironment.with { env in
+            await env.startOperator(provider: "kubernetes")
+            let sequence = try await RouterCanaryScenario.promote(
+                env, spec: ["provider": "osm", "service": ["port": 9898]], resource: .trafficSplitsV1alpha2, name: "podinfo",
+                weight: Self.weight)
+            #expect(sequence == [0, 25, 50, 0])
+            let ts = try await env.client.get(.trafficSplitsV1alpha2, namespace: env.namespace, name: "podinfo")
+            #expect(ts["apiVersion"] == "split.smi-spec.io/v1alpha2")
+            #expect(ts[path: ["spec", "service"]] == "podinfo")
+            #expect(ts[path: ["spec", "backends"]] == [["service": "podinfo-canary", "weight": 0], ["service": "podinfo-primary", "weight": 100]])
+            // The builtin check asked OSM's Envoy metrics, by destination, as Flagger's OSM observer does.
+            let asked = env.prometheus.queries.contains { $0.contains("osm_request_total{destination_kind=\"Deployment\"") }
+            #expect(asked, "\(env.prometheus.queries)")
+            #expect(try await RouterCanaryScenario.deleteRemoves(env, resource: .trafficSplitsV1alpha2, name: "podinfo"))
+        }
+    }
+
     @Test("trafficRouting.smi: Serin's TrafficSplit follows setWeight, returns to 0 and goes with the Rollout")
     func argoSMI() async throws {
         try await RolloutEnvironment.with { env in

@@ -150,7 +150,7 @@ import SerinAPI
         let a = CanaryAnalysis(interval: "5s", threshold: 0, maxWeight: 150, stepWeight: 10,
                                metrics: [CanaryMetric(name: "request-success-rate", thresholdRange: ThresholdRange(min: 99, max: 90))],
                                webhooks: [CanaryWebhook(name: "x", url: "ftp://nope", timeout: "soon")])
-        #expect(paths(spec(provider: "gloo", a)) == [
+        #expect(paths(spec(provider: "knative", a)) == [
             "spec.provider", "spec.analysis.interval", "spec.analysis.threshold", "spec.analysis.maxWeight",
             "spec.analysis.metrics[0].thresholdRange", "spec.analysis.webhooks[0].url", "spec.analysis.webhooks[0].timeout",
         ])

@@ -110,16 +110,40 @@ func seedRollout() throws -> Rollout { try Rollout(yaml: seedRolloutYAML()) }
         #expect(Self.paths(spec) == ["spec.workloadRef.scaleDown"])
     }
 
+    @Test func apisixSetsHeaderRoutesAmbassadorNone() {
+        let header = RolloutCanaryStep(setHeaderRoute: RolloutSetHeaderRoute(
+            name: "beta", match: [RolloutHeaderRoutingMatch(headerName: "x-beta", headerValue: RolloutStringMatch(exact: "1"))]))
+        let mirror = RolloutCanaryStep(setMirrorRoute: RolloutSetMirrorRoute(name: "shadow", percentage: 10))
+        var routing = RolloutTrafficRouting(managedRoutes: [RolloutManagedRoute(name: "beta"), RolloutManagedRoute(name: "shadow")])
+        routing.apisix = ["route": ["name": "web", "rules": ["web"]]]
+        var spec = Self.canary([header, .weight(20), .pause()], routing: routing, canaryService: "c", stableService: "s")
+        #expect(Self.paths(spec) == [])
+        spec = Self.canary([header, mirror, .weight(20)], routing: routing, canaryService: "c", stableService: "s")
+        #expect(Self.paths(spec) == ["spec.strategy.canary.steps[1].setMirrorRoute"])
+        routing.apisix = nil
+        routing.ambassador = ["mappings": ["web"]]
+        spec = Self.canary([header, .weight(20)], routing: routing, canaryService: "c", stableService: "s")
+        let problems = spec.validate()
+        #expect(problems.map(\.path) == ["spec.strategy.canary.trafficRouting.managedRoutes"])
+        #expect(problems.first?.message.contains("ambassador") == true)
+    }
+
     @Test func routingProblems() {
-        // Header route without a router; apisix is not supported; trafficRouting without services.
+        // Header route without a router; an unknown plugin is not supported; trafficRouting without services.
         var spec = Self.canary([RolloutCanaryStep(setHeaderRoute: RolloutSetHeaderRoute(name: "beta"))])
         #expect(Self.paths(spec) == ["spec.strategy.canary.steps[0].setHeaderRoute"])
         var routing = RolloutTrafficRouting()
-        routing.apisix = ["route": ["name": "web"]]
+        routing.plugins = ["example.com/router": [:]]
         spec = Self.canary([.weight(10)], routing: routing, canaryService: "web-canary", stableService: "web-stable")
-        let apisix = spec.validate()
-        #expect(apisix.map(\.path) == ["spec.strategy.canary.trafficRouting"])
-        #expect(apisix.first?.message.contains("apisix") == true)
+        let pluginProblems = spec.validate()
+        #expect(pluginProblems.map(\.path) == ["spec.strategy.canary.trafficRouting"])
+        #expect(pluginProblems.first?.message.contains("plugins.example.com/router") == true)
+        // apisix and ambassador name their objects.
+        routing = RolloutTrafficRouting()
+        routing.apisix = ["route": [:]]
+        routing.ambassador = ["mappings": []]
+        spec = Self.canary([.weight(10)], routing: routing, canaryService: "web-canary", stableService: "web-stable")
+        #expect(Self.paths(spec) == ["spec.strategy.canary.trafficRouting.ambassador.mappings", "spec.strategy.canary.trafficRouting.apisix.route.name"])
         routing = RolloutTrafficRouting(istio: RolloutIstioRouting(virtualService: RolloutIstioVirtualService(name: "web")))
         spec = Self.canary([.weight(10)], routing: routing)
         #expect(Self.paths(spec) == ["spec.strategy.canary"])

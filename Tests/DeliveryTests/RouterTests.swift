@@ -182,11 +182,12 @@ import Workloads
     @Test func routerFromProvider() {
         #expect(TrafficRouters.router(forProvider: "gatewayapi:v1")?.family == "gatewayapi")
         #expect(TrafficRouters.router(forProvider: "istio")?.family == "istio")
-        #expect(TrafficRouters.router(forProvider: "gloo") == nil)
+        #expect(TrafficRouters.router(forProvider: "knative") == nil)
+        #expect(TrafficRouters.router(forProvider: "gloo")?.family == "gloo")
         #expect(TrafficRouters.router(forProvider: "kubernetes")?.splitsTraffic == false)
         #expect(TrafficRouters.router(forProvider: "nginx")?.family == "nginx")
-        #expect(TrafficRouters.all.map(\.family) == ["kubernetes", "istio", "gatewayapi", "nginx", "smi", "", "traefik", "skipper", "kuma", "contour"],
-                "the ALB router serves Rollouts only: Flagger has no alb provider")
+        #expect(TrafficRouters.all.map(\.family) == ["kubernetes", "istio", "gatewayapi", "nginx", "smi", "", "traefik", "skipper", "kuma", "contour", "gloo", "apisix", ""],
+                "the ALB and Ambassador routers serve Rollouts only: Flagger has no alb or ambassador provider")
         #expect(TrafficRouters.router(forProvider: "") == nil)
         #expect(TrafficRouters.watchedResources == [.services])
     }

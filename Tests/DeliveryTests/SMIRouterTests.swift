@@ -44,6 +44,31 @@ import Traffic
         #expect(router.cleanupObjects(spec: spec, names: names) == [RouterObjectRef(resource, "podinfo")])
     }
 
+    @Test func osmWritesFlaggersV1alpha2TrafficSplit() throws {
+        #expect(TrafficRouters.router(forProvider: "osm")?.family == "smi")
+        let (spec, names) = canary("osm")
+        #expect(spec.validate().isEmpty, "\(spec.validate())")
+        let ts = try #require(router.routingObjects(spec: spec, names: names, selector: selector,
+                                                    weights: RouteWeights(primary: 80, canary: 20)).first)
+        #expect(ts["apiVersion"] == "split.smi-spec.io/v1alpha2")
+        #expect(ts.name == "podinfo")
+        #expect(ts[path: ["spec", "service"]] == "podinfo")
+        #expect(ts[path: ["spec", "backends"]] == [["service": "podinfo-canary", "weight": 20], ["service": "podinfo-primary", "weight": 80]])
+        #expect(router.readWeights(names: names, selector: selector, object: ts) == RouteWeights(primary: 80, canary: 20))
+        #expect(router.weightObject(spec: spec, names: names) == RouterObjectRef(.trafficSplitsV1alpha2, "podinfo"))
+        #expect(router.cleanupObjects(spec: spec, names: names) == [RouterObjectRef(.trafficSplitsV1alpha2, "podinfo")])
+    }
+
+    @Test func osmRefusesWhatATrafficSplitCannotCarry() {
+        var spec = canary("osm").0
+        spec.analysis = CanaryAnalysis(interval: "30s", threshold: 5, iterations: 5, match: [["headers": ["x-canary": ["exact": "insider"]]]])
+        #expect(spec.validate().map(\.description) == [
+            "spec.analysis.match: provider osm cannot route by request headers or cookies (its routing object has weights only); remove match (canary by weight) or use the gatewayapi or istio provider",
+        ])
+        spec.analysis = CanaryAnalysis(interval: "30s", threshold: 5, iterations: 5, mirror: true)
+        #expect(spec.validate().map(\.description) == ["spec.analysis.mirror: provider osm cannot mirror traffic; remove mirror or use the gatewayapi or istio provider"])
+    }
+
     @Test func theUsersFieldsAreKeptAndRollbackEndsAtThePrimary() throws {
         let (spec, names) = canary("linkerd")
         var current = try #require(router.routingObjects(spec: spec, names: names, selector: selector,

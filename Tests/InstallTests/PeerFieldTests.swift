@@ -258,7 +258,7 @@ struct PeerFieldTests {
     }
 
     static let canaryRefusals: [(path: [String], value: String, problem: String)] = [
-        (["spec", "provider"], "gloo", "spec.provider: the gloo provider is not supported by Serin yet"),
+        (["spec", "provider"], "knative", "spec.provider: the knative provider is not supported by Serin yet: \(CanaryProviders.knativeMissing)"),
         (["spec", "targetRef", "kind"], "DaemonSet", "spec.targetRef.kind: DaemonSet is not supported"),
         (["spec", "targetRef", "kind"], "Service", "spec.targetRef.kind: Service is not supported"),
         (["spec", "autoscalerRef", "kind"], "ScaledObject", "spec.autoscalerRef.kind: ScaledObject is not supported"),

@@ -1,4 +1,5 @@
 import Foundation
+import SerinAPI
 import Testing
 
 /// Every manifest in docs/routers.md goes through `serin lint`: accepted, or refused where the
@@ -31,6 +32,8 @@ import Testing
         #expect(fences.count >= 6)
         let condition1 = fences.contains { $0.refused }
         #expect(condition1)
+        let refusesKnative = fences.contains { $0.refused && $0.text.contains("provider: knative") }
+        #expect(refusesKnative)
         for (i, f) in fences.enumerated() {
             let path = NSTemporaryDirectory() + "serin-routers-doc-\(UUID().uuidString).yaml"
             try f.text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -38,7 +41,9 @@ import Testing
             let r = await runCLI(["lint", "-q", path])
             if f.refused {
                 #expect(r.code == 1, "fence \(i + 1) should be refused")
-                #expect(r.output.contains("AWS shut App Mesh down on 2026-09-30"), "\(r.output)")
+                // Each refusal names why: App Mesh is gone; Knative's delivery is not built yet.
+                let why = f.text.contains("provider: knative") ? CanaryProviders.knativeMissing : "AWS shut App Mesh down on 2026-09-30"
+                #expect(r.output.contains(why), "fence \(i + 1): \(r.output)")
             } else {
                 #expect(r.code == 0, "fence \(i + 1): \(r.output)\(r.errors)")
             }

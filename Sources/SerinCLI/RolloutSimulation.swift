@@ -224,7 +224,8 @@ struct RolloutSimCluster {
             spec.workloadRef = nil
         }
         let s = spec.strategy
-        for svc in [s.blueGreen?.activeService, s.blueGreen?.previewService, s.canary?.canaryService, s.canary?.stableService]
+        for svc in [s.blueGreen?.activeService, s.blueGreen?.previewService, s.canary?.canaryService, s.canary?.stableService,
+                    s.canary?.pingPong?.pingService, s.canary?.pingPong?.pongService]
         where svc?.isEmpty == false {
             services[svc!] = String?.none
         }

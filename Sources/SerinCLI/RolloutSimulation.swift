@@ -153,7 +153,11 @@ struct RolloutSimulation {
         } else if s.stableRS != nil, s.stableRS == s.currentPodHash {
             traffic = "100%"  // the new revision is stable: it serves everything
         } else if let w = s.canary?.weights?.canary.weight ?? cluster.weight {
-            traffic = "\(w)%"
+            // Out of maxTrafficWeight; with pingPong, through the Service now the canary one.
+            let c = rollout.spec.strategy.canary
+            let total = c?.trafficRouting?.effectiveMaxTrafficWeight ?? 100
+            traffic = total == 100 ? "\(w)%" : "\(w)/\(total)"
+            if c?.pingPong != nil, let svc = s.canary?.weights?.canary.serviceName { traffic += " via \(svc)" }
         } else {
             let canary = cluster.replicaSets.values.filter { $0.podHash == s.currentPodHash }.map(\.available).reduce(0, +)
             let all = cluster.replicaSets.values.map(\.available).reduce(0, +)

@@ -84,14 +84,13 @@ let package = Package(
             dependencies: [
                 "KubeCore", "SerinAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                // RS256 for Google service-account tokens (stackdriver).
+                // RS256 for Google service-account tokens (stackdriver); SHA-256 and HMAC for
+                // AWS SigV4 (CloudWatch, Amazon Managed Prometheus).
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
-                // SHA-256 and HMAC for AWS SigV4 (CloudWatch, Amazon Managed Prometheus).
-                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

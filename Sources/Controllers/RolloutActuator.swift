@@ -104,8 +104,11 @@ struct RolloutActuator {
 
     /// Writes the weights (and managed routes) into every router object of the Rollout.
     func setTraffic(_ t: RolloutTraffic, _ o: RolloutObservation) async throws {
-        guard let c = o.rollout.spec.strategy.canary, let routing = c.trafficRouting,
-            let stableService = c.stableService, let canaryService = c.canaryService else { return }
+        guard let c = o.rollout.spec.strategy.canary, let routing = c.trafficRouting else { return }
+        // The Services in force come with the traffic (pingPong swaps them); subset-level
+        // splitting names none.
+        let stableService = t.stableService ?? c.stableService ?? ""
+        let canaryService = t.canaryService ?? c.canaryService ?? ""
         for router in TrafficRouters.all {
             for obj in router.rolloutObjects(routing, namespace: o.namespace) {
                 let names = CanaryNames(rollout: o.rollout.name, namespace: obj.namespace, route: obj.name,

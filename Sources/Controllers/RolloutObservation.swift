@@ -29,7 +29,8 @@ enum RolloutObserver {
     static func serviceNames(_ obj: JSONValue) -> [String] {
         let strategy = obj[path: ["spec", "strategy"]]
         let keys: [[String]] = [["blueGreen", "activeService"], ["blueGreen", "previewService"],
-                                ["canary", "canaryService"], ["canary", "stableService"]]
+                                ["canary", "canaryService"], ["canary", "stableService"],
+                                ["canary", "pingPong", "pingService"], ["canary", "pingPong", "pongService"]]
         return keys.compactMap { strategy[path: $0].stringValue }.filter { !$0.isEmpty }
     }
 

@@ -18,7 +18,8 @@ extension RolloutRound {
     func targets(_ c: RolloutCanaryStrategy, index: Int) -> CanaryTargets {
         let steps = c.effectiveSteps
         let routed = c.trafficRouting != nil
-        if index >= steps.count { return CanaryTargets(canary: replicas, stable: routed ? replicas : 0, weight: 100) }
+        let full = c.trafficRouting?.effectiveMaxTrafficWeight ?? 100
+        if index >= steps.count { return CanaryTargets(canary: replicas, stable: routed ? replicas : 0, weight: full) }
         let upTo = steps[0...index]
         let weight = upTo.last { $0.setWeight != nil }?.setWeight ?? 0
         guard routed else {
@@ -45,8 +46,28 @@ extension RolloutRound {
                 if let m = step.setMirrorRoute { mirrors[m.name] = (m.match ?? []).isEmpty ? nil : m }
             }
         }
-        return RolloutTraffic(canaryWeight: 0, headerRoutes: names.compactMap { headers[$0] },
-                              mirrorRoutes: names.compactMap { mirrors[$0] }, managedRoutes: names)
+        var t = RolloutTraffic(canaryWeight: 0, headerRoutes: names.compactMap { headers[$0] },
+                               mirrorRoutes: names.compactMap { mirrors[$0] }, managedRoutes: names)
+        t.maxWeight = c.trafficRouting?.effectiveMaxTrafficWeight ?? RolloutTrafficRouting.defaultMaxTrafficWeight
+        let svcs = services(c)
+        t.stableService = svcs.stable
+        t.canaryService = svcs.canary
+        t.pingService = c.pingPong?.pingService
+        return t
+    }
+
+    /// The stable and canary Services in force (with pingPong, by status.canary.stablePingPong).
+    func services(_ c: RolloutCanaryStrategy) -> (stable: String?, canary: String?) {
+        c.services(stablePingPong: s.canary?.stablePingPong)
+    }
+
+    /// The routes for this round: the weight, and the pod-template hashes subset-level splitting labels with.
+    func traffic(_ c: RolloutCanaryStrategy, index: Int?, weight: Int, canaryHash: String, stableHash: String) -> RolloutTraffic {
+        var t = managedRoutes(c, index: index)
+        t.canaryWeight = weight
+        t.canaryPodHash = canaryHash
+        t.stablePodHash = stableHash
+        return t
     }
 
     mutating func canary(_ c: RolloutCanaryStrategy) {
@@ -164,8 +185,8 @@ extension RolloutRound {
         if index >= steps.count, doing == nil { doing = "waiting for the canary to reach \(replicas) available pods" }
 
         canaryServices(c, newRS: newRS, stableHash: stable.podHash)
-        var routes = managedRoutes(c, index: index)
-        routes.canaryWeight = weight
+        let canaryHash = services(c).canary.flatMap(serviceHash) ?? (newRS.available > 0 ? podHash : stable.podHash)
+        let routes = traffic(c, index: index, weight: weight, canaryHash: canaryHash, stableHash: stable.podHash)
         recordWeights(c, canary: routed ? weight : splitWeight(newRS, stable), stableHash: stable.podHash)
         if routed { actions.append(.setTraffic(routes)) }
     }
@@ -238,8 +259,9 @@ extension RolloutRound {
         s.abort = nil
         s.abortedAt = nil
         let serving = newRS.available > 0 || s.stableRS == nil ? podHash : (s.stableRS ?? podHash)
-        if let svc = c.stableService { setService(svc, serving) }
-        if let svc = c.canaryService { setService(svc, serving) }
+        let svcs = services(c)
+        if let svc = svcs.stable { setService(svc, serving) }
+        if let svc = svcs.canary { setService(svc, serving) }
         if ready(newRS, replicas) {
             if s.stableRS != podHash {
                 let before = s.stableRS
@@ -259,9 +281,7 @@ extension RolloutRound {
         }
         recordWeights(c, canary: 0, stableHash: s.stableRS ?? podHash)
         if c.trafficRouting != nil {
-            var routes = managedRoutes(c, index: nil)
-            routes.canaryWeight = 0
-            actions.append(.setTraffic(routes))
+            actions.append(.setTraffic(traffic(c, index: nil, weight: 0, canaryHash: serving, stableHash: serving)))
         }
     }
 
@@ -275,14 +295,21 @@ extension RolloutRound {
         markStable(newRS)
         complete = true
         claimed.remove(stable.name)  // the old stable now scales down (after scaleDownDelaySeconds with a router)
+        if c.pingPong != nil {
+            // As Argo: the pair swaps roles. The canary Service, which already selects the new
+            // pods, becomes the stable one; the status records it before any effect.
+            var st = s.canary ?? RolloutCanaryStatus()
+            st.stablePingPong = st.stablePingPong == .pong ? .ping : .pong
+            s.canary = st
+            event(.normal, "PingPongSwapped", "Service \(services(c).stable ?? "") is now the stable one of the ping-pong pair")
+        }
         // Both Services select the new pods before the weight returns to the stable side.
-        if let svc = c.stableService { setService(svc, podHash) }
-        if let svc = c.canaryService { setService(svc, podHash) }
+        let svcs = services(c)
+        if let svc = svcs.stable { setService(svc, podHash) }
+        if let svc = svcs.canary { setService(svc, podHash) }
         recordWeights(c, canary: 0, stableHash: podHash)
         if c.trafficRouting != nil {
-            var routes = managedRoutes(c, index: nil)
-            routes.canaryWeight = 0
-            actions.append(.setTraffic(routes))
+            actions.append(.setTraffic(traffic(c, index: nil, weight: 0, canaryHash: podHash, stableHash: podHash)))
         }
         let how = s.promoteFull == true ? "promoted fully" : "completed all \(c.effectiveSteps.count) canary steps"
         event(.normal, "RolloutCompleted", "Rollout completed update to revision \(newRevision) (\(podHash)): \(how)")
@@ -304,10 +331,9 @@ extension RolloutRound {
                 waitingForPods = true
                 wake(after: decider.pollSeconds)
             }
-            var routes = managedRoutes(c, index: nil)
-            routes.canaryWeight = weight
+            let canaryHash = weight > 0 || (effectiveReplicas(newRS) > 0 && newRS.available > 0) ? podHash : stable.podHash
             recordWeights(c, canary: weight, stableHash: stable.podHash)
-            actions.append(.setTraffic(routes))
+            actions.append(.setTraffic(traffic(c, index: nil, weight: weight, canaryHash: canaryHash, stableHash: stable.podHash)))
         } else {
             let (surge, unavailable) = RolloutReplicaMath.surgeAndUnavailable(
                 total: replicas, maxSurge: c.maxSurge, maxUnavailable: c.maxUnavailable)
@@ -320,16 +346,18 @@ extension RolloutRound {
             if !(ready(stable, replicas) && newRS.isAt(0)) { wake(after: decider.pollSeconds) }
             recordWeights(c, canary: splitWeight(newRS, stable), stableHash: stable.podHash)
         }
-        if let svc = c.stableService { setService(svc, stable.podHash) }
-        if let svc = c.canaryService {
+        let svcs = services(c)
+        if let svc = svcs.stable { setService(svc, stable.podHash) }
+        if let svc = svcs.canary {
             setService(svc, effectiveReplicas(newRS) > 0 && newRS.available > 0 ? podHash : stable.podHash)
         }
     }
 
     /// canaryService selects the canary once it has pods (else the stable); stableService the stable.
     mutating func canaryServices(_ c: RolloutCanaryStrategy, newRS: RolloutReplicaSetState, stableHash: String) {
-        if let svc = c.stableService { setService(svc, stableHash) }
-        if let svc = c.canaryService { setService(svc, newRS.available > 0 ? podHash : (serviceHash(svc) ?? stableHash)) }
+        let svcs = services(c)
+        if let svc = svcs.stable { setService(svc, stableHash) }
+        if let svc = svcs.canary { setService(svc, newRS.available > 0 ? podHash : (serviceHash(svc) ?? stableHash)) }
     }
 
     /// The canary's share of the available pods (the traffic split of a basic canary).
@@ -341,9 +369,11 @@ extension RolloutRound {
 
     mutating func recordWeights(_ c: RolloutCanaryStrategy, canary weight: Int, stableHash: String) {
         var st = s.canary ?? RolloutCanaryStatus()
+        let svcs = services(c)
+        let full = c.trafficRouting?.effectiveMaxTrafficWeight ?? 100
         st.weights = RolloutTrafficWeights(
-            canary: RolloutWeightDestination(weight: weight, serviceName: c.canaryService, podTemplateHash: podHash),
-            stable: RolloutWeightDestination(weight: 100 - weight, serviceName: c.stableService, podTemplateHash: stableHash),
+            canary: RolloutWeightDestination(weight: weight, serviceName: svcs.canary, podTemplateHash: podHash),
+            stable: RolloutWeightDestination(weight: full - weight, serviceName: svcs.stable, podTemplateHash: stableHash),
             verified: c.trafficRouting != nil ? true : nil)
         s.canary = st
     }

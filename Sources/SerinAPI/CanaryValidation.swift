@@ -157,9 +157,6 @@ extension CanarySpec {
             add("service.backendTimeout", "a backend request timeout is not supported by Serin yet",
                 "remove backendTimeout (service.timeout sets the route's request timeout)")
         }
-        if s.delegation == true {
-            add("service.delegation", "delegate VirtualServices are not supported by Serin yet", "remove delegation")
-        }
         if s.headless == true {
             add("service.headless", "headless Services are not supported by Serin yet", "remove headless")
         }

@@ -215,7 +215,8 @@ public struct RolloutCanaryStrategy: Codable, Sendable, Hashable {
     /// With trafficRouting: scale the stable down as traffic leaves it.
     public var dynamicStableScale: Bool?
     public var minPodsPerReplicaSet: Int?
-    /// Argo's ping-pong Service pair: accepted, not supported yet (validation names it).
+    /// Argo's ping-pong Service pair, instead of canaryService and stableService: the two swap
+    /// roles at each promotion (status.canary.stablePingPong records which one is stable).
     public var pingPong: RolloutPingPong?
     /// Argo's partial-availability step progress: accepted, not supported yet (validation names it).
     public var replicaProgressThreshold: RolloutReplicaProgressThreshold?
@@ -250,6 +251,13 @@ public struct RolloutCanaryStrategy: Codable, Sendable, Hashable {
     public static let defaultMaxUnavailable = IntOrString.string("25%")
 
     public var effectiveSteps: [RolloutCanaryStep] { steps ?? [] }
+
+    /// The stable and canary Services in force: with pingPong, the pair by `stablePingPong`
+    /// (ping is stable until the first promotion), else stableService and canaryService.
+    public func services(stablePingPong role: RolloutPingPongRole?) -> (stable: String?, canary: String?) {
+        guard let pp = pingPong else { return (stableService, canaryService) }
+        return role == .pong ? (pp.pongService, pp.pingService) : (pp.pingService, pp.pongService)
+    }
     public var effectiveScaleDownDelaySeconds: Int { scaleDownDelaySeconds ?? Self.defaultScaleDownDelaySeconds }
     public var effectiveAbortScaleDownDelaySeconds: Int {
         abortScaleDownDelaySeconds ?? Self.defaultAbortScaleDownDelaySeconds

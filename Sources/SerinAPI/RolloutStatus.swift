@@ -61,7 +61,14 @@ public struct RolloutTrafficWeights: Codable, Sendable, Hashable {
     }
 }
 
+/// Argo's ping-pong roles: which of the pair is the stable Service.
+public enum RolloutPingPongRole: String, Codable, Sendable, Hashable {
+    case ping, pong
+}
+
 public struct RolloutCanaryStatus: Codable, Sendable, Hashable {
+    /// With pingPong: the Service of the pair that is stable (nil: ping, as Argo starts).
+    public var stablePingPong: RolloutPingPongRole?
     public var weights: RolloutTrafficWeights?
     public var currentStepAnalysisRunStatus: RolloutAnalysisRunStatus?
     public var currentBackgroundAnalysisRunStatus: RolloutAnalysisRunStatus?

@@ -197,9 +197,8 @@ public struct RolloutArgumentValueFrom: Codable, Sendable, Hashable {
     }
 }
 
-/// `strategy.canary.trafficRouting`. Serin implements Istio (host-level splitting over the
-/// canary and stable Services) and the Gateway API (Argo's `argoproj-labs/gatewayAPI` plugin);
-/// the other routers are kept so validation can name them.
+/// `strategy.canary.trafficRouting`: one or more routers, each set to the same weights (see
+/// `TrafficRouters.all`); those Serin does not implement are kept so validation can name them.
 public struct RolloutTrafficRouting: Codable, Sendable, Hashable {
     public var istio: RolloutIstioRouting?
     /// `{"argoproj-labs/gatewayAPI": {httpRoute: NAME, namespace: NS}}`.
@@ -273,13 +272,25 @@ public struct RolloutTrafficRouting: Codable, Sendable, Hashable {
 public struct RolloutIstioRouting: Codable, Sendable, Hashable {
     public var virtualService: RolloutIstioVirtualService?
     public var virtualServices: [RolloutIstioVirtualService]?
-    /// Subset-level splitting (not implemented: validation names it).
-    public var destinationRule: JSONValue?
+    /// Subset-level splitting: the VirtualService routes weigh two subsets of one host.
+    public var destinationRule: RolloutIstioDestinationRule?
     public init(virtualService: RolloutIstioVirtualService? = nil, virtualServices: [RolloutIstioVirtualService]? = nil,
-                destinationRule: JSONValue? = nil) {
+                destinationRule: RolloutIstioDestinationRule? = nil) {
         self.virtualService = virtualService
         self.virtualServices = virtualServices
         self.destinationRule = destinationRule
+    }
+}
+
+/// Argo's subset-level splitting: Serin labels the two subsets with the ReplicaSets' pod-template hashes.
+public struct RolloutIstioDestinationRule: Codable, Sendable, Hashable {
+    public var name: String
+    public var canarySubsetName: String
+    public var stableSubsetName: String
+    public init(name: String, canarySubsetName: String, stableSubsetName: String) {
+        self.name = name
+        self.canarySubsetName = canarySubsetName
+        self.stableSubsetName = stableSubsetName
     }
 }
 
@@ -287,7 +298,7 @@ public struct RolloutIstioVirtualService: Codable, Sendable, Hashable {
     public var name: String
     /// Names of the HTTP routes to split; optional when the VirtualService has one route.
     public var routes: [String]?
-    /// Argo's TLS and TCP routes: accepted, not supported yet (validation names them).
+    /// Argo's TLS routes (matched by port and SNI hosts) and TCP routes (by port) to split too.
     public var tlsRoutes: [RolloutIstioTLSRoute]?
     public var tcpRoutes: [RolloutIstioTCPRoute]?
     public init(name: String, routes: [String]? = nil, tlsRoutes: [RolloutIstioTLSRoute]? = nil,

@@ -22,7 +22,7 @@ extension RolloutValidator {
 
 extension RolloutValidator {
     /// Argo's `trafficRouting.alb`: an Ingress and the servicePort; per-Ingress servicePorts are
-    /// not supported by Serin yet (nor header routes: see checkRouting).
+    /// not supported by Serin yet (header routes: checkALBHeaderRoute).
     mutating func checkALB(_ r: RolloutTrafficRouting, path p: String) {
         let a = r.alb ?? .null
         let one = a["ingress"].stringValue.map { !$0.isEmpty } ?? false
@@ -43,5 +43,24 @@ extension RolloutValidator {
                     "set between 1 and 604800 seconds (7 days), AWS's limit")
             }
         }
+    }
+}
+
+extension RolloutValidator {
+    /// Header routes through ALB are ALB listener conditions, which match exact header values (as Argo writes them).
+    mutating func checkALBHeaderRoute(_ h: RolloutSetHeaderRoute, routing r: RolloutTrafficRouting, path p: String) {
+        guard r.alb.map({ $0 != .null }) ?? false else { return }
+        for (j, m) in (h.match ?? []).enumerated() where m.headerValue.exact == nil && m.headerValue.count == 1 {
+            add("\(p).match[\(j)].headerValue", "regex and prefix header matches are not supported by the alb router (ALB conditions match exact values)",
+                "use headerValue: {exact: VALUE}")
+        }
+    }
+
+    /// Mirror routes need a router that mirrors: ALB cannot (nor does Argo's ALB router).
+    mutating func checkALBMirrorRoute(_ r: RolloutTrafficRouting, path p: String) {
+        let alb = r.alb.map { $0 != .null } ?? false
+        guard alb, r.istio == nil, r.gatewayHTTPRoutes.isEmpty else { return }
+        add(p, "mirror routes are not supported by the alb router (ALB cannot mirror requests; Argo's sets none either)",
+            "remove the setMirrorRoute step, or route with istio or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin) as well")
     }
 }

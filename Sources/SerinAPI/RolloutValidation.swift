@@ -236,10 +236,7 @@ struct RolloutValidator {
                 add("\(p).minPodsPerReplicaSet", "only applies with trafficRouting", "remove it or configure trafficRouting")
             }
         }
-        if c.pingPong != nil {
-            add("\(p).pingPong", "ping-pong Services are not supported by Serin yet",
-                "remove pingPong and name canaryService and stableService instead")
-        }
+        if let pp = c.pingPong { checkPingPong(pp, canary: c, path: "\(p).pingPong") }
         if c.replicaProgressThreshold != nil {
             add("\(p).replicaProgressThreshold", "advancing a step before every canary pod is available is not supported by Serin yet",
                 "remove replicaProgressThreshold (Serin waits for all the step's pods to be available)")
@@ -297,6 +294,7 @@ struct RolloutValidator {
             }
             if let h = step.setHeaderRoute {
                 checkManagedRoute(h.name, path: "\(sp).setHeaderRoute", routing: routing, managed: managed)
+                if let routing { checkALBHeaderRoute(h, routing: routing, path: "\(sp).setHeaderRoute") }
                 for (j, m) in (h.match ?? []).enumerated() {
                     if m.headerName.isEmpty { add("\(sp).setHeaderRoute.match[\(j)].headerName", "is empty", "name the header") }
                     if m.headerValue.count != 1 {
@@ -307,6 +305,7 @@ struct RolloutValidator {
             }
             if let m = step.setMirrorRoute {
                 checkManagedRoute(m.name, path: "\(sp).setMirrorRoute", routing: routing, managed: managed)
+                if let routing { checkALBMirrorRoute(routing, path: "\(sp).setMirrorRoute") }
                 if let pct = m.percentage, !(0...100).contains(pct) {
                     add("\(sp).setMirrorRoute.percentage", "\(pct) is outside 0..100", "use a percentage between 0 and 100")
                 }
@@ -377,9 +376,9 @@ struct RolloutValidator {
         }
         let usesAPISIX = r.apisix.map { $0 != .null } ?? false
         if usesAPISIX { checkAPISIX(r, canary: c, path: "\(p).apisix") }
-        let weightOnly = [("nginx", usesNginx), ("smi", usesSMI), ("alb", usesALB), ("traefik", usesTraefik),
+        let weightOnly = [("nginx", usesNginx), ("smi", usesSMI), ("traefik", usesTraefik),
                           ("ambassador", usesAmbassador)].filter(\.1).map(\.0)
-        if !(r.managedRoutes ?? []).isEmpty, r.istio == nil, routes.isEmpty, !usesAPISIX, !weightOnly.isEmpty {
+        if !(r.managedRoutes ?? []).isEmpty, r.istio == nil, routes.isEmpty, !usesAPISIX, !usesALB, !weightOnly.isEmpty {
             add("\(p).managedRoutes", "header and mirror routes are not supported by Serin's \(weightOnly.joined(separator: ", ")) router (Argo's sets none either)",
                 "remove managedRoutes and the setHeaderRoute/setMirrorRoute steps, or route with istio or plugins.\(RolloutTrafficRouting.gatewayAPIPlugin)")
         }
@@ -392,31 +391,16 @@ struct RolloutValidator {
             for (i, vs) in vss.enumerated() where vs.name.isEmpty {
                 add("\(p).istio.virtualServices[\(i)].name", "is empty", "name the VirtualService")
             }
-            let single = r.istio?.virtualService != nil
-            for (i, vs) in vss.enumerated() {
-                let vp = single && i == 0 ? "\(p).istio.virtualService" : "\(p).istio.virtualServices[\(single ? i - 1 : i)]"
-                if !(vs.tlsRoutes ?? []).isEmpty {
-                    add("\(vp).tlsRoutes", "TLS route weights are not supported by Serin yet",
-                        "remove tlsRoutes (Serin sets the weights of HTTP routes, listed in routes)")
-                }
-                if !(vs.tcpRoutes ?? []).isEmpty {
-                    add("\(vp).tcpRoutes", "TCP route weights are not supported by Serin yet",
-                        "remove tcpRoutes (Serin sets the weights of HTTP routes, listed in routes)")
-                }
-            }
-            if let dr = r.istio?.destinationRule, dr != .null {
-                add("\(p).istio.destinationRule", "subset-level splitting is not supported by Serin",
-                    "remove destinationRule and route to the canaryService and stableService hosts (host-level splitting)")
-            }
+            if let dr = r.istio?.destinationRule { checkDestinationRule(dr, path: "\(p).istio.destinationRule") }
         }
         if let plugin = r.plugins?[RolloutTrafficRouting.gatewayAPIPlugin], plugin != .null, routes.isEmpty {
             add("\(p).plugins.\(RolloutTrafficRouting.gatewayAPIPlugin).httpRoute", "is missing",
                 "name the HTTPRoute whose backendRefs weights Serin sets")
         }
         // As Argo: subset-level splitting (an Istio destinationRule) routes by subsets, not by
-        // the two Services (and is refused above as unsupported).
-        let subsetLevel = r.istio?.destinationRule.map { $0 != .null } ?? false
-        if !subsetLevel, c.canaryService == nil || c.stableService == nil {
+        // the two Services; pingPong names its own pair.
+        let subsetLevel = r.istio?.destinationRule != nil
+        if !subsetLevel, c.pingPong == nil, c.canaryService == nil || c.stableService == nil {
             add("strategy.canary", "trafficRouting needs both canaryService and stableService",
                 "name the two Services the router splits traffic between")
         }

@@ -16,6 +16,16 @@ extension DocumentCheck {
         }
         let problems = canary.spec.validate(defaultProvider: defaultProvider)
         for p in problems { add(p.path, p.message, p.fix) }
+        let family = CanaryProviders.family(canary.spec.effectiveProvider(default: defaultProvider))
+        if canary.spec.service.delegation == true, family != CanaryProviders.istio {
+            // As Flagger: only the istio router writes a delegate; the others ignore the field.
+            add("spec.service.delegation", "only changes the VirtualService of the istio provider; provider \(family) ignores it",
+                "set provider: istio (or the operator's --provider istio), or remove delegation", severity: .warning)
+        }
+        if canary.spec.service.delegation == true, !(canary.spec.service.hosts ?? []).isEmpty || !(canary.spec.service.gateways ?? []).isEmpty {
+            add("spec.service.delegation", "a delegate VirtualService has no hosts or gateways: service.hosts and service.gateways are not written",
+                "set the hosts and gateways on your root VirtualService, which delegates to this one", severity: .warning)
+        }
         let provider = MeshProvider(flaggerName: canary.spec.effectiveProvider(default: defaultProvider)) ?? .kubernetes
         for (i, metric) in (canary.spec.analysis?.metrics ?? []).enumerated() {
             let path = "spec.analysis.metrics[\(i)]"

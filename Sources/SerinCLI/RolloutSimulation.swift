@@ -153,7 +153,11 @@ struct RolloutSimulation {
         } else if s.stableRS != nil, s.stableRS == s.currentPodHash {
             traffic = "100%"  // the new revision is stable: it serves everything
         } else if let w = s.canary?.weights?.canary.weight ?? cluster.weight {
-            traffic = "\(w)%"
+            // Out of maxTrafficWeight; with pingPong, through the Service now the canary one.
+            let c = rollout.spec.strategy.canary
+            let total = c?.trafficRouting?.effectiveMaxTrafficWeight ?? 100
+            traffic = total == 100 ? "\(w)%" : "\(w)/\(total)"
+            if c?.pingPong != nil, let svc = s.canary?.weights?.canary.serviceName { traffic += " via \(svc)" }
         } else {
             let canary = cluster.replicaSets.values.filter { $0.podHash == s.currentPodHash }.map(\.available).reduce(0, +)
             let all = cluster.replicaSets.values.map(\.available).reduce(0, +)
@@ -224,7 +228,8 @@ struct RolloutSimCluster {
             spec.workloadRef = nil
         }
         let s = spec.strategy
-        for svc in [s.blueGreen?.activeService, s.blueGreen?.previewService, s.canary?.canaryService, s.canary?.stableService]
+        for svc in [s.blueGreen?.activeService, s.blueGreen?.previewService, s.canary?.canaryService, s.canary?.stableService,
+                    s.canary?.pingPong?.pingService, s.canary?.pingPong?.pongService]
         where svc?.isEmpty == false {
             services[svc!] = String?.none
         }

@@ -1439,7 +1439,7 @@ spec:
                         type: string
                     delegation:
                       type: boolean
-                      description: Flagger's Istio delegate VirtualService; not supported by Serin yet (SpecValid=False names it when true).
+                      description: "Flagger's Istio delegate VirtualService: the VirtualService Serin writes has no hosts or gateways, for a root VirtualService to delegate to."
                     headless:
                       type: boolean
                       description: Flagger's headless generated Services; not supported by Serin yet (SpecValid=False names it when true).
@@ -2558,7 +2558,7 @@ spec:
                           description: Service Serin points at the canary pods.
                         pingPong:
                           type: object
-                          description: Argo's ping-pong Service pair (AWS ALB); not supported by Serin yet (InvalidSpec names it).
+                          description: "Argo's ping-pong Service pair (ALB and Istio), instead of canaryService and stableService: the two swap roles at each promotion; status.canary.stablePingPong says which one is stable."
                           properties:
                             pingService:
                               type: string
@@ -2785,7 +2785,7 @@ spec:
                           maxItems: 100
                         trafficRouting:
                           type: object
-                          description: "The router that splits traffic between stableService and canaryService: istio, nginx, smi or the Gateway API plugin (appMesh is refused: AWS shut App Mesh down on 2026-09-30)."
+                          description: "The router that splits traffic between stableService and canaryService (or the pingPong pair): istio, nginx, alb, smi, traefik or the Gateway API plugin (appMesh is refused: AWS shut App Mesh down on 2026-09-30)."
                           properties:
                             istio:
                               type: object
@@ -2802,7 +2802,7 @@ spec:
                                         type: string
                                     tlsRoutes:
                                       type: array
-                                      description: Argo's Istio TLS routes; not supported by Serin yet (InvalidSpec names them).
+                                      description: Argo's Istio TLS routes whose weights Serin sets, matched by port and sniHosts.
                                       items:
                                         type: object
                                         properties:
@@ -2815,7 +2815,7 @@ spec:
                                               type: string
                                     tcpRoutes:
                                       type: array
-                                      description: Argo's Istio TCP routes; not supported by Serin yet (InvalidSpec names them).
+                                      description: Argo's Istio TCP routes whose weights Serin sets, matched by port.
                                       items:
                                         type: object
                                         properties:
@@ -2838,7 +2838,7 @@ spec:
                                           type: string
                                       tlsRoutes:
                                         type: array
-                                        description: Argo's Istio TLS routes; not supported by Serin yet (InvalidSpec names them).
+                                        description: Argo's Istio TLS routes whose weights Serin sets, matched by port and sniHosts.
                                         items:
                                           type: object
                                           properties:
@@ -2851,7 +2851,7 @@ spec:
                                                 type: string
                                       tcpRoutes:
                                         type: array
-                                        description: Argo's Istio TCP routes; not supported by Serin yet (InvalidSpec names them).
+                                        description: Argo's Istio TCP routes whose weights Serin sets, matched by port.
                                         items:
                                           type: object
                                           properties:
@@ -2862,8 +2862,18 @@ spec:
                                       - name
                                 destinationRule:
                                   type: object
-                                  description: "Subset-level splitting: not supported by Serin."
-                                  x-kubernetes-preserve-unknown-fields: true
+                                  description: "Subset-level splitting: Serin sets the rollouts-pod-template-hash label of the two subsets of this DestinationRule, and the VirtualService routes weigh the subsets."
+                                  properties:
+                                    name:
+                                      type: string
+                                    canarySubsetName:
+                                      type: string
+                                    stableSubsetName:
+                                      type: string
+                                  required:
+                                    - name
+                                    - canarySubsetName
+                                    - stableSubsetName
                             plugins:
                               type: object
                               description: "argoproj-labs/gatewayAPI: {httpRoute: NAME, namespace: NS}."
@@ -3337,6 +3347,12 @@ spec:
                 canary:
                   type: object
                   properties:
+                    stablePingPong:
+                      type: string
+                      description: "With pingPong: which Service is stable (ping or pong)."
+                      enum:
+                        - ping
+                        - pong
                     weights:
                       type: object
                       properties:

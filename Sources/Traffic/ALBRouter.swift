@@ -6,7 +6,9 @@ import SerinAPI
 /// path backend is the `rootService` with port `use-annotation`. Serin writes the action and
 /// Argo's bookkeeping annotation `rollouts.argoproj.io/managed-alb-actions`
 /// (`<rollout>:<action key>`), as Argo's rollout/trafficrouting/alb does; every other field of
-/// the Ingress is kept. Header routes (ALB conditions) are not supported yet.
+/// the Ingress is kept. A header route in force is Argo's too: an action and a condition
+/// annotation named after the route (`actions.<route>`, `conditions.<route>`) and a path to it,
+/// first in each rule; they go again when no step sets the route.
 public struct ALBRouter: TrafficRouter {
     public init() {}
 
@@ -37,17 +39,61 @@ public struct ALBRouter: TrafficRouter {
 
         /// `<prefix>/actions.<rootService or stableService>`.
         public func actionKey(stableService: String) -> String { "\(prefix)/actions.\(rootService ?? stableService)" }
+        /// A header route's action and condition annotations.
+        public func headerActionKey(_ route: String) -> String { "\(prefix)/actions.\(route)" }
+        public func headerConditionKey(_ route: String) -> String { "\(prefix)/conditions.\(route)" }
     }
 
-    /// The forward action Argo writes (its JSON, field for field: canary first, then stable).
+    /// The forward action Argo writes (its JSON, field for field: canary first, then stable, whose
+    /// weight is the rest of `maxWeight`).
     public static func forwardAction(canary: String, stable: String, port: Int, canaryWeight: Int,
-                                     stickinessSeconds: Int?) -> String {
+                                     stickinessSeconds: Int?, maxWeight: Int = 100) -> String {
         let p = String(port)
         var text = #"{"Type":"forward","ForwardConfig":{"TargetGroups":["#
         text += #"{"ServiceName":"\#(canary)","ServicePort":"\#(p)","Weight":\#(canaryWeight)},"#
-        text += #"{"ServiceName":"\#(stable)","ServicePort":"\#(p)","Weight":\#(100 - canaryWeight)}]"#
-        if let s = stickinessSeconds { text += #","TargetGroupStickinessConfig":{"Enabled":true,"DurationSeconds":\#(s)}"# }
-        return text + "}}"
+        text += #"{"ServiceName":"\#(stable)","ServicePort":"\#(p)","Weight":\#(max(0, maxWeight - canaryWeight))}]"#
+        return text + stickiness(stickinessSeconds) + "}}"
+    }
+
+    static func stickiness(_ seconds: Int?) -> String {
+        seconds.map { #","TargetGroupStickinessConfig":{"Enabled":true,"DurationSeconds":\#($0)}"# } ?? ""
+    }
+
+    /// A header route's action: everything to the canary (Argo's getTrafficForwardActionString).
+    public static func canaryOnlyAction(canary: String, port: Int, stickinessSeconds: Int?) -> String {
+        #"{"Type":"forward","ForwardConfig":{"TargetGroups":[{"ServiceName":"\#(canary)","ServicePort":"\#(port)","Weight":100}]"#
+            + stickiness(stickinessSeconds) + "}}"
+    }
+
+    /// A header route's conditions, in the AWS Load Balancer Controller's annotation form: one
+    /// http-header condition per header, each matching its exact value.
+    public static func conditions(_ route: RolloutSetHeaderRoute) -> String {
+        let items: [JSONValue] = (route.match ?? []).map { m in
+            ["field": "http-header",
+             "httpHeaderConfig": ["httpHeaderName": .string(m.headerName), "values": [.string(m.headerValue.exact ?? "")]]]
+        }
+        return JSONValue.array(items).serialized()
+    }
+
+    /// The path Argo adds, first in every rule, for a header route's action.
+    static func actionPath(_ route: String) -> JSONValue {
+        ["path": "/*", "pathType": "ImplementationSpecific",
+         "backend": ["service": ["name": .string(route), "port": ["name": "use-annotation"]]]]
+    }
+
+    /// `ingress` with a path to `route`'s action first in each rule (when `present`), or without any.
+    static func settingActionPath(_ ingress: JSONValue, route: String, present: Bool) -> JSONValue {
+        var ing = ingress
+        var rules = ing[path: ["spec", "rules"]].arrayValue ?? []
+        for i in rules.indices {
+            var paths = (rules[i][path: ["http", "paths"]].arrayValue ?? []).filter {
+                $0[path: ["backend", "service", "name"]].stringValue != route
+            }
+            if present { paths.insert(actionPath(route), at: 0) }
+            rules[i][path: ["http", "paths"]] = .array(paths)
+        }
+        ing[path: ["spec", "rules"]] = .array(rules)
+        return ing
     }
 
     /// The canary's weight in an action annotation; nil when it is not one naming `canary`.
@@ -81,7 +127,7 @@ extension ALBRouter {
     public var families: [String] { [] }
     public var splitsTraffic: Bool { true }
     public var supportsMirroring: Bool { false }
-    public var supportsMatch: Bool { false }
+    public var supportsMatch: Bool { false }  // Canaries: no Flagger provider
     public var writes: [ResourceType] { [.ingresses] }
     public var watches: [ResourceType] { [] }
     public var serviceRoles: [ServiceBuilder.Role] { [] }
@@ -103,10 +149,12 @@ extension ALBRouter {
     /// The Ingress with the forward action for `traffic` in its annotation (and Argo's bookkeeping).
     public func rolloutRoute(_ existing: JSONValue, object: RolloutRouteObject, names: CanaryNames,
                              traffic: RolloutRouteSettings) throws(RolloutRoutingError) -> JSONValue {
-        let cfg = Config(object.config)
+        var cfg = Config(object.config)
         guard let port = cfg.servicePort else {
             throw RolloutRoutingError("trafficRouting.alb.servicePort is missing; set the port the Services listen on")
         }
+        // With pingPong the stable Service swaps: the action keeps one name, the ping Service's.
+        if cfg.rootService == nil, let ping = traffic.pingService { cfg.rootService = ping }
         let root = cfg.rootService ?? names.primaryService
         guard Self.hasBackend(existing, service: root) else {
             throw RolloutRoutingError("Ingress \(object.name) has no rule with backend Service \(root); route a path to it with port name use-annotation")
@@ -115,9 +163,18 @@ extension ALBRouter {
         var ing = existing
         ing[path: ["metadata", "annotations", key]] = .string(Self.forwardAction(
             canary: names.canaryService, stable: names.primaryService, port: port, canaryWeight: traffic.canaryWeight,
-            stickinessSeconds: cfg.stickinessSeconds))
+            stickinessSeconds: cfg.stickinessSeconds, maxWeight: traffic.maxWeight))
         ing[path: ["metadata", "annotations", Self.managedActionsAnnotation]] = .string(Self.managedActions(
             existing.annotations[Self.managedActionsAnnotation], rollout: names.canaryName, key: key))
+        for name in traffic.managedRoutes {
+            let route = traffic.headerRoutes.first { $0.name == name }
+            let action = route.map { _ in
+                Self.canaryOnlyAction(canary: names.canaryService, port: port, stickinessSeconds: cfg.stickinessSeconds)
+            }
+            ing[path: ["metadata", "annotations", cfg.headerActionKey(name)]] = action.map(JSONValue.string) ?? .null
+            ing[path: ["metadata", "annotations", cfg.headerConditionKey(name)]] = route.map { .string(Self.conditions($0)) } ?? .null
+            ing = Self.settingActionPath(ing, route: name, present: route != nil)
+        }
         return ing
     }
 }

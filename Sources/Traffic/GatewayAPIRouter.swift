@@ -154,7 +154,7 @@ extension GatewayAPIRouter {
 
     /// `httpRoute` with the weights of every rule routing to both the stable and canary Services
     /// set, and a rule per header route in force (Serin's previous managed rules replaced).
-    public static func rolloutRoute(_ httpRoute: JSONValue, names: CanaryNames, canaryWeight: Int,
+    public static func rolloutRoute(_ httpRoute: JSONValue, names: CanaryNames, canaryWeight: Int, maxWeight: Int = 100,
                                     headerRoutes: [RolloutSetHeaderRoute] = []) throws(RolloutRoutingError) -> JSONValue {
         var route = httpRoute
         var rules = (route[path: ["spec", "rules"]].arrayValue ?? []).filter {
@@ -168,7 +168,7 @@ extension GatewayAPIRouter {
             guard hasBoth else { continue }
             found = true
             for j in refs.indices {
-                if refs[j]["name"].stringValue == names.primaryService { refs[j]["weight"] = .int(Int64(100 - canaryWeight)) }
+                if refs[j]["name"].stringValue == names.primaryService { refs[j]["weight"] = .int(Int64(max(0, maxWeight - canaryWeight))) }
                 if refs[j]["name"].stringValue == names.canaryService { refs[j]["weight"] = .int(Int64(canaryWeight)) }
             }
             rules[i]["backendRefs"] = .array(refs)
@@ -225,6 +225,7 @@ extension GatewayAPIRouter {
 
     public func rolloutRoute(_ existing: JSONValue, object: RolloutRouteObject, names: CanaryNames,
                              traffic: RolloutRouteSettings) throws(RolloutRoutingError) -> JSONValue {
-        try Self.rolloutRoute(existing, names: names, canaryWeight: traffic.canaryWeight, headerRoutes: traffic.headerRoutes)
+        try Self.rolloutRoute(existing, names: names, canaryWeight: traffic.canaryWeight, maxWeight: traffic.maxWeight,
+                              headerRoutes: traffic.headerRoutes)
     }
 }

@@ -1,8 +1,9 @@
 import KubeCore
 import SerinAPI
 
-/// Istio: a VirtualService on the apex host splitting between `<svc>-primary` and `<svc>-canary`,
-/// and a DestinationRule for each carrying `service.trafficPolicy`.
+/// Istio: a VirtualService on the apex host splitting between `<svc>-primary` and `<svc>-canary`
+/// (with `service.delegation`, a delegate without hosts or gateways, as Flagger writes), and a
+/// DestinationRule for each carrying `service.trafficPolicy`. Rollouts: IstioRolloutRoute.swift.
 public struct IstioRouter: TrafficRouter {
     public init() {}
 
@@ -32,10 +33,16 @@ public struct IstioRouter: TrafficRouter {
                                   name: names.apexService, namespace: names.namespace,
                                   labels: s.apex?.labels ?? [:], annotations: s.apex?.annotations ?? [:],
                                   ownerReference: ownerReference)
-        var hosts = s.hosts ?? []
-        if !hosts.contains(names.apexService) && !hosts.contains("*") { hosts.append(names.apexService) }
-        vs[path: ["spec", "hosts"]] = .array(hosts.map { .string($0) })
-        vs[path: ["spec", "gateways"]] = ObjectMerge.strings(s.gateways) ?? .null
+        if s.delegation == true {
+            // As Flagger: a delegate has no hosts or gateways; a root VirtualService delegates to it.
+            vs[path: ["spec", "hosts"]] = .null
+            vs[path: ["spec", "gateways"]] = .null
+        } else {
+            var hosts = s.hosts ?? []
+            if !hosts.contains(names.apexService) && !hosts.contains("*") { hosts.append(names.apexService) }
+            vs[path: ["spec", "hosts"]] = .array(hosts.map { .string($0) })
+            vs[path: ["spec", "gateways"]] = ObjectMerge.strings(s.gateways) ?? .null
+        }
 
         var main = routeExtras(s)
         if let m = s.match { main["match"] = m }
@@ -102,72 +109,6 @@ public struct IstioRouter: TrafficRouter {
     }
 }
 
-// MARK: - Rollouts
-
-extension IstioRouter {
-    static func isHost(_ host: String?, _ service: String, namespace: String) -> Bool {
-        guard let host else { return false }
-        return host == service || host == "\(service).\(namespace)" || host.hasPrefix("\(service).\(namespace).svc")
-    }
-
-    /// `virtualService` with the weights of the named HTTP routes (all routes when `routes` is
-    /// empty) set on their stable and canary destinations, and Serin's header and mirror routes
-    /// (named after the managed route) in front of them.
-    public static func rolloutRoute(_ virtualService: JSONValue, names: CanaryNames, routes: [String], canaryWeight: Int,
-                                    headerRoutes: [RolloutSetHeaderRoute] = [], mirrorRoutes: [RolloutSetMirrorRoute] = [],
-                                    managedRoutes: [String] = []) throws(RolloutRoutingError) -> JSONValue {
-        var vs = virtualService
-        let ns = names.namespace
-        var http = (vs[path: ["spec", "http"]].arrayValue ?? []).filter {
-            !managedRoutes.contains($0["name"].stringValue ?? "")
-        }
-        var found = false
-        for i in http.indices {
-            let routeName = http[i]["name"].stringValue ?? ""
-            if !routes.isEmpty, !routes.contains(routeName) { continue }
-            var dests = http[i]["route"].arrayValue ?? []
-            let hasStable = dests.contains { isHost($0[path: ["destination", "host"]].stringValue, names.primaryService, namespace: ns) }
-            let hasCanary = dests.contains { isHost($0[path: ["destination", "host"]].stringValue, names.canaryService, namespace: ns) }
-            guard hasStable && hasCanary else { continue }
-            found = true
-            for j in dests.indices {
-                let host = dests[j][path: ["destination", "host"]].stringValue
-                if isHost(host, names.primaryService, namespace: ns) { dests[j]["weight"] = .int(Int64(100 - canaryWeight)) }
-                if isHost(host, names.canaryService, namespace: ns) { dests[j]["weight"] = .int(Int64(canaryWeight)) }
-            }
-            http[i]["route"] = .array(dests)
-        }
-        guard found else {
-            let which = routes.isEmpty ? "no HTTP route" : "no HTTP route named \(routes.joined(separator: ", "))"
-            throw RolloutRoutingError("VirtualService \(names.apexService) has \(which) with destinations \(names.primaryService) and \(names.canaryService); add one (Serin sets their weights)")
-        }
-        let template = http.first { r in (r["route"].arrayValue ?? []).contains {
-            isHost($0[path: ["destination", "host"]].stringValue, names.canaryService, namespace: ns) } }
-        func destination(_ service: String) -> JSONValue {
-            let d = template?["route"].arrayValue?.first { isHost($0[path: ["destination", "host"]].stringValue, service, namespace: ns) }
-            var dest = d?["destination"] ?? ["host": .string(service)]
-            dest["subset"] = .null
-            return dest
-        }
-        var managed: [JSONValue] = []
-        for h in headerRoutes {
-            managed.append(["name": .string(h.name), "match": [istioHeaderMatch(h)],
-                            "route": [["destination": destination(names.canaryService), "weight": 100]]])
-        }
-        for m in mirrorRoutes {
-            var r: JSONValue = ["name": .string(m.name),
-                                "route": [["destination": destination(names.primaryService), "weight": 100]],
-                                "mirror": destination(names.canaryService)]
-            let matches = istioMirrorMatches(m)
-            if !matches.isEmpty { r["match"] = .array(matches) }
-            if let p = m.percentage { r["mirrorPercentage"] = ["value": .double(Double(p))] }
-            managed.append(r)
-        }
-        vs[path: ["spec", "http"]] = .array(managed + http)
-        return vs
-    }
-}
-
 // MARK: - TrafficRouter
 
 extension IstioRouter {
@@ -203,17 +144,4 @@ extension IstioRouter {
          RouterObjectRef(.destinationRules, names.canaryService)]
     }
 
-    /// The VirtualServices of `trafficRouting.istio` (`virtualService` and `virtualServices`).
-    public func rolloutObjects(_ routing: RolloutTrafficRouting, namespace: String) -> [RolloutRouteObject] {
-        routing.istioVirtualServices.map {
-            RolloutRouteObject(resource: .virtualServices, namespace: namespace, name: $0.name, routes: $0.routes ?? [])
-        }
-    }
-
-    public func rolloutRoute(_ existing: JSONValue, object: RolloutRouteObject, names: CanaryNames,
-                             traffic: RolloutRouteSettings) throws(RolloutRoutingError) -> JSONValue {
-        try Self.rolloutRoute(existing, names: names, routes: object.routes, canaryWeight: traffic.canaryWeight,
-                              headerRoutes: traffic.headerRoutes, mirrorRoutes: traffic.mirrorRoutes,
-                              managedRoutes: traffic.managedRoutes)
-    }
 }

@@ -89,7 +89,7 @@ extension TraefikRouter {
                 services[i]["weight"] = .int(Int64(traffic.canaryWeight))
                 canary = true
             } else if services[i]["name"].stringValue == names.primaryService {
-                services[i]["weight"] = .int(Int64(100 - traffic.canaryWeight))
+                services[i]["weight"] = .int(Int64(traffic.stableWeight))
                 stable = true
             }
         }

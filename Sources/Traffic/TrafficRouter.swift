@@ -153,15 +153,28 @@ public struct RolloutRouteSettings: Sendable, Hashable, CustomStringConvertible 
     public var mirrorRoutes: [RolloutSetMirrorRoute]
     /// Every managed route name (those not in force are removed).
     public var managedRoutes: [String]
+    /// The total weight (`trafficRouting.maxTrafficWeight`): the stable side gets `maxWeight - canaryWeight`.
+    public var maxWeight: Int
+    /// The Services in force (with pingPong they swap at each promotion); nil: the spec's canaryService/stableService.
+    public var stableService: String?
+    public var canaryService: String?
+    /// The pod-template hashes of the canary and stable pods (Istio subset-level splitting labels the subsets with them).
+    public var canaryPodHash: String?
+    public var stablePodHash: String?
+    /// With pingPong: the ping Service (ALB names its action after it when rootService is not set).
+    public var pingService: String?
     public init(canaryWeight: Int, headerRoutes: [RolloutSetHeaderRoute] = [], mirrorRoutes: [RolloutSetMirrorRoute] = [],
-                managedRoutes: [String] = []) {
+                managedRoutes: [String] = [], maxWeight: Int = 100) {
         self.canaryWeight = canaryWeight
         self.headerRoutes = headerRoutes
         self.mirrorRoutes = mirrorRoutes
         self.managedRoutes = managedRoutes
+        self.maxWeight = maxWeight
     }
+    /// The stable side's weight.
+    public var stableWeight: Int { max(0, maxWeight - canaryWeight) }
     public var description: String {
-        var t = "canary \(canaryWeight)%"
+        var t = maxWeight == 100 ? "canary \(canaryWeight)%" : "canary \(canaryWeight)/\(maxWeight)"
         if !headerRoutes.isEmpty { t += ", header routes \(headerRoutes.map(\.name).joined(separator: ","))" }
         if !mirrorRoutes.isEmpty { t += ", mirror routes \(mirrorRoutes.map(\.name).joined(separator: ","))" }
         return t

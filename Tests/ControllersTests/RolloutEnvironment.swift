@@ -22,7 +22,7 @@ final class RolloutEnvironment: HarnessEnvironment {
     static func start() async throws -> RolloutEnvironment {
         RolloutEnvironment(harness: try await ControllerHarness.start(
             crds: ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"],
-            routerCRDs: true, served: [.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .httpRoutes],
+            routerCRDs: true, served: [.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .destinationRules, .httpRoutes],
             simulator: true))
     }
 

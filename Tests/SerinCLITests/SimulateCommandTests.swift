@@ -226,4 +226,36 @@ import Testing
         #expect(r.errors.contains("Canary user-service-canary is invalid, the operator would not run it"))
         #expect(r.errors.contains("spec.analysis.stepWeight: 80 is greater than maxWeight 50"))
     }
+
+    @Test func pingPongAndMaxTrafficWeightShowInTheTrafficColumn() async throws {
+        let rollout = """
+            apiVersion: serin.dev/v1alpha1
+            kind: Rollout
+            metadata: {name: web, namespace: test}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec: {containers: [{name: web, image: "web:1"}]}
+              strategy:
+                canary:
+                  pingPong: {pingService: ping, pongService: pong}
+                  trafficRouting:
+                    maxTrafficWeight: 10
+                    alb: {ingress: web, servicePort: 80}
+                  steps:
+                  - setWeight: 2
+                  - pause: {}
+            """
+        let path = try write(rollout)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let r = await runCLI(["simulate", path])
+        #expect(r.code == 0, "\(r.output)\(r.errors)")
+        let rows = section(r.output, after: "When every analysis passes:")
+        let paused = rows.first { $0.contains("Paused") } ?? ""
+        #expect(paused.contains("2/10 via pong"), "\(r.output)")
+        let swapped = rows.contains { $0.contains("Service pong is now the stable one of the ping-pong pair") }
+        #expect(swapped, "\(r.output)")
+    }
 }

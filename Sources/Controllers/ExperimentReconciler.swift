@@ -52,7 +52,7 @@ public struct ExperimentReconciler: Reconciler {
         var world = ExperimentWorld()
         let owned = caches.replicaSets.owned(by: uid)
         for t in e.spec.templates {
-            let hash = ExperimentObjects.hash(t, collisionCount: e.status?.template(t.name)?.collisionCount)
+            let hash = ExperimentObjects.hash(experiment: e.name, t, collisionCount: e.status?.template(t.name)?.collisionCount)
             let name = ExperimentObjects.replicaSetName(experiment: e.name, template: t.name, hash: hash)
             if let rs = owned.first(where: { $0.name == name }).flatMap(RolloutObserver.replicaSet) { world.replicaSets[t.name] = rs }
         }

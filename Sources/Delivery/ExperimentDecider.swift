@@ -99,7 +99,7 @@ struct ExperimentRound {
         let previous = status.template(t.name) ?? ExperimentTemplateStatus(name: t.name)
         var ts = previous
         let desired = desiredReplicas(t)
-        let hash = ExperimentObjects.hash(t, collisionCount: ts.collisionCount)
+        let hash = ExperimentObjects.hash(experiment: input.name, t, collisionCount: ts.collisionCount)
         let rsName = ExperimentObjects.replicaSetName(experiment: input.name, template: t.name, hash: hash)
         let rs = input.world.replicaSets[t.name]
         ts.podTemplateHash = hash
@@ -221,6 +221,10 @@ struct ExperimentRound {
             if run.phase?.isCompleted != true, !run.terminate {
                 actions.append(.terminateAnalysisRun(name: runName))
                 events.append(DeliveryEvent(.normal, "AnalysisRunTerminating", "Terminating \(a.name) (\(runName))"))
+            } else if run.terminate, let p = run.phase, p.isCompleted {
+                // A run this experiment terminated has ended: record how (Argo leaves it Running).
+                rs.phase = p
+                rs.message = run.message
             }
             return
         }
@@ -236,7 +240,7 @@ struct ExperimentRound {
             vars["experiment.finishedAt"] = KubeTime.format(at.addingTimeInterval(d))
         }
         for t in spec.templates {
-            let hash = status.template(t.name)?.podTemplateHash ?? ExperimentObjects.hash(t, collisionCount: nil)
+            let hash = status.template(t.name)?.podTemplateHash ?? ExperimentObjects.hash(experiment: input.name, t, collisionCount: nil)
             vars["templates.\(t.name).podTemplateHash"] = hash
             vars["templates.\(t.name).replicaset.name"] = ExperimentObjects.replicaSetName(
                 experiment: input.name, template: t.name, hash: hash)

@@ -91,8 +91,12 @@ public enum ExperimentObjects {
     /// `<experiment>-<analysis>`, as Argo names the runs.
     public static func runName(experiment: String, analysis: String) -> String { "\(experiment)-\(analysis)" }
 
-    public static func hash(_ t: ExperimentTemplate, collisionCount: Int?) -> String {
-        RolloutReplicaSets.podHash(template: t.template ?? .null, collisionCount: collisionCount)
+    /// The pod-template hash of a template's ReplicaSet: of its pod template and of the
+    /// experiment's and template's names, so an experiment running a Rollout's own pod spec
+    /// never shares the Rollout's hash label (and Services selecting it).
+    public static func hash(experiment: String, _ t: ExperimentTemplate, collisionCount: Int?) -> String {
+        RolloutReplicaSets.podHash(template: ["experiment": .string(experiment), "template": .string(t.name), "pod": t.template ?? .null],
+                                   collisionCount: collisionCount)
     }
 
     /// The ReplicaSet for template `t` (the controller adds the owner reference).

@@ -2838,8 +2838,156 @@ spec:
                                   - name
                               experiment:
                                 type: object
-                                description: Not supported by Serin (validation reports it).
-                                x-kubernetes-preserve-unknown-fields: true
+                                description: "Run the stable and/or canary pod spec as an Experiment; the step passes when it is Successful and aborts the Rollout when it fails."
+                                required:
+                                  - templates
+                                properties:
+                                  duration:
+                                    x-kubernetes-int-or-string: true
+                                    anyOf:
+                                      - type: integer
+                                      - type: string
+                                    description: "How long the Experiment runs (1h, or seconds); unset: until its analyses end."
+                                  templates:
+                                    type: array
+                                    minItems: 1
+                                    maxItems: 32
+                                    items:
+                                      type: object
+                                      required:
+                                        - name
+                                        - specRef
+                                      properties:
+                                        name:
+                                          type: string
+                                          minLength: 1
+                                          maxLength: 63
+                                        specRef:
+                                          type: string
+                                          enum:
+                                            - stable
+                                            - canary
+                                        replicas:
+                                          type: integer
+                                          minimum: 0
+                                        weight:
+                                          type: integer
+                                          description: Traffic for the template's Service; not supported by Serin yet (validation names it).
+                                        selector:
+                                          type: object
+                                          properties:
+                                            matchLabels:
+                                              type: object
+                                              additionalProperties:
+                                                type: string
+                                            matchExpressions:
+                                              type: array
+                                              items:
+                                                type: object
+                                                properties:
+                                                  key:
+                                                    type: string
+                                                  operator:
+                                                    type: string
+                                                  values:
+                                                    type: array
+                                                    items:
+                                                      type: string
+                                                required:
+                                                  - key
+                                                  - operator
+                                        metadata:
+                                          type: object
+                                          properties:
+                                            labels:
+                                              type: object
+                                              additionalProperties:
+                                                type: string
+                                            annotations:
+                                              type: object
+                                              additionalProperties:
+                                                type: string
+                                        service:
+                                          type: object
+                                          properties:
+                                            name:
+                                              type: string
+                                  analyses:
+                                    type: array
+                                    maxItems: 32
+                                    items:
+                                      type: object
+                                      required:
+                                        - name
+                                        - templateName
+                                      properties:
+                                        name:
+                                          type: string
+                                          minLength: 1
+                                        templateName:
+                                          type: string
+                                        clusterScope:
+                                          type: boolean
+                                        requiredForCompletion:
+                                          type: boolean
+                                        args:
+                                          type: array
+                                          items:
+                                            type: object
+                                            required:
+                                              - name
+                                            properties:
+                                              name:
+                                                type: string
+                                              value:
+                                                type: string
+                                              valueFrom:
+                                                type: object
+                                                properties:
+                                                  podTemplateHashValue:
+                                                    type: string
+                                                    enum:
+                                                      - Stable
+                                                      - Latest
+                                                  fieldRef:
+                                                    type: object
+                                                    properties:
+                                                      fieldPath:
+                                                        type: string
+                                                    required:
+                                                      - fieldPath
+                                  dryRun:
+                                    type: array
+                                    items:
+                                      type: object
+                                      properties:
+                                        metricName:
+                                          type: string
+                                      required:
+                                        - metricName
+                                  measurementRetention:
+                                    type: array
+                                    items:
+                                      type: object
+                                      properties:
+                                        metricName:
+                                          type: string
+                                        limit:
+                                          type: integer
+                                      required:
+                                        - metricName
+                                        - limit
+                                  analysisRunMetadata:
+                                    type: object
+                                    properties:
+                                      labels:
+                                        type: object
+                                        additionalProperties:
+                                          type: string
+                                      annotations:
+                                        type: object
+                                        additionalProperties:
+                                          type: string
                               plugin:
                                 type: object
                                 description: Not supported by Serin (validation reports it).
@@ -3432,6 +3580,9 @@ spec:
                       required:
                         - canary
                         - stable
+                    currentExperiment:
+                      type: string
+                      description: The Experiment of the current experiment step.
                     currentStepAnalysisRunStatus:
                       type: object
                       properties:

@@ -57,7 +57,8 @@ struct ExperimentControllerTests {
             let ex = await Self.get(env, "colors")
             let rss = await Self.owned(env, .replicaSets, by: ex.uid)
             #expect(rss.count == 2)
-            let purple = try #require(rss.first { $0.annotations[ExperimentLabels.templateName] == "purple" })
+            let purpleFound = rss.first { $0.annotations[ExperimentLabels.templateName] == "purple" }
+            let purple = try #require(purpleFound)
             let hash = try #require(purple.labels[RolloutLabels.podTemplateHash])
             #expect(purple.name == "colors-purple-\(hash)")
             let orange = rss.first { $0.annotations[ExperimentLabels.templateName] == "orange" }

@@ -33,8 +33,10 @@ import Testing
         #expect(created.name == name)
         let ex = try created.decode(as: Experiment.self)
         // The templates run the stable and the canary pod specs, without the hash label.
-        let baseline = try #require(ex.spec.templates.first { $0.name == "baseline" })
-        let canary = try #require(ex.spec.templates.first { $0.name == "canary" })
+        let baselineFound = ex.spec.templates.first { $0.name == "baseline" }
+        let canaryFound = ex.spec.templates.first { $0.name == "canary" }
+        let baseline = try #require(baselineFound)
+        let canary = try #require(canaryFound)
         #expect(baseline.template?[path: ["spec", "containers"]] == sim.rs(v1)?.template[path: ["spec", "containers"]])
         let image = canary.template?["spec"]["containers"].arrayValue?.first?["image"]
         #expect(image == "web:2")

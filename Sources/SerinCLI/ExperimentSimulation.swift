@@ -114,6 +114,7 @@ struct ExperimentSimulation {
         var endedAt: Double?
         var sameInstant = 0
         for _ in 0..<2000 {
+            cluster.settle()
             let input = ExperimentInput(name: experiment.name.isEmpty ? "experiment" : experiment.name,
                                         namespace: experiment.namespace.isEmpty ? "default" : experiment.namespace,
                                         spec: experiment.spec, status: cluster.status, world: cluster.world)
@@ -123,7 +124,6 @@ struct ExperimentSimulation {
             let phase = cluster.status?.phase?.rawValue ?? "-"
             for e in cluster.events[before...] { rows.append(Row(seconds: t, phase: phase, note: e.message)) }
             if endedAt == nil, cluster.status?.phase?.isCompleted == true { endedAt = t }
-            cluster.settle()
             let scaledDown = cluster.world.replicaSets.values.allSatisfy { $0.replicas == 0 }
             if endedAt != nil, scaledDown { break }
             var next = decision?.requeueAfter.map { cluster.now.addingTimeInterval(max($0, 0.001)) }

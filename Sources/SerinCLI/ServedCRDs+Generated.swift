@@ -2058,6 +2058,8 @@ spec:
       schema:
         openAPIV3Schema:
           type: object
+          required:
+            - spec
           properties:
             apiVersion:
               type: string

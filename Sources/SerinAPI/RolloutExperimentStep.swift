@@ -82,7 +82,7 @@ extension RolloutValidator {
             if t.weight != nil {
                 // Argo sends this share of traffic to the template's Service through the router; none
                 // of Serin's routers carries a third destination yet.
-                add("\(p).weight", "weight (traffic to an experiment's Services) is not supported by Serin yet",
+                add("\(p).weight", "traffic weights (for an experiment's Services) are not supported by Serin yet",
                     "remove weight: the experiment's pods run beside the canary without production traffic")
             }
         }

@@ -97,7 +97,7 @@ import Testing
         let spec = RolloutSim.canary(replicas: 4, steps: [.weight(10), RolloutCanaryStep(experiment: step)], routed: true)
         let problems = spec.validate()
         let weight = problems.first { $0.path == "spec.strategy.canary.steps[1].experiment.templates[0].weight" }
-        #expect(weight?.message.contains("is not supported by Serin") == true)
+        #expect(weight?.message.contains("are not supported by Serin") == true)
         let specRef = problems.first { $0.path == "spec.strategy.canary.steps[1].experiment.templates[1].specRef" }
         #expect(specRef?.message == "\"preview\" is neither stable nor canary")
         #expect(Self.spec().validate().isEmpty)

@@ -24,7 +24,7 @@ struct ExperimentClusterWorld: DeliveryWorld {
     func writeStatus(_ status: ExperimentStatus, input: ExperimentInput) async -> StatusWrite {
         let r = reconciler
         return await r.writer.statusWrite(log: log) {
-            try await r.writer.writeStatus(.experiments, json, status: JSONValue(encoding: status),
+            _ = try await r.writer.writeStatus(.experiments, json, status: JSONValue(encoding: status),
                                            cache: r.caches.experiments, catchUp: r.config.cacheCatchUp)
         }
     }

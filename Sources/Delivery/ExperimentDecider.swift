@@ -272,16 +272,16 @@ struct ExperimentRound {
             if tPhase.isCompleted {
                 let hasRequired = (spec.analyses ?? []).contains { $0.requiredForCompletion == true }
                 if tPhase == .successful, aPhase.isCompleted || hasRequired {
-                    (status.phase, status.message) = (aPhase, aMessage)
+                    setPhase(aPhase, aMessage)
                 } else {
-                    (status.phase, status.message) = (tPhase, tMessage)
+                    setPhase(tPhase, tMessage)
                 }
             } else if aPhase.isCompleted && aPhase != .successful {
-                (status.phase, status.message) = (aPhase, aMessage)
+                setPhase(aPhase, aMessage)
             } else if requiredAnalysesSucceeded {
-                (status.phase, status.message) = (aPhase, aMessage)
+                setPhase(aPhase, aMessage)
             } else {
-                (status.phase, status.message) = (tPhase, tMessage)
+                setPhase(tPhase, tMessage)
             }
         default:
             break
@@ -300,6 +300,11 @@ struct ExperimentRound {
             if let m = status.message, !m.isEmpty { msg += ": \(m)" }
             events.append(DeliveryEvent(warning ? .warning : .normal, "Experiment\(p.rawValue)", msg))
         }
+    }
+
+    mutating func setPhase(_ p: AnalysisPhase, _ message: String?) {
+        status.phase = p
+        status.message = message
     }
 
     /// The worst template status, as an experiment phase.

@@ -86,7 +86,6 @@ extension RolloutRound {
             metadata: ["name": .string(name), "namespace": .string(w.namespace)], spec: exSpec))) ?? .null
         obj[path: ["metadata", "labels"]] = [RolloutLabels.rolloutName: .string(w.name), RolloutLabels.podTemplateHash: .string(podHash),
                                             RolloutLabels.stepIndex: .string(String(index))]
-        obj["status"] = .null
         return obj
     }
 

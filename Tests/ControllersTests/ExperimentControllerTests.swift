@@ -53,7 +53,8 @@ struct ExperimentControllerTests {
                                             Self.experiment(env, name: "colors", duration: nil, analyses: analyses))
             await env.startOperator()
             let running = await env.drive { await Self.get(env, "colors")["status"]["phase"] == "Running" }
-            #expect(running, "\(await Self.get(env, "colors")["status"])")
+            let runningSeen = await Self.get(env, "colors")["status"]
+            #expect(running, "\(runningSeen)")
             let ex = await Self.get(env, "colors")
             let rss = await Self.owned(env, .replicaSets, by: ex.uid)
             #expect(rss.count == 2)
@@ -71,7 +72,8 @@ struct ExperimentControllerTests {
             #expect(ex["status"]["availableAt"].stringValue != nil)
 
             let succeeded = await env.drive(step: .seconds(5)) { await Self.get(env, "colors")["status"]["phase"] == "Successful" }
-            #expect(succeeded, "\(await Self.get(env, "colors")["status"])")
+            let succeededSeen = await Self.get(env, "colors")["status"]
+            #expect(succeeded, "\(succeededSeen)")
             let runs = await Self.owned(env, .analysisRuns, by: ex.uid)
             #expect(runs.map(\.name) == ["colors-purple-rate"])
             let arg = runs.first?[path: ["spec", "args"]].arrayValue?.first { $0["name"] == "service-name" }
@@ -109,7 +111,8 @@ struct ExperimentControllerTests {
                                             Self.experiment(env, name: "bad", duration: "10m", analyses: analyses))
             await env.startOperator()
             let failed = await env.drive(step: .seconds(5)) { await Self.get(env, "bad")["status"]["phase"] == "Failed" }
-            #expect(failed, "\(await Self.get(env, "bad")["status"])")
+            let failedSeen = await Self.get(env, "bad")["status"]
+            #expect(failed, "\(failedSeen)")
             let ex = await Self.get(env, "bad")
             #expect(ex["status"]["analysisRuns"].arrayValue?.first?["phase"] == "Failed")
             let down = await env.drive(step: .seconds(5)) {
@@ -153,7 +156,8 @@ struct ExperimentControllerTests {
             _ = try await RolloutCanaryControllerTests.deploy(env, steps: steps)
             try await env.setImage("web", "web:2")
             let inStep = await env.drive { await env.status("web")["canary"]["currentExperiment"].stringValue != nil }
-            #expect(inStep, "\(await env.status("web"))")
+            let inStepSeen = await env.status("web")
+            #expect(inStep, "\(inStepSeen)")
             let v2 = try #require(await env.status("web")["currentPodHash"].stringValue)
             let name = try #require(await env.status("web")["canary"]["currentExperiment"].stringValue)
             #expect(name == "web-\(v2)-2-1")
@@ -162,7 +166,8 @@ struct ExperimentControllerTests {
             let images = (ex[path: ["spec", "templates"]].arrayValue ?? []).compactMap { $0["template"]["spec"]["containers"].arrayValue?.first?["image"].stringValue }
             #expect(images == ["web:1", "web:2"])
             let passed = await env.drive(step: .seconds(5)) { await env.status("web")["currentStepIndex"].intValue == 2 }
-            #expect(passed, "\(await env.status("web"))")
+            let passedSeen = await env.status("web")
+            #expect(passed, "\(passedSeen)")
             #expect(await Self.get(env, name)["status"]["phase"] == "Successful")
             #expect(await env.hasEvent("web", reason: "ExperimentCreated"))
             // One Experiment for the step, whatever the number of passes.

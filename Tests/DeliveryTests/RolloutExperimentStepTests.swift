@@ -51,10 +51,13 @@ import Testing
         #expect(sim.replicas(v2) == 1)
         #expect(sim.createdExperiments.count == 1)
         sim.experiments[name]?.phase = .successful
-        await sim.run(3)
-        #expect(sim.status.currentStepIndex == 2)
+        await sim.run(6)
+        let passed = sim.events.contains { $0.message == "Rollout step 2/3 completed (experiment: baseline, canary)" }
+        #expect(passed)
+        #expect(sim.status.currentStepIndex == 3)
         #expect(sim.status.canary?.currentExperiment == nil)
-        #expect(sim.replicas(v2) == 2)
+        #expect(sim.stableHash == v2)
+        #expect(sim.createdExperiments.count == 1)
         #expect(sim.violations.isEmpty)
     }
 

@@ -295,6 +295,8 @@ struct ExperimentRound {
             lastTransitionTime: stamp, lastUpdateTime: nil, observedGeneration: input.generation))
         status.conditions = conditions
         if let p = status.phase, p != previous {
+            // The end is acted on (runs terminated, scale-down scheduled) from the status that says so.
+            if p.isCompleted { wake(after: 0) }
             let warning = [.failed, .error, .inconclusive].contains(p)
             var msg = "Experiment \(input.name) \(p.rawValue)"
             if let m = status.message, !m.isEmpty { msg += ": \(m)" }

@@ -65,6 +65,9 @@ struct ExperimentControllerTests {
             let orange = rss.first { $0.annotations[ExperimentLabels.templateName] == "orange" }
             #expect(orange?[path: ["spec", "replicas"]].intValue == 2)
             // The Service selects the template's pods by hash; orange asked for none.
+            // The Service follows its ReplicaSet (created once the ReplicaSet exists).
+            let hasService = await env.drive { await !Self.owned(env, .services, by: ex.uid).isEmpty }
+            #expect(hasService)
             let services = await Self.owned(env, .services, by: ex.uid)
             #expect(services.map(\.name) == [purple.name])
             #expect(services.first?[path: ["spec", "selector", RolloutLabels.podTemplateHash]].stringValue == hash)
@@ -161,6 +164,9 @@ struct ExperimentControllerTests {
             let v2 = try #require(await env.status("web")["currentPodHash"].stringValue)
             let name = try #require(await env.status("web")["canary"]["currentExperiment"].stringValue)
             #expect(name == "web-\(v2)-2-1")
+            // Status first, then the Experiment.
+            let exists = await env.drive { await Self.get(env, name) != .null }
+            #expect(exists)
             let ex = await Self.get(env, name)
             #expect(ex.ownerReferences.first?["kind"] == "Rollout")
             let images = (ex[path: ["spec", "templates"]].arrayValue ?? []).compactMap { $0["template"]["spec"]["containers"].arrayValue?.first?["image"].stringValue }

@@ -2268,6 +2268,10 @@ spec:
                     type: object
                     required:
                       - name
+                      - replicas
+                      - updatedReplicas
+                      - readyReplicas
+                      - availableReplicas
                     properties:
                       name:
                         type: string
@@ -2311,6 +2315,13 @@ spec:
                         type: string
                       phase:
                         type: string
+                        enum:
+                          - Pending
+                          - Running
+                          - Successful
+                          - Failed
+                          - Error
+                          - Inconclusive
                       message:
                         type: string
                 conditions:
@@ -2320,11 +2331,18 @@ spec:
                     required:
                       - type
                       - status
+                      - reason
+                      - message
+                      - lastTransitionTime
                     properties:
                       type:
                         type: string
                       status:
                         type: string
+                        enum:
+                          - "True"
+                          - "False"
+                          - Unknown
                       reason:
                         type: string
                       message:

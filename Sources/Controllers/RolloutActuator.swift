@@ -92,6 +92,19 @@ struct RolloutActuator {
             try writer.fence()
             return try await api.update(.rollouts, namespace: ns, obj)
 
+        case .createExperiment(let e):
+            var obj = e
+            obj[path: ["metadata", "ownerReferences"]] = [o.ownerReference]
+            try writer.fence()
+            do {
+                _ = try await api.create(.experiments, namespace: ns, obj)
+            } catch let e as KubeAPIError where e.isAlreadyExists {}
+
+        case .terminateExperiment(let name):
+            do {
+                try await writer.mergePatch(.experiments, namespace: ns, name: name, ["spec": ["terminate": true]])
+            } catch let e as KubeAPIError where e.isNotFound {}
+
         case .restartPods(let before, let count):
             guard let at = KubeTime.parse(before) else { return nil }
             let pods = try await RolloutObserver.pods(before: at, rollout: o.rollout, replicaSets: o.world.replicaSets, api: api)

@@ -42,9 +42,10 @@ public enum RolloutController {
         let services = await manager.informer(for: .services)
         let runs = await manager.informer(for: .analysisRuns)
         let deployments = await manager.informer(for: .deployments)
+        let experiments = await manager.informer(for: .experiments)
         let caches = RolloutCaches(
             rollouts: rollouts.store, replicaSets: replicaSets.store, services: services.store,
-            runs: runs.store, deployments: deployments.store)
+            runs: runs.store, deployments: deployments.store, experiments: experiments.store)
         let reconciler = RolloutReconciler(
             api: manager.api, caches: caches, clock: manager.options.clock, events: manager.events,
             fence: { try manager.fence() }, config: config)
@@ -57,7 +58,7 @@ public enum RolloutController {
             store.byIndex(workloadIndex, "\(d.namespace ?? "")/\(d.name ?? "")").map { ObjectKey($0) }
         }
         return await manager.addController(
-            name: name, for: .rollouts, reconciler: reconciler, owns: [.replicaSets, .analysisRuns],
+            name: name, for: .rollouts, reconciler: reconciler, owns: [.replicaSets, .analysisRuns, .experiments],
             watches: [(.services, byService), (.deployments, byWorkload)],
             workers: config.workers, primaryPredicate: rolloutChanged)
     }

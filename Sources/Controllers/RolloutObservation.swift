@@ -11,6 +11,7 @@ struct RolloutCaches: Sendable {
     let services: ObjectStore
     let runs: ObjectStore
     let deployments: ObjectStore
+    let experiments: ObjectStore
 }
 
 /// What one reconcile read about a Rollout.
@@ -79,6 +80,12 @@ enum RolloutObserver {
                 name: svc, selectorHash: s[path: ["spec", "selector", RolloutLabels.podTemplateHash]].stringValue)
         }
         for r in caches.runs.owned(by: uid).compactMap(run) { world.runs[r.name] = r }
+        for e in caches.experiments.owned(by: uid) {
+            guard let n = e.name else { continue }
+            world.experiments[n] = RolloutExperimentState(
+                name: n, phase: e[path: ["status", "phase"]].stringValue.flatMap(AnalysisPhase.init(rawValue:)),
+                message: e[path: ["status", "message"]].stringValue, terminate: e[path: ["spec", "terminate"]].boolValue == true)
+        }
         if let at = restartTime(rollout, now: now) {
             world.podsToRestart = try await podsCreated(before: at, rollout: rollout, replicaSets: world.replicaSets, api: api)
         }

@@ -91,6 +91,8 @@ public struct RolloutReconciler: Reconciler {
         case .scaleWorkload(let name, let n): return "scale Deployment \(name) to \(n)"
         case .setPodTemplate: return "write the undo template"
         case .restartPods(let before, let n): return "restart \(n) pods created before \(before)"
+        case .createExperiment(let e): return "create Experiment \(e.name ?? "")"
+        case .terminateExperiment(let name): return "terminate Experiment \(name)"
         }
     }
 }

@@ -52,6 +52,10 @@ public enum RolloutAction: DeliveryEffect {
     /// Set `spec.terminate` on a run still measuring.
     case terminateAnalysisRun(name: String)
     case deleteAnalysisRun(name: String)
+    /// Create this Experiment (the controller adds the owner reference); AlreadyExists is success.
+    case createExperiment(JSONValue)
+    /// Set `spec.terminate` on an Experiment still running.
+    case terminateExperiment(name: String)
     /// Scale the workloadRef Deployment.
     case scaleWorkload(name: String, replicas: Int)
     /// Undo: write this pod template into the Rollout's `spec.template`.

@@ -245,6 +245,13 @@ extension RolloutRound {
                 return .wait
             }
         }
+        if let e = step.experiment {
+            switch experimentGate(e, index: index, newRS: newRS, stable: stable) {
+            case .passed: return .done
+            case .waiting: return .wait
+            case .failed(let why), .inconclusive(let why): return .abort(why)
+            }
+        }
         // setHeaderRoute / setMirrorRoute: written with the traffic of this round.
         return .done
     }
@@ -389,6 +396,7 @@ extension RolloutRound {
             if let w = sc.weight { return "setCanaryScale: \(w)%" }
             return "setCanaryScale: matchTrafficWeight"
         }
+        if let e = step.experiment { return "experiment: \(e.templates.map(\.name).joined(separator: ", "))" }
         if let h = step.setHeaderRoute { return "setHeaderRoute: \(h.name)" }
         if let m = step.setMirrorRoute { return "setMirrorRoute: \(m.name)" }
         return "step"

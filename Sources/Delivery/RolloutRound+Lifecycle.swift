@@ -305,7 +305,10 @@ extension RolloutRound {
             rs[path: ["spec", "replicas"]] = .int(Int64(n))
             actions.insert(.createReplicaSet(rs), at: 0)
         }
-        if !holding { housekeepRuns() }
+        if !holding {
+            housekeepRuns()
+            housekeepExperiments()
+        }
         counts()
 
         var conditions = s.conditions ?? []

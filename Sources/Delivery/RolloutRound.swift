@@ -33,6 +33,8 @@ struct RolloutRound {
     var missingServices: [String] = []
     /// AnalysisRuns still wanted; running ones not here are terminated.
     var keepRuns: Set<String> = []
+    /// Experiments still wanted; running ones not here are terminated.
+    var keepExperiments: Set<String> = []
 
     // Outcome flags for the phase.
     var invalid: String?

@@ -111,11 +111,14 @@ public struct RolloutWorld: Sendable, Hashable {
     public var runs: [String: RolloutRunState]
     /// Pods of the Rollout created before the restart time still running; nil when not counted.
     public var podsToRestart: Int?
+    /// Experiments the Rollout owns, by name.
+    public var experiments: [String: RolloutExperimentState]
 
     public init(name: String, namespace: String, generation: Int? = nil, annotations: [String: String] = [:],
                 template: JSONValue? = nil, workload: RolloutWorkloadState? = nil,
                 replicaSets: [RolloutReplicaSetState] = [], services: [String: RolloutServiceState] = [:],
-                runs: [String: RolloutRunState] = [:], podsToRestart: Int? = nil) {
+                runs: [String: RolloutRunState] = [:], podsToRestart: Int? = nil,
+                experiments: [String: RolloutExperimentState] = [:]) {
         self.name = name
         self.namespace = namespace
         self.generation = generation
@@ -126,6 +129,7 @@ public struct RolloutWorld: Sendable, Hashable {
         self.services = services
         self.runs = runs
         self.podsToRestart = podsToRestart
+        self.experiments = experiments
     }
 
     public func replicaSet(hash: String?) -> RolloutReplicaSetState? {

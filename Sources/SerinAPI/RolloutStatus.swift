@@ -72,9 +72,12 @@ public struct RolloutCanaryStatus: Codable, Sendable, Hashable {
     public var weights: RolloutTrafficWeights?
     public var currentStepAnalysisRunStatus: RolloutAnalysisRunStatus?
     public var currentBackgroundAnalysisRunStatus: RolloutAnalysisRunStatus?
+    /// The Experiment of the current experiment step (Argo's field).
+    public var currentExperiment: String?
     public init(weights: RolloutTrafficWeights? = nil, currentStepAnalysisRunStatus: RolloutAnalysisRunStatus? = nil,
-                currentBackgroundAnalysisRunStatus: RolloutAnalysisRunStatus? = nil) {
+                currentBackgroundAnalysisRunStatus: RolloutAnalysisRunStatus? = nil, currentExperiment: String? = nil) {
         self.weights = weights
+        self.currentExperiment = currentExperiment
         self.currentStepAnalysisRunStatus = currentStepAnalysisRunStatus
         self.currentBackgroundAnalysisRunStatus = currentBackgroundAnalysisRunStatus
     }

@@ -9,13 +9,14 @@ public struct RolloutCanaryStep: Codable, Sendable, Hashable {
     public var setCanaryScale: RolloutSetCanaryScale?
     public var setHeaderRoute: RolloutSetHeaderRoute?
     public var setMirrorRoute: RolloutSetMirrorRoute?
-    /// Argo's experiment and plugin steps: kept so validation can name them (not supported).
-    public var experiment: JSONValue?
+    /// Argo's experiment step: an Experiment of the stable and/or canary pod spec.
+    public var experiment: RolloutExperimentStep?
+    /// Argo's step plugins: kept so validation can name them (not supported).
     public var plugin: JSONValue?
 
     public init(setWeight: Int? = nil, pause: RolloutPause? = nil, analysis: RolloutAnalysis? = nil,
                 setCanaryScale: RolloutSetCanaryScale? = nil, setHeaderRoute: RolloutSetHeaderRoute? = nil,
-                setMirrorRoute: RolloutSetMirrorRoute? = nil, experiment: JSONValue? = nil, plugin: JSONValue? = nil) {
+                setMirrorRoute: RolloutSetMirrorRoute? = nil, experiment: RolloutExperimentStep? = nil, plugin: JSONValue? = nil) {
         self.setWeight = setWeight
         self.pause = pause
         self.analysis = analysis

@@ -323,9 +323,7 @@ struct RolloutValidator {
                     }
                 }
             }
-            if step.experiment != nil {
-                add("\(sp).experiment", "experiment steps are not supported by Serin", "replace it with an analysis step")
-            }
+            if let e = step.experiment { checkExperiment(e, path: "\(sp).experiment") }
             if step.plugin != nil {
                 add("\(sp).plugin", "step plugins are not supported by Serin", "remove the step")
             }

@@ -3,12 +3,12 @@ import Foundation
 import KubeCore
 import SerinAPI
 
-/// `serin get`: Canaries and Rollouts in one table, like `kubectl get`.
+/// `serin get`: Canaries, Rollouts and Experiments in one table, like `kubectl get`.
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "List Canaries and Rollouts with their phase, weight, step and failed checks.",
-        discussion: "A kind whose CRD is not installed is skipped.")
+        abstract: "List Canaries, Rollouts and Experiments with their phase, weight, step and failed checks.",
+        discussion: "A kind whose CRD is not installed is skipped. For an Experiment, STEP is its templates available and CHECKS its runs that ended badly.")
 
     @OptionGroup var cluster: ClusterOptions
 
@@ -42,6 +42,10 @@ struct GetCommand: AsyncParsableCommand {
                 missing.append(kind)  // the CRD is not installed: nothing of this kind can exist
             }
         }
+        // Experiments (with every kind, not with --kind): a missing CRD is an older install, not worth a note.
+        if only == nil, let list = try? await session.api.list(.experiments, namespace: namespace) {
+            rows += list.items.map { ResourceSummary(experiment: $0) }
+        }
         var notes: [String] = []
         if missing.count == (only == nil ? ResourceKind.allCases.count : 1) {
             notes.append("note: the \(missing.map(\.kindName).joined(separator: " and ")) CRD is not installed on \(session.server) (kubectl apply -k crds/)")
@@ -50,7 +54,7 @@ struct GetCommand: AsyncParsableCommand {
             let scope = allNamespaces ? "" : " in \(session.namespace) namespace"
             return ("No resources found\(scope).\n", notes)
         }
-        rows.sort { ($0.namespace, $0.kind.rawValue, $0.name) < ($1.namespace, $1.kind.rawValue, $1.name) }
+        rows.sort { ($0.namespace, $0.kindName, $0.name) < ($1.namespace, $1.kindName, $1.name) }
         var table = TextTable((allNamespaces ? ["NAMESPACE"] : []) + ResourceSummary.headers)
         for r in rows { table.add((allNamespaces ? [r.namespace] : []) + r.cells(now: now)) }
         return (table.render(), notes)

@@ -28,9 +28,9 @@ struct ManifestLinter {
 
     static let apiVersion = "serin.dev/v1alpha1"
     static let kinds: Set<String> = ["Canary", "MetricTemplate", "AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun", "Rollout",
-                                     "AlertProvider"]
+                                     "AlertProvider", "Experiment"]
     /// Kinds of the originals Serin does not serve (yet): refused by name, not as a typo.
-    static let unsupportedKinds = ["Experiment": "Argo Rollouts"]
+    static let unsupportedKinds: [String: String] = [:]
     /// The originals' groups: their manifests work here with only apiVersion changed.
     static let foreignGroups = ["flagger.app": "Flagger", "argoproj.io": "Argo Rollouts"]
 
@@ -136,6 +136,7 @@ struct ManifestLinter {
                 check.analysis(run: false)
             case "AnalysisRun": check.analysis(run: true)
             case "Rollout": check.rollout(templates: analysisTemplates)
+            case "Experiment": check.experiment(templates: analysisTemplates)
             default: break
             }
             check.mergeVerdict(verdict: verdictStart..<before)

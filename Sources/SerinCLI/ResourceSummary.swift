@@ -4,7 +4,8 @@ import SerinAPI
 
 /// One line of `serin get`: what an SRE scans for across many releases.
 struct ResourceSummary: Sendable {
-    var kind: ResourceKind
+    /// `Canary`, `Rollout` or `Experiment`.
+    var kindName: String
     var namespace: String
     var name: String
     var status: String
@@ -16,11 +17,11 @@ struct ResourceSummary: Sendable {
     static let headers = ["NAME", "KIND", "STATUS", "WEIGHT", "STEP", "CHECKS", "LAST TRANSITION"]
 
     func cells(now: Date) -> [String] {
-        [name, kind.kindName, status, weight, step, checks, HumanDuration.age(lastTransition, now: now)]
+        [name, kindName, status, weight, step, checks, HumanDuration.age(lastTransition, now: now)]
     }
 
     init(kind: ResourceKind, object: JSONValue) {
-        self.kind = kind
+        kindName = kind.kindName
         namespace = object["metadata"]["namespace"].stringValue ?? ""
         name = object["metadata"]["name"].stringValue ?? ""
         switch kind {
@@ -29,6 +30,24 @@ struct ResourceSummary: Sendable {
         case .rollout:
             (status, weight, step, checks, lastTransition) = Self.rolloutColumns(object)
         }
+    }
+
+    /// An Experiment: its phase, the templates available of those it runs, and its runs that ended badly.
+    init(experiment o: JSONValue) {
+        kindName = "Experiment"
+        namespace = o["metadata"]["namespace"].stringValue ?? ""
+        name = o["metadata"]["name"].stringValue ?? ""
+        let s = o["status"]
+        status = s["phase"].stringValue ?? "-"
+        weight = "-"
+        let templates = o["spec"]["templates"].arrayValue ?? []
+        let statuses = s["templateStatuses"].arrayValue ?? []
+        let available = statuses.filter { ["Running", "Successful"].contains($0["status"].stringValue ?? "") }.count
+        step = templates.isEmpty ? "-" : "\(available)/\(templates.count)"
+        let runs = s["analysisRuns"].arrayValue ?? []
+        let bad = runs.filter { ["Failed", "Error", "Inconclusive"].contains($0["phase"].stringValue ?? "") }.count
+        checks = runs.isEmpty ? "-" : "\(bad)/\(runs.count)"
+        lastTransition = (s["conditions"].arrayValue ?? []).compactMap { $0["lastTransitionTime"].stringValue }.max()
     }
 
     private static func canaryColumns(_ o: JSONValue) -> (String, String, String, String, String?) {

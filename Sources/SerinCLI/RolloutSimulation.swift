@@ -215,6 +215,9 @@ struct RolloutSimCluster {
     var services: [String: String?] = [:]
     var runs: [String: RolloutRunState] = [:]
     var runEnds: [String: (at: Date, phase: AnalysisPhase)] = [:]
+    /// Experiments of experiment steps, and when they end (none: they run until terminated).
+    var experiments: [String: RolloutExperimentState] = [:]
+    var experimentEnds: [String: (at: Date, phase: AnalysisPhase)] = [:]
     var weight: Int?
 
     init(rollout: Rollout, readySeconds: Double) {
@@ -247,7 +250,7 @@ struct RolloutSimCluster {
         RolloutWorld(name: name, namespace: namespace, generation: generation, annotations: annotations, template: spec.template,
                      replicaSets: replicaSets.values.sorted { $0.name < $1.name },
                      services: Dictionary(uniqueKeysWithValues: services.map { ($0.key, RolloutServiceState(name: $0.key, selectorHash: $0.value)) }),
-                     runs: runs, podsToRestart: 0)
+                     runs: runs, podsToRestart: 0, experiments: experiments)
     }
 
     /// What the controller would see change (a watch event).
@@ -255,6 +258,7 @@ struct RolloutSimCluster {
         let rs = replicaSets.values.sorted { $0.name < $1.name }.map { "\($0.name):\($0.replicas):\($0.availableReplicas):\($0.scaleDownDeadline ?? "")" }
         let sv = services.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "")" }
         let rn = runs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.phase?.rawValue ?? "")" }
+            + experiments.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.phase?.rawValue ?? "")" }
         return (rs + sv + rn + ["\(generation)", spec.template?.serialized() ?? ""]).joined(separator: ",")
     }
 
@@ -307,6 +311,29 @@ struct RolloutSimCluster {
             case .setPodTemplate(let t):
                 spec.template = t
                 generation += 1
+            case .createExperiment(let obj):
+                let exName = obj.name ?? ""
+                guard experiments[exName] == nil else { continue }
+                experiments[exName] = RolloutExperimentState(name: exName, phase: .pending)
+                // Its pods start like the Rollout's; then it runs for its duration, its analyses as the scenario says.
+                let spec = try? obj["spec"].decode(as: ExperimentSpec.self)
+                var end = spec?.durationSeconds.map { readySeconds + $0 }
+                var phase = AnalysisPhase.successful
+                for a in spec?.analyses ?? [] {
+                    let req = RolloutAnalysisRequest(name: a.name, kind: .step, analysis: .template(a.templateName), latestHash: "", stableHash: nil)
+                    let (after, p) = outcome(req)
+                    if let after { end = max(end ?? 0, readySeconds + after) }
+                    if p != .successful {
+                        phase = p
+                        end = readySeconds + (after ?? 0)
+                        break
+                    }
+                }
+                if let end { experimentEnds[exName] = (now.addingTimeInterval(end), phase) }
+            case .terminateExperiment(let exName):
+                if experiments[exName]?.phase?.isCompleted != true { experiments[exName]?.phase = .successful }
+                experiments[exName]?.terminate = true
+                experimentEnds[exName] = nil
             case .scaleWorkload, .restartPods:
                 break
             }
@@ -333,12 +360,22 @@ struct RolloutSimCluster {
             }
             runs[k] = r
         }
+        for (k, var e) in experiments where e.phase?.isCompleted != true {
+            if let end = experimentEnds[k], end.at <= now {
+                e.phase = end.phase
+                e.message = end.phase == .successful ? nil : "simulated: an analysis of the experiment fails"
+                experimentEnds[k] = nil
+            } else {
+                e.phase = .running
+            }
+            experiments[k] = e
+        }
     }
 
-    /// The next moment something changes by itself: pods ready, a run ending.
+    /// The next moment something changes by itself: pods ready, a run or an experiment ending.
     func nextChange(after now: Date) -> Date? {
         let times = readyAt.filter { replicaSets[$0.key] != nil }.values.filter { $0 > now }
-            + runEnds.values.map(\.at).filter { $0 > now }
+            + runEnds.values.map(\.at).filter { $0 > now } + experimentEnds.values.map(\.at).filter { $0 > now }
         return times.min()
     }
 

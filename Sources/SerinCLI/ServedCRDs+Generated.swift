@@ -2272,6 +2272,348 @@ spec:
       jsonPath: .metadata.creationTimestamp
 
 """##),
+        ("experiments.yaml", ##"""
+# Experiment: Argo Rollouts' argoproj.io/v1alpha1 Experiment shape served as serin.dev/v1alpha1.
+# Mirrors the Swift types in Sources/SerinAPI/Experiment.swift; structural schema, with a status subresource.
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: experiments.serin.dev
+  labels:
+    app.kubernetes.io/name: serin
+spec:
+  group: serin.dev
+  scope: Namespaced
+  names:
+    plural: experiments
+    singular: experiment
+    kind: Experiment
+    listKind: ExperimentList
+    shortNames:
+      - ex
+      - exp
+    categories:
+      - serin
+  versions:
+    - name: v1alpha1
+      served: true
+      storage: true
+      subresources:
+        status: {}
+      additionalPrinterColumns:
+        - name: Status
+          type: string
+          jsonPath: .status.phase
+          description: Experiment status
+        - name: Message
+          type: string
+          jsonPath: .status.message
+          priority: 1
+        - name: Age
+          type: date
+          jsonPath: .metadata.creationTimestamp
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - spec
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            spec:
+              type: object
+              required:
+                - templates
+              properties:
+                templates:
+                  type: array
+                  description: The ReplicaSets to run side by side.
+                  minItems: 1
+                  maxItems: 32
+                  items:
+                    type: object
+                    required:
+                      - name
+                    properties:
+                      name:
+                        type: string
+                        minLength: 1
+                        maxLength: 63
+                      replicas:
+                        type: integer
+                        minimum: 0
+                        description: Pods to run (default 1).
+                      minReadySeconds:
+                        type: integer
+                        minimum: 0
+                      selector:
+                        type: object
+                        description: "Label selector for the pods; must match the template's labels."
+                        properties:
+                          matchLabels:
+                            type: object
+                            additionalProperties:
+                              type: string
+                          matchExpressions:
+                            type: array
+                            items:
+                              type: object
+                              properties:
+                                key:
+                                  type: string
+                                operator:
+                                  type: string
+                                values:
+                                  type: array
+                                  items:
+                                    type: string
+                              required:
+                                - key
+                                - operator
+                      template:
+                        type: object
+                        description: "The pod template, as in a Deployment."
+                        properties:
+                          metadata:
+                            type: object
+                            x-kubernetes-preserve-unknown-fields: true
+                          spec:
+                            type: object
+                            x-kubernetes-preserve-unknown-fields: true
+                      service:
+                        type: object
+                        description: "Set (even {}) for a Service in front of this template's pods; name defaults to the ReplicaSet's."
+                        properties:
+                          name:
+                            type: string
+                      metadata:
+                        type: object
+                        description: Labels and annotations for the ReplicaSet.
+                        properties:
+                          labels:
+                            type: object
+                            additionalProperties:
+                              type: string
+                          annotations:
+                            type: object
+                            additionalProperties:
+                              type: string
+                duration:
+                  x-kubernetes-int-or-string: true
+                  anyOf:
+                    - type: integer
+                    - type: string
+                  description: "How long to run once every template is available (20m, 1h, or seconds); unset: until terminated or the required analyses end."
+                progressDeadlineSeconds:
+                  type: integer
+                  minimum: 1
+                  description: Seconds a template may take to become available (default 600).
+                terminate:
+                  type: boolean
+                  description: Stop the experiment (its ReplicaSets are scaled down, its runs terminated).
+                scaleDownDelaySeconds:
+                  type: integer
+                  minimum: 0
+                  description: Seconds the ReplicaSets keep running after the end (default 30).
+                analyses:
+                  type: array
+                  maxItems: 32
+                  items:
+                    type: object
+                    required:
+                      - name
+                      - templateName
+                    properties:
+                      name:
+                        type: string
+                        minLength: 1
+                      templateName:
+                        type: string
+                      clusterScope:
+                        type: boolean
+                      requiredForCompletion:
+                        type: boolean
+                      args:
+                        type: array
+                        items:
+                          type: object
+                          required:
+                            - name
+                          properties:
+                            name:
+                              type: string
+                            value:
+                              type: string
+                            valueFrom:
+                              type: object
+                              properties:
+                                secretKeyRef:
+                                  type: object
+                                  properties:
+                                    name:
+                                      type: string
+                                    key:
+                                      type: string
+                                  required:
+                                    - name
+                                    - key
+                                fieldRef:
+                                  type: object
+                                  properties:
+                                    fieldPath:
+                                      type: string
+                                  required:
+                                    - fieldPath
+                dryRun:
+                  type: array
+                  items:
+                    type: object
+                    properties:
+                      metricName:
+                        type: string
+                    required:
+                      - metricName
+                measurementRetention:
+                  type: array
+                  items:
+                    type: object
+                    properties:
+                      metricName:
+                        type: string
+                      limit:
+                        type: integer
+                    required:
+                      - metricName
+                      - limit
+                analysisRunMetadata:
+                  type: object
+                  properties:
+                    labels:
+                      type: object
+                      additionalProperties:
+                        type: string
+                    annotations:
+                      type: object
+                      additionalProperties:
+                        type: string
+            status:
+              type: object
+              properties:
+                phase:
+                  type: string
+                  enum:
+                    - Pending
+                    - Running
+                    - Successful
+                    - Failed
+                    - Error
+                    - Inconclusive
+                message:
+                  type: string
+                availableAt:
+                  type: string
+                  format: date-time
+                observedGeneration:
+                  type: integer
+                templateStatuses:
+                  type: array
+                  items:
+                    type: object
+                    required:
+                      - name
+                      - replicas
+                      - updatedReplicas
+                      - readyReplicas
+                      - availableReplicas
+                    properties:
+                      name:
+                        type: string
+                      replicas:
+                        type: integer
+                      updatedReplicas:
+                        type: integer
+                      readyReplicas:
+                        type: integer
+                      availableReplicas:
+                        type: integer
+                      collisionCount:
+                        type: integer
+                      status:
+                        type: string
+                        enum:
+                          - Progressing
+                          - Running
+                          - Successful
+                          - Failed
+                          - Error
+                      message:
+                        type: string
+                      lastTransitionTime:
+                        type: string
+                        format: date-time
+                      serviceName:
+                        type: string
+                      podTemplateHash:
+                        type: string
+                analysisRuns:
+                  type: array
+                  items:
+                    type: object
+                    required:
+                      - name
+                    properties:
+                      name:
+                        type: string
+                      analysisRun:
+                        type: string
+                      phase:
+                        type: string
+                        enum:
+                          - Pending
+                          - Running
+                          - Successful
+                          - Failed
+                          - Error
+                          - Inconclusive
+                      message:
+                        type: string
+                conditions:
+                  type: array
+                  items:
+                    type: object
+                    required:
+                      - type
+                      - status
+                      - reason
+                      - message
+                      - lastTransitionTime
+                    properties:
+                      type:
+                        type: string
+                      status:
+                        type: string
+                        enum:
+                          - "True"
+                          - "False"
+                          - Unknown
+                      reason:
+                        type: string
+                      message:
+                        type: string
+                      lastTransitionTime:
+                        type: string
+                        format: date-time
+                      lastUpdateTime:
+                        type: string
+                        format: date-time
+                      observedGeneration:
+                        type: integer
+
+"""##),
         ("metrictemplates.yaml", ##"""
 # Mirrors the Swift types in Sources/SerinAPI (AnalysisTemplate.swift, AnalysisRun.swift, MetricTemplate.swift); structural schema.
 apiVersion: apiextensions.k8s.io/v1
@@ -2773,8 +3115,156 @@ spec:
                                   - name
                               experiment:
                                 type: object
-                                description: Not supported by Serin (validation reports it).
-                                x-kubernetes-preserve-unknown-fields: true
+                                description: "Run the stable and/or canary pod spec as an Experiment; the step passes when it is Successful and aborts the Rollout when it fails."
+                                required:
+                                  - templates
+                                properties:
+                                  duration:
+                                    x-kubernetes-int-or-string: true
+                                    anyOf:
+                                      - type: integer
+                                      - type: string
+                                    description: "How long the Experiment runs (1h, or seconds); unset: until its analyses end."
+                                  templates:
+                                    type: array
+                                    minItems: 1
+                                    maxItems: 32
+                                    items:
+                                      type: object
+                                      required:
+                                        - name
+                                        - specRef
+                                      properties:
+                                        name:
+                                          type: string
+                                          minLength: 1
+                                          maxLength: 63
+                                        specRef:
+                                          type: string
+                                          enum:
+                                            - stable
+                                            - canary
+                                        replicas:
+                                          type: integer
+                                          minimum: 0
+                                        weight:
+                                          type: integer
+                                          description: Traffic for the template's Service; not supported by Serin yet (validation names it).
+                                        selector:
+                                          type: object
+                                          properties:
+                                            matchLabels:
+                                              type: object
+                                              additionalProperties:
+                                                type: string
+                                            matchExpressions:
+                                              type: array
+                                              items:
+                                                type: object
+                                                properties:
+                                                  key:
+                                                    type: string
+                                                  operator:
+                                                    type: string
+                                                  values:
+                                                    type: array
+                                                    items:
+                                                      type: string
+                                                required:
+                                                  - key
+                                                  - operator
+                                        metadata:
+                                          type: object
+                                          properties:
+                                            labels:
+                                              type: object
+                                              additionalProperties:
+                                                type: string
+                                            annotations:
+                                              type: object
+                                              additionalProperties:
+                                                type: string
+                                        service:
+                                          type: object
+                                          properties:
+                                            name:
+                                              type: string
+                                  analyses:
+                                    type: array
+                                    maxItems: 32
+                                    items:
+                                      type: object
+                                      required:
+                                        - name
+                                        - templateName
+                                      properties:
+                                        name:
+                                          type: string
+                                          minLength: 1
+                                        templateName:
+                                          type: string
+                                        clusterScope:
+                                          type: boolean
+                                        requiredForCompletion:
+                                          type: boolean
+                                        args:
+                                          type: array
+                                          items:
+                                            type: object
+                                            required:
+                                              - name
+                                            properties:
+                                              name:
+                                                type: string
+                                              value:
+                                                type: string
+                                              valueFrom:
+                                                type: object
+                                                properties:
+                                                  podTemplateHashValue:
+                                                    type: string
+                                                    enum:
+                                                      - Stable
+                                                      - Latest
+                                                  fieldRef:
+                                                    type: object
+                                                    properties:
+                                                      fieldPath:
+                                                        type: string
+                                                    required:
+                                                      - fieldPath
+                                  dryRun:
+                                    type: array
+                                    items:
+                                      type: object
+                                      properties:
+                                        metricName:
+                                          type: string
+                                      required:
+                                        - metricName
+                                  measurementRetention:
+                                    type: array
+                                    items:
+                                      type: object
+                                      properties:
+                                        metricName:
+                                          type: string
+                                        limit:
+                                          type: integer
+                                      required:
+                                        - metricName
+                                        - limit
+                                  analysisRunMetadata:
+                                    type: object
+                                    properties:
+                                      labels:
+                                        type: object
+                                        additionalProperties:
+                                          type: string
+                                      annotations:
+                                        type: object
+                                        additionalProperties:
+                                          type: string
                               plugin:
                                 type: object
                                 description: Not supported by Serin (validation reports it).
@@ -3383,6 +3873,9 @@ spec:
                       required:
                         - canary
                         - stable
+                    currentExperiment:
+                      type: string
+                      description: The Experiment of the current experiment step.
                     currentStepAnalysisRunStatus:
                       type: object
                       properties:

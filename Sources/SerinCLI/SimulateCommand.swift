@@ -3,7 +3,7 @@ import Foundation
 import KubeCore
 import SerinAPI
 
-/// `serin simulate FILE`: the schedule a Canary or Rollout will follow, offline.
+/// `serin simulate FILE`: the schedule a Canary, Rollout or Experiment will follow, offline.
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -64,11 +64,18 @@ struct SimulateCommand: AsyncParsableCommand {
                         + problems.map(\.description).joined(separator: "\n  "))
                 }
                 parts.append(await SimulationReport.rollout(rollout, templates: templates, readySeconds: readySeconds))
+            case "Experiment":
+                let problems = Experiment.problems(in: d)
+                guard problems.isEmpty, let experiment = try? Experiment(json: d) else {
+                    throw CLIError("Experiment \(d["metadata"]["name"].stringValue ?? "") is invalid, the operator would not run it:\n  "
+                        + problems.map(\.description).joined(separator: "\n  "))
+                }
+                parts.append(await SimulationReport.experiment(experiment, templates: templates, readySeconds: readySeconds))
             default:
                 continue
             }
         }
-        guard !parts.isEmpty else { throw CLIError("no Canary or Rollout in \(sources.map(\.file).joined(separator: ", "))") }
+        guard !parts.isEmpty else { throw CLIError("no Canary, Rollout or Experiment in \(sources.map(\.file).joined(separator: ", "))") }
         return parts.joined(separator: "\n")
     }
 }
@@ -167,7 +174,8 @@ enum SimulationReport {
         }
 
         let s = rollout.spec.strategy
-        let analysed = !(s.canary?.steps ?? []).allSatisfy { $0.analysis == nil } || s.canary?.analysis != nil
+        let analysed = !(s.canary?.steps ?? []).allSatisfy { $0.analysis == nil && ($0.experiment?.analyses ?? []).isEmpty }
+            || s.canary?.analysis != nil
             || s.blueGreen?.prePromotionAnalysis != nil || s.blueGreen?.postPromotionAnalysis != nil
         guard analysed else {
             return out + "\nNothing rolls it back automatically: no analysis (use `serin abort`).\n"

@@ -14,6 +14,7 @@ enum ControllerRegistration {
         await CanaryController.register(on: manager, config: canary(options, clients: clients))
         await AnalysisRunController.register(on: manager, config: analysisRun(options, clients: clients))
         await RolloutController.register(on: manager, config: rollout(options))
+        await ExperimentController.register(on: manager, config: experiment(options))
         return [DrainService(name: "clients", deadline: deadline) { await clients.shutdown(grace: $0) }]
     }
 
@@ -35,6 +36,12 @@ enum ControllerRegistration {
         var c = AnalysisRunControllerConfig()
         c.clients = clients
         c.metricsServer = options.metricsServer.isEmpty ? nil : options.metricsServer
+        c.workers = options.workers
+        return c
+    }
+
+    static func experiment(_ options: OperatorOptions) -> ExperimentControllerConfig {
+        var c = ExperimentControllerConfig()
         c.workers = options.workers
         return c
     }

@@ -21,12 +21,12 @@ final class RolloutEnvironment: HarnessEnvironment {
 
     static func start() async throws -> RolloutEnvironment {
         RolloutEnvironment(harness: try await ControllerHarness.start(
-            crds: ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml"],
-            routerCRDs: true, served: [.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .destinationRules, .httpRoutes],
+            crds: ["rollouts.yaml", "analysisruns.yaml", "analysistemplates.yaml", "clusteranalysistemplates.yaml", "experiments.yaml"],
+            routerCRDs: true, served: [.rollouts, .analysisRuns, .analysisTemplates, .virtualServices, .destinationRules, .httpRoutes, .experiments],
             simulator: true))
     }
 
-    /// Starts a Manager (a fresh one: a restarted operator) with the Rollout and AnalysisRun controllers.
+    /// Starts a Manager (a fresh one: a restarted operator) with the Rollout, AnalysisRun and Experiment controllers.
     @discardableResult
     func startOperator() async -> Manager {
         var config = RolloutControllerConfig()
@@ -35,9 +35,12 @@ final class RolloutEnvironment: HarnessEnvironment {
         var runs = AnalysisRunControllerConfig()
         runs.metricsServer = prometheus.address
         runs.workers = 2
+        var experiments = ExperimentControllerConfig()
+        experiments.workers = 2
         return await harness.startOperator {
             await RolloutController.register(on: $0, config: config)
             await AnalysisRunController.register(on: $0, config: runs)
+            await ExperimentController.register(on: $0, config: experiments)
         }
     }
 

@@ -22,6 +22,9 @@ struct RolloutSim {
     /// How runs end: by kind, the phase they reach when first looked at after creation.
     var runOutcome: @Sendable (RolloutAnalysisRequest) -> AnalysisPhase = { _ in .successful }
     var createdRuns: [RolloutAnalysisRequest] = []
+    /// Experiments of experiment steps (a test moves their phase), and those created.
+    var experiments: [String: RolloutExperimentState] = [:]
+    var createdExperiments: [JSONValue] = []
     var terminated: [String] = []
     var weight: Int?
     var traffic: [RolloutTraffic] = []
@@ -76,7 +79,7 @@ struct RolloutSim {
             name: Self.name, namespace: Self.namespace, generation: generation, annotations: annotations,
             template: spec.template ?? workloadTemplate, workload: workload, replicaSets: Array(replicaSets.values),
             services: Dictionary(uniqueKeysWithValues: services.map { ($0.key, RolloutServiceState(name: $0.key, selectorHash: $0.value)) }),
-            runs: runs, podsToRestart: podsToRestart)
+            runs: runs, podsToRestart: podsToRestart, experiments: experiments)
     }
 
     func rs(_ hash: String?) -> RolloutReplicaSetState? { replicaSets.values.first { $0.podHash == hash } }
@@ -186,6 +189,15 @@ struct RolloutSim {
             generation += 1
         case .restartPods(_, let count):
             podsToRestart = max(0, (podsToRestart ?? 0) - count)
+        case .createExperiment(let obj):
+            let exName = obj.name ?? ""
+            if experiments[exName] == nil {
+                createdExperiments.append(obj)
+                experiments[exName] = RolloutExperimentState(name: exName, phase: .running)
+            }
+        case .terminateExperiment(let exName):
+            experiments[exName]?.terminate = true
+            if experiments[exName]?.phase?.isCompleted != true { experiments[exName]?.phase = .successful }
         }
     }
 

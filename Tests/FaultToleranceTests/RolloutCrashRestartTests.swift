@@ -12,7 +12,9 @@ import SerinTestSupport
 /// switching only to a fully available ReplicaSet.
 @Suite("Fault tolerance: SIGKILL at any moment (Rollouts)", .serialized)
 struct RolloutCrashRestartTests {
-    static let goodCanaries = ["ro-alpha", "ro-bravo"]
+    static let goodCanaries = ["ro-alpha", "ro-bravo", experimentCanary]
+    /// Its second step is an experiment (the canary pod spec for 2s) instead of an analysis.
+    static let experimentCanary = "ro-xray"
     static let badCanary = "ro-echo"
     static let goodBlueGreen = "bg-alpha"
     static let badBlueGreen = "bg-echo"
@@ -91,7 +93,14 @@ struct RolloutCrashRestartTests {
         let condition1 = Set(kills.flatMap { $0.phases.values }).contains("Progressing")
         #expect(condition1, "no kill while Progressing")
 
-        // Canary steps: setWeight 20, analysis, setWeight 50, pause 1s.
+        // The experiment step: one Experiment, whatever the kills, and it passed.
+        let experiments = (try? await cluster.api.list(.experiments, namespace: ns))?.items ?? []
+        let ofXray = experiments.filter { e in e.ownerReferences.contains { $0["name"].stringValue == Self.experimentCanary } }
+        let xrayNames = ofXray.compactMap(\.name)
+        #expect(ofXray.count == 1, "\(Self.experimentCanary) experiments: \(xrayNames)")
+        #expect(ofXray.first?["status"]["phase"] == "Successful", "\(ofXray.first?["status"] ?? .null)")
+
+        // Canary steps: setWeight 20, analysis (or experiment), setWeight 50, pause 1s.
         for n in Self.goodCanaries + [Self.badCanary] {
             let vs = rollouts.versions(of: n)
             let failing = n == Self.badCanary
@@ -193,9 +202,14 @@ struct RolloutCrashRestartTests {
         _ = try await cluster.api.create(.rollouts, namespace: ns, rollout(name, strategy: ["canary": [
             "canaryService": .string("\(name)-canary"), "stableService": .string("\(name)-stable"),
             "trafficRouting": ["istio": ["virtualService": ["name": .string(name), "routes": ["primary"]]]],
-            "steps": [["setWeight": 20], ["analysis": analysisArgs(name)], ["setWeight": 50], ["pause": ["duration": "1s"]]],
+            "steps": [["setWeight": 20], name == experimentCanary ? experimentStep : ["analysis": analysisArgs(name)],
+                      ["setWeight": 50], ["pause": ["duration": "1s"]]],
         ]]))
     }
+
+    static let experimentStep: JSONValue = [
+        "experiment": ["duration": "2s", "templates": [["name": "canary", "specRef": "canary"]]],
+    ]
 
     static func createBlueGreenRollout(_ name: String, _ cluster: FaultCluster) async throws {
         let ns = cluster.namespace

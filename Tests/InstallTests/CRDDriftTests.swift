@@ -7,7 +7,7 @@ import Testing
 /// silently lost, and a field the schema accepts but Swift does not model is lost on Serin's
 /// next write of that object.
 enum DriftSubject: String, CaseIterable, Sendable, CustomStringConvertible {
-    case canaries, metrictemplates, analysistemplates, clusteranalysistemplates, analysisruns, rollouts, alertproviders
+    case canaries, metrictemplates, analysistemplates, clusteranalysistemplates, analysisruns, rollouts, alertproviders, experiments
 
     var description: String { rawValue }
 
@@ -45,6 +45,7 @@ enum DriftSubject: String, CaseIterable, Sendable, CustomStringConvertible {
         case .analysisruns: return try CRDDrift.problems(AnalysisRun.self, plural: rawValue)
         case .rollouts: return try CRDDrift.problems(Rollout.self, plural: rawValue)
         case .alertproviders: return try CRDDrift.problems(AlertProvider.self, plural: rawValue)
+        case .experiments: return try CRDDrift.problems(Experiment.self, plural: rawValue)
         }
     }
 }

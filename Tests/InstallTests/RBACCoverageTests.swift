@@ -20,6 +20,14 @@ struct RBACCoverageTests {
         // server); the audited run measures with Prometheus only.
         Grant(group: "serin.dev", resource: "analysisruns/finalizers", verb: "update"):
             "owner references with blockOwnerDeletion on the job provider's Jobs",
+        // Experiments (ExperimentControllerTests drives them against the test API server); the
+        // audited run has none.
+        Grant(group: "serin.dev", resource: "experiments", verb: "create"): "a Rollout's experiment step creates its Experiment",
+        Grant(group: "serin.dev", resource: "experiments", verb: "patch"): "a Rollout ends its step's Experiment (spec.terminate)",
+        Grant(group: "serin.dev", resource: "experiments/status", verb: "update"): "the Experiment controller writes its status",
+        Grant(group: "serin.dev", resource: "experiments/finalizers", verb: "update"):
+            "owner references with blockOwnerDeletion on an Experiment's ReplicaSets, Services and AnalysisRuns",
+        Grant(group: "", resource: "services", verb: "delete"): "an Experiment's template Service is deleted once its pods are gone",
         Grant(group: "batch", resource: "jobs", verb: "create"): "the job metric provider creates a measurement's Job",
         Grant(group: "batch", resource: "jobs", verb: "get"): "the job metric provider reads its Job's conditions",
         Grant(group: "batch", resource: "jobs", verb: "list"): "the job metric provider finds a run's old Jobs to delete",

@@ -193,6 +193,9 @@ import SerinTestSupport
         "argo/203-clusteranalysistemplate-success-rate.yaml": "args[].value is a string in Argo's CRD; `value: 9090` is an integer",
         "argo/205-analysisrun-guestbook-currentpodhash-multiple-templates.yaml":
             "metadata.name has upper-case letters: every API server refuses it (RFC 1123 subdomain)",
+        "argo/191-experiment-unnamed.yaml":
+            "a docs snippet of the Experiment a step produces: `name:` at the top level, `spec.analysis` (singular) and "
+            + "templates with `spec` instead of `template` and no selector; Argo's structural CRD refuses all of them",
         "argo/208-analysisrun-guestbook-currentpodhash-templates-in-template.yaml":
             "metadata.name has upper-case letters: every API server refuses it (RFC 1123 subdomain)",
     ]

@@ -271,7 +271,7 @@ rollout("analysis-arg-twice", "the same argument given twice.", ["args"], ("spec
 rollout("analysis-podtemplatehash-junk", "a podTemplateHashValue that is neither Stable nor Latest.", ["podTemplateHashValue"], ("spec.strategy.canary.steps", [{"setWeight": 20}, {"analysis": {"templates": [{"templateName": "t"}], "args": [{"name": "hash", "valueFrom": {"podTemplateHashValue": "Newest"}}]}}]))
 rollout("maxsurge-and-maxunavailable-zero", "an update that can neither add nor remove a pod.", ["maxUnavailable"], ("spec.strategy.canary.maxSurge", 0), ("spec.strategy.canary.maxUnavailable", 0))
 rollout("setcanaryscale-without-routing", "setCanaryScale with no traffic routing.", ["setCanaryScale"], ("spec.strategy.canary.steps", [{"setCanaryScale": {"replicas": 1}}, {"setWeight": 20}]))
-rollout("experiment-step", "an experiment step.", ["experiment"], ("spec.strategy.canary.steps", [{"experiment": {"templates": [{"name": "e", "specRef": "canary"}]}}]))
+rollout("experiment-step", "an experiment step weighting traffic to its Service (not supported yet).", ["weight"], ("spec.strategy.canary.steps", [{"experiment": {"templates": [{"name": "e", "specRef": "canary", "weight": 20}]}}]))
 rollout("progressdeadline-negative", "a negative progress deadline.", ["progressDeadlineSeconds"], ("spec.progressDeadlineSeconds", -5))
 rollout("progressdeadline-below-minready", "a deadline shorter than minReadySeconds.", ["progressDeadlineSeconds"], ("spec.progressDeadlineSeconds", 5), ("spec.minReadySeconds", 10))
 rollout("restartat-words", "restartAt that is not a time.", ["restartAt"], ("spec.restartAt", "yesterday"))

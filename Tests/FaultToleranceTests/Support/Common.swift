@@ -66,6 +66,8 @@ enum Install {
         var files = ["canaries.yaml", "metrictemplates.yaml", "analysistemplates.yaml", "analysisruns.yaml"]
         // Served once the Rollout controller exists (it watches them).
         if FileManager.default.fileExists(atPath: repoRoot.appendingPathComponent("crds/rollouts.yaml").path) { files.append("rollouts.yaml") }
+        // The Rollout controller watches the Experiments its steps create; the Experiment controller runs them.
+        if FileManager.default.fileExists(atPath: repoRoot.appendingPathComponent("crds/experiments.yaml").path) { files.append("experiments.yaml") }
         var crds = try files.map(crd)
         crds.append(routerCRD(group: "gateway.networking.k8s.io", version: "v1", plural: "httproutes", kind: "HTTPRoute"))
         crds.append(routerCRD(group: "networking.istio.io", version: "v1beta1", plural: "virtualservices", kind: "VirtualService"))

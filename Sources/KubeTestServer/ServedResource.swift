@@ -58,6 +58,7 @@ extension ServedResource {
         ServedResource(
             type: .replicaSets, singular: "replicaset", shortNames: ["rs"], categories: ["all"], hasStatus: true,
             scale: ScalePaths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], labelSelector: nil)),
+        ServedResource(type: .daemonSets, singular: "daemonset", shortNames: ["ds"], categories: ["all"], hasStatus: true),
         ServedResource(
             type: .horizontalPodAutoscalers, singular: "horizontalpodautoscaler", shortNames: ["hpa"], categories: ["all"],
             hasStatus: true),

@@ -2,8 +2,8 @@ import Foundation
 import KubeCore
 import Synchronization
 
-/// Plays the Deployment and ReplicaSet controllers and the kubelet, through the API only:
-/// it watches Deployments and ReplicaSets and, `readyDelay` after a new generation, reports
+/// Plays the Deployment, ReplicaSet and DaemonSet controllers and the kubelet, through the
+/// API only: it watches Deployments, ReplicaSets and DaemonSets and, `readyDelay` after a new generation, reports
 /// its pods ready through the status subresource.
 ///
 /// What a reader of status sees matches the real controllers closely enough for
@@ -37,6 +37,7 @@ public final class WorkloadSimulator: Sendable {
         var overrides: [String: Override] = [:]
         var deployments: [String: Tracked] = [:]
         var replicaSets: [String: Tracked] = [:]
+        var daemonSets: [String: Tracked] = [:]
     }
 
     let api: any KubeAPI
@@ -55,6 +56,7 @@ public final class WorkloadSimulator: Sendable {
             s.loops = [
                 Task { [self] in await self.run(.deployments) },
                 Task { [self] in await self.run(.replicaSets) },
+                Task { [self] in await self.run(.daemonSets) },
             ]
         }
     }
@@ -65,9 +67,11 @@ public final class WorkloadSimulator: Sendable {
             var all = s.loops
             all += s.deployments.values.compactMap(\.timer)
             all += s.replicaSets.values.compactMap(\.timer)
+            all += s.daemonSets.values.compactMap(\.timer)
             s.loops = []
             s.deployments = [:]
             s.replicaSets = [:]
+            s.daemonSets = [:]
             return all
         }
         for t in tasks { t.cancel() }
@@ -93,6 +97,8 @@ public final class WorkloadSimulator: Sendable {
             s.deployments[key]?.timer = nil
             s.replicaSets[key]?.timer?.cancel()
             s.replicaSets[key]?.timer = nil
+            s.daemonSets[key]?.timer?.cancel()
+            s.daemonSets[key]?.timer = nil
             if o == nil { s.deployments[key]?.failedGeneration = nil }
             return s.running
         }
@@ -101,6 +107,7 @@ public final class WorkloadSimulator: Sendable {
         Task { [self] in
             await self.refresh(.deployments, namespace: parts[0], name: parts[1])
             await self.refresh(.replicaSets, namespace: parts[0], name: parts[1])
+            await self.refresh(.daemonSets, namespace: parts[0], name: parts[1])
         }
     }
 
@@ -139,7 +146,9 @@ public final class WorkloadSimulator: Sendable {
 
     func forget(_ resource: ResourceType, _ key: String) {
         state.withLock { s in
-            if resource == .deployments {
+            if resource == .daemonSets {
+                s.daemonSets.removeValue(forKey: key)?.timer?.cancel()
+            } else if resource == .deployments {
                 s.deployments.removeValue(forKey: key)?.timer?.cancel()
             } else {
                 s.replicaSets.removeValue(forKey: key)?.timer?.cancel()
@@ -149,9 +158,12 @@ public final class WorkloadSimulator: Sendable {
 
     func forgetMissing(_ resource: ResourceType, present: Set<String>) {
         state.withLock { s in
-            let keys = resource == .deployments ? Array(s.deployments.keys) : Array(s.replicaSets.keys)
+            let keys = resource == .daemonSets ? Array(s.daemonSets.keys)
+                : resource == .deployments ? Array(s.deployments.keys) : Array(s.replicaSets.keys)
             for k in keys where !present.contains(k) {
-                if resource == .deployments {
+                if resource == .daemonSets {
+                    s.daemonSets.removeValue(forKey: k)?.timer?.cancel()
+                } else if resource == .deployments {
                     s.deployments.removeValue(forKey: k)?.timer?.cancel()
                 } else {
                     s.replicaSets.removeValue(forKey: k)?.timer?.cancel()
@@ -174,6 +186,8 @@ public final class WorkloadSimulator: Sendable {
         let status: JSONValue?
         if resource == .deployments {
             status = decideDeployment(obj)
+        } else if resource == .daemonSets {
+            status = decideDaemonSet(obj)
         } else {
             status = decideReplicaSet(obj)
         }

@@ -217,7 +217,8 @@ public struct RolloutCanaryStrategy: Codable, Sendable, Hashable {
     public var minPodsPerReplicaSet: Int?
     /// Argo's ping-pong Service pair: accepted, not supported yet (validation names it).
     public var pingPong: RolloutPingPong?
-    /// Argo's partial-availability step progress: accepted, not supported yet (validation names it).
+    /// Argo's partial-availability step progress: a setWeight/setCanaryScale step is complete once
+    /// this many of its canary pods are available (see `progressThreshold(at:)`).
     public var replicaProgressThreshold: RolloutReplicaProgressThreshold?
 
     public init(canaryService: String? = nil, stableService: String? = nil, steps: [RolloutCanaryStep]? = nil,
@@ -267,11 +268,34 @@ public struct RolloutPingPong: Codable, Sendable, Hashable {
 
 /// `Percent` or `Pod`, and how many.
 public struct RolloutReplicaProgressThreshold: Codable, Sendable, Hashable {
+    /// `Percent` or `Pod`.
     public var type: String
     public var value: Int
     public init(type: String, value: Int) {
         self.type = type
         self.value = value
+    }
+
+    public static let types = ["Percent", "Pod"]
+
+    /// Available pods that complete a step wanting `n`: value% of n rounded up, or value pods,
+    /// never more than n and at least one (a step with pods is never complete with none).
+    public func requiredPods(of n: Int) -> Int {
+        guard n > 0 else { return 0 }
+        let wanted = type == "Pod" ? value : Int((Double(n) * Double(value) / 100).rounded(.up))
+        return min(n, max(1, wanted))
+    }
+}
+
+extension RolloutCanaryStrategy {
+    /// The threshold in force at step `index`: the last `replicaProgressThreshold` step before
+    /// it, else the strategy's own; nil: every pod.
+    public func progressThreshold(at index: Int) -> RolloutReplicaProgressThreshold? {
+        let steps = effectiveSteps
+        for i in stride(from: min(index, steps.count) - 1, through: 0, by: -1) {
+            if let t = steps[i].replicaProgressThreshold { return t }
+        }
+        return replicaProgressThreshold
     }
 }
 

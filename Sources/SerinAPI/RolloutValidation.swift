@@ -162,6 +162,17 @@ struct RolloutValidator {
         if let a = b.postPromotionAnalysis { checkAnalysis(a, path: "\(p).postPromotionAnalysis") }
     }
 
+    mutating func checkProgressThreshold(_ t: RolloutReplicaProgressThreshold, path p: String) {
+        if !RolloutReplicaProgressThreshold.types.contains(t.type) {
+            add("\(p).type", "\"\(t.type)\" is not Percent or Pod", "use type: Percent (value: a percentage) or type: Pod (value: a pod count)")
+        }
+        if t.value < 1 {
+            add("\(p).value", "\(t.value) is below 1", "set at least 1 (a step is never complete with no canary pod available)")
+        } else if t.type == "Percent", t.value > 100 {
+            add("\(p).value", "\(t.value) is above 100", "write a percentage of the step's canary pods, 1 to 100")
+        }
+    }
+
     mutating func checkIntOrPercent(_ path: String, _ v: IntOrString) {
         guard let n = v.scaled(total: 100, roundUp: true) else {
             add(path, "\"\(v)\" is neither a number nor a percentage", "write a count such as 1 or a percentage such as 25%")
@@ -240,10 +251,7 @@ struct RolloutValidator {
             add("\(p).pingPong", "ping-pong Services are not supported by Serin yet",
                 "remove pingPong and name canaryService and stableService instead")
         }
-        if c.replicaProgressThreshold != nil {
-            add("\(p).replicaProgressThreshold", "advancing a step before every canary pod is available is not supported by Serin yet",
-                "remove replicaProgressThreshold (Serin waits for all the step's pods to be available)")
-        }
+        if let t = c.replicaProgressThreshold { checkProgressThreshold(t, path: "\(p).replicaProgressThreshold") }
         if let r = routing { checkRouting(r, canary: c, path: "\(p).trafficRouting") }
 
         let steps = c.effectiveSteps
@@ -280,6 +288,7 @@ struct RolloutValidator {
                 }
             }
             if let a = step.analysis { checkAnalysis(a, path: "\(sp).analysis") }
+            if let t = step.replicaProgressThreshold { checkProgressThreshold(t, path: "\(sp).replicaProgressThreshold") }
             if let sc = step.setCanaryScale {
                 let set = [sc.weight != nil, sc.replicas != nil, sc.matchTrafficWeight == true].filter { $0 }.count
                 if set != 1 {

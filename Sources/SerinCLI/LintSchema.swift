@@ -146,7 +146,6 @@ enum OriginalsOnlyFields {
     /// By path with indexes written `[]`.
     static let features: [String: String] = [
         "spec.resourcePlugin": "resourcePlugin (Argo Rollouts' workload plugins: StatefulSet, ReplicaSet)",
-        "spec.strategy.canary.steps[].replicaProgressThreshold": "replicaProgressThreshold",
     ]
 
     /// The feature of an unknown field, nil when it is not one of the originals' (a typo).

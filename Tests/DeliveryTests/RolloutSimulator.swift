@@ -29,6 +29,8 @@ struct RolloutSim {
     var actionLog: [RolloutAction] = []
     /// Pods do not become available (a broken version) for ReplicaSets of these hashes.
     var neverReady: Set<String> = []
+    /// At most this many pods become available, for ReplicaSets of these hashes (a node short).
+    var availableCap: [String: Int] = [:]
     var podsToRestart: Int? = nil
     /// workloadRef: the Deployment's template and replicas.
     var workloadTemplate: JSONValue?
@@ -98,7 +100,7 @@ struct RolloutSim {
         for (k, var rs) in replicaSets {
             rs.observed = true
             rs.statusReplicas = rs.replicas
-            let ready = neverReady.contains(rs.podHash) ? 0 : rs.replicas
+            let ready = neverReady.contains(rs.podHash) ? 0 : min(rs.replicas, availableCap[rs.podHash] ?? rs.replicas)
             rs.readyReplicas = ready
             rs.availableReplicas = ready
             replicaSets[k] = rs

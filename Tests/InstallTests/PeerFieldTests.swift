@@ -334,15 +334,13 @@ struct PeerFieldTests {
     static let rolloutRefusals: [(path: [String], value: String, problem: String)] = [
         (["spec", "strategy", "canary", "pingPong"], "{pingService: ping, pongService: pong}",
          "spec.strategy.canary.pingPong: ping-pong Services are not supported by Serin yet"),
-        (["spec", "strategy", "canary", "replicaProgressThreshold"], "{type: Percent, value: 90}",
-         "spec.strategy.canary.replicaProgressThreshold: advancing a step before every canary pod is available is not supported by Serin yet"),
         (["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService", "tlsRoutes"], "[{port: 443, sniHosts: [demo.example.com]}]",
          "spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes: TLS route weights are not supported by Serin yet"),
         (["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService", "tcpRoutes"], "[{port: 5432}]",
          "spec.strategy.canary.trafficRouting.istio.virtualService.tcpRoutes: TCP route weights are not supported by Serin yet"),
     ]
 
-    @Test("an Argo canary Rollout is valid; pingPong, replicaProgressThreshold, tlsRoutes and tcpRoutes are accepted and refused by name")
+    @Test("an Argo canary Rollout is valid; pingPong, tlsRoutes and tcpRoutes are accepted and refused by name; replicaProgressThreshold is run")
     func rollout() throws {
         let doc = try P.yaml(P.rollout)
         #expect(try P.schemaProblems(doc, plural: "rollouts") == [])
@@ -355,6 +353,23 @@ struct PeerFieldTests {
             let named = problems.first?.hasPrefix(r.problem + ";") == true
             #expect(named, "\(r.path): \(problems)")
         }
+        // replicaProgressThreshold on the strategy (Argo's CRD) and as a step (Argo's docs): valid;
+        // a type other than Percent or Pod is refused by the schema.
+        let threshold = P.with(doc, ["spec", "strategy", "canary", "replicaProgressThreshold"], try P.yaml("{type: Percent, value: 90}"))
+        #expect(try P.schemaProblems(threshold, plural: "rollouts") == [])
+        #expect(Rollout.problems(in: threshold) == [])
+        var stepForm = doc
+        var steps = doc[path: ["spec", "strategy", "canary", "steps"]].arrayValue ?? []
+        steps.insert(try P.yaml("{replicaProgressThreshold: {type: Pod, value: 2}}"), at: 0)
+        stepForm[path: ["spec", "strategy", "canary", "steps"]] = .array(steps)
+        #expect(try P.schemaProblems(stepForm, plural: "rollouts") == [])
+        #expect(Rollout.problems(in: stepForm) == [])
+        let badType = P.with(doc, ["spec", "strategy", "canary", "replicaProgressThreshold"], try P.yaml("{type: Replicas, value: 2}"))
+        #expect(try P.schemaProblems(badType, plural: "rollouts") != [])
+        let overHundred = P.with(doc, ["spec", "strategy", "canary", "replicaProgressThreshold"], try P.yaml("{type: Percent, value: 150}"))
+        let over = Rollout.problems(in: overHundred).map(\.description)
+        let namesValue = over.count == 1 && over[0].hasPrefix("spec.strategy.canary.replicaProgressThreshold.value: 150 is above 100")
+        #expect(namesValue, "\(over)")
         // The multi-VirtualService form names the entry.
         let multi = P.with(P.with(doc, ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService"], .null),
                            ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualServices"],
@@ -400,10 +415,13 @@ struct PeerFieldTests {
         #expect(try P.schemaProblems(composed, plural: plural) == [])
         let spec = try composed.decode(as: AnalysisTemplate.self).spec
         #expect(spec.templates?.count == 2)
-        #expect(AnalysisValidation.validate(spec) == [
-            "spec.templates: including other analysis templates is not supported by Serin yet; copy their metrics into this template",
-        ])
+        #expect(AnalysisValidation.validate(spec) == [])
         #expect(try JSONValue(encoding: spec)["metrics"] == .null)
+        var unnamed = composed
+        unnamed[path: ["spec", "templates"]] = try P.yaml("[{clusterScope: true}]")
+        #expect(AnalysisValidation.validate(try unnamed.decode(as: AnalysisTemplate.self).spec) == [
+            "spec.templates[0].templateName is empty; name the AnalysisTemplate to include (or a ClusterAnalysisTemplate with clusterScope: true)",
+        ])
     }
 
     @Test("an AnalysisRun with another provider or ttlStrategy is accepted and ends in Error naming it")

@@ -88,7 +88,9 @@ public struct RolloutReconciler: Reconciler {
         case .createAnalysisRun(let r): return "create AnalysisRun \(r.name)"
         case .terminateAnalysisRun(let name): return "terminate AnalysisRun \(name)"
         case .deleteAnalysisRun(let name): return "delete AnalysisRun \(name)"
-        case .scaleWorkload(let name, let n): return "scale Deployment \(name) to \(n)"
+        case .scaleWorkload(let name, let n): return "scale workload \(name) to \(n)"
+        case .setPartition(let name, let p): return "set StatefulSet \(name) partition to \(p)"
+        case .revertStatefulSetPod(let name, let rev): return "revert a pod of StatefulSet \(name) from \(rev)"
         case .setPodTemplate: return "write the undo template"
         case .restartPods(let before, let n): return "restart \(n) pods created before \(before)"
         }

@@ -60,6 +60,9 @@ extension ServedResource {
             scale: ScalePaths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], labelSelector: nil)),
         ServedResource(type: .daemonSets, singular: "daemonset", shortNames: ["ds"], categories: ["all"], hasStatus: true),
         ServedResource(
+            type: .statefulSets, singular: "statefulset", shortNames: ["sts"], categories: ["all"], hasStatus: true,
+            scale: ScalePaths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], labelSelector: nil)),
+        ServedResource(
             type: .horizontalPodAutoscalers, singular: "horizontalpodautoscaler", shortNames: ["hpa"], categories: ["all"],
             hasStatus: true),
         ServedResource(type: .leases, singular: "lease"),

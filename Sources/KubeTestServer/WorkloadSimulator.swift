@@ -38,6 +38,10 @@ public final class WorkloadSimulator: Sendable {
         var deployments: [String: Tracked] = [:]
         var replicaSets: [String: Tracked] = [:]
         var daemonSets: [String: Tracked] = [:]
+        /// A pending second look at a StatefulSet, by key (pods get ready with time).
+        var statefulSetTimers: [String: Task<Void, Never>] = [:]
+        /// When the simulator made each StatefulSet pod (creationTimestamp has whole seconds only).
+        var podMade: [String: Date] = [:]
     }
 
     let api: any KubeAPI
@@ -57,6 +61,8 @@ public final class WorkloadSimulator: Sendable {
                 Task { [self] in await self.run(.deployments) },
                 Task { [self] in await self.run(.replicaSets) },
                 Task { [self] in await self.run(.daemonSets) },
+                Task { [self] in await self.run(.statefulSets) },
+                Task { [self] in await self.run(.pods) },
             ]
         }
     }
@@ -68,6 +74,8 @@ public final class WorkloadSimulator: Sendable {
             all += s.deployments.values.compactMap(\.timer)
             all += s.replicaSets.values.compactMap(\.timer)
             all += s.daemonSets.values.compactMap(\.timer)
+            all += s.statefulSetTimers.values
+            s.statefulSetTimers = [:]
             s.loops = []
             s.deployments = [:]
             s.replicaSets = [:]
@@ -108,6 +116,7 @@ public final class WorkloadSimulator: Sendable {
             await self.refresh(.deployments, namespace: parts[0], name: parts[1])
             await self.refresh(.replicaSets, namespace: parts[0], name: parts[1])
             await self.refresh(.daemonSets, namespace: parts[0], name: parts[1])
+            await self.refresh(.statefulSets, namespace: parts[0], name: parts[1])
         }
     }
 
@@ -130,7 +139,9 @@ public final class WorkloadSimulator: Sendable {
                         if let v = event.object.resourceVersion, event.type != .error { rv = v }
                         switch event.type {
                         case .added, .modified: await reconcile(resource, event.object)
-                        case .deleted: forget(resource, event.object.objectKey)
+                        case .deleted:
+                            if resource == .pods { await podChanged(event.object) }
+                            forget(resource, event.object.objectKey)
                         case .bookmark: break
                         case .error: relist = true
                         }
@@ -146,7 +157,11 @@ public final class WorkloadSimulator: Sendable {
 
     func forget(_ resource: ResourceType, _ key: String) {
         state.withLock { s in
-            if resource == .daemonSets {
+            if resource == .pods {
+                return
+            } else if resource == .statefulSets {
+                s.statefulSetTimers.removeValue(forKey: key)?.cancel()
+            } else if resource == .daemonSets {
                 s.daemonSets.removeValue(forKey: key)?.timer?.cancel()
             } else if resource == .deployments {
                 s.deployments.removeValue(forKey: key)?.timer?.cancel()
@@ -158,6 +173,7 @@ public final class WorkloadSimulator: Sendable {
 
     func forgetMissing(_ resource: ResourceType, present: Set<String>) {
         state.withLock { s in
+            guard resource != .pods, resource != .statefulSets else { return }
             let keys = resource == .daemonSets ? Array(s.daemonSets.keys)
                 : resource == .deployments ? Array(s.deployments.keys) : Array(s.replicaSets.keys)
             for k in keys where !present.contains(k) {
@@ -183,6 +199,14 @@ public final class WorkloadSimulator: Sendable {
     func reconcile(_ resource: ResourceType, _ obj: JSONValue) async {
         // After stop() no late timer or override task may write.
         guard obj.deletionTimestamp == nil, state.withLock({ $0.running }) else { return }
+        if resource == .pods {
+            await podChanged(obj)
+            return
+        }
+        if resource == .statefulSets {
+            await reconcileStatefulSet(obj)
+            return
+        }
         let status: JSONValue?
         if resource == .deployments {
             status = decideDeployment(obj)

@@ -41,6 +41,9 @@ public struct RolloutSpec: Codable, Sendable, Hashable {
     /// The pod template (kept verbatim). Exactly one of `template` and `workloadRef`.
     public var template: JSONValue?
     public var workloadRef: RolloutWorkloadRef?
+    /// Argo's resource-plugin proposal: `{name: statefulset}` beside a StatefulSet workloadRef.
+    /// Serin runs StatefulSets itself; the field is accepted with that name.
+    public var resourcePlugin: RolloutResourcePlugin?
     public var minReadySeconds: Int?
     /// Old ReplicaSets kept (scaled to zero) for undo; default 10.
     public var revisionHistoryLimit: Int?
@@ -91,7 +94,22 @@ public struct RolloutSpec: Codable, Sendable, Hashable {
     }
 }
 
-/// A workload whose pod template the Rollout uses (Argo's `workloadRef`).
+/// `spec.resourcePlugin` (Argo's proposal): which plugin handles the workloadRef kind.
+public struct RolloutResourcePlugin: Codable, Sendable, Hashable {
+    public var name: String
+    /// Plugin settings; Serin's StatefulSet support takes none (validation names them).
+    public var config: JSONValue?
+    public init(name: String, config: JSONValue? = nil) {
+        self.name = name
+        self.config = config
+    }
+
+    /// The one plugin name Serin answers to.
+    public static let statefulSet = "statefulset"
+}
+
+/// A workload whose pod template the Rollout uses (Argo's `workloadRef`), or, for a
+/// StatefulSet, the workload whose pods the Rollout updates in place (partition by partition).
 public struct RolloutWorkloadRef: Codable, Sendable, Hashable {
     public var apiVersion: String?
     public var kind: String?
@@ -112,6 +130,10 @@ public struct RolloutWorkloadRef: Codable, Sendable, Hashable {
     }
 
     public var effectiveScaleDown: ScaleDown? { ScaleDown(rawValue: scaleDown ?? "never") }
+
+    public static let statefulSetKind = "StatefulSet"
+    /// A StatefulSet: updated in place through `updateStrategy.rollingUpdate.partition`.
+    public var isStatefulSet: Bool { kind == Self.statefulSetKind }
 }
 
 public struct RolloutRollbackWindow: Codable, Sendable, Hashable {

@@ -87,6 +87,20 @@ struct RolloutValidator {
         }
         if hasTemplate { checkTemplate(s) } else if s.selector != nil { checkSelector(s.selector!) }
         if let w = s.workloadRef { checkWorkloadRef(w) }
+        if s.workloadRef?.isStatefulSet == true { checkStatefulSet(s) }
+        if let p = s.resourcePlugin {
+            if p.name != RolloutResourcePlugin.statefulSet {
+                add("resourcePlugin.name", "resource plugin \"\(p.name)\" is not supported by Serin",
+                    "use name: statefulset with a StatefulSet workloadRef, or remove resourcePlugin")
+            } else if s.workloadRef?.isStatefulSet != true {
+                add("resourcePlugin", "the statefulset plugin needs workloadRef.kind: StatefulSet",
+                    "point workloadRef at the StatefulSet, or remove resourcePlugin")
+            }
+            if let c = p.config, c != .null, c.objectValue?.isEmpty != true {
+                add("resourcePlugin.config", "resourcePlugin.config is not supported by Serin (its StatefulSet support takes no settings; the StatefulSet's own volumeClaimTemplates apply)",
+                    "remove resourcePlugin.config")
+            }
+        }
 
         switch (s.strategy.canary, s.strategy.blueGreen) {
         case (nil, nil):
@@ -131,8 +145,8 @@ struct RolloutValidator {
 
     mutating func checkWorkloadRef(_ w: RolloutWorkloadRef) {
         if w.name.isEmpty { add("workloadRef.name", "is empty", "name the Deployment whose pod template to use") }
-        if let k = w.kind, k != "Deployment" {
-            add("workloadRef.kind", "\(k) is not supported", "point workloadRef at a Deployment (kind: Deployment)")
+        if let k = w.kind, k != "Deployment", k != RolloutWorkloadRef.statefulSetKind {
+            add("workloadRef.kind", "\(k) is not supported", "point workloadRef at a Deployment or a StatefulSet")
         }
         if let a = w.apiVersion, a != "apps/v1" {
             add("workloadRef.apiVersion", "\(a) is not supported", "use apiVersion: apps/v1")
@@ -140,6 +154,29 @@ struct RolloutValidator {
         if w.effectiveScaleDown == nil {
             add("workloadRef.scaleDown", "\"\(w.scaleDown ?? "")\" is not one of never, onsuccess, progressively",
                 "use never (default), onsuccess or progressively")
+        }
+    }
+
+    /// A StatefulSet is updated in place: setWeight moves its partition, so only what acts on
+    /// the pods' share (setWeight, pause, analysis, background analysis) applies.
+    mutating func checkStatefulSet(_ s: RolloutSpec) {
+        let fix = "remove it: a StatefulSet's pods are updated in place (setWeight moves its partition), behind its own Service"
+        if s.strategy.blueGreen != nil {
+            add("strategy.blueGreen", "blueGreen is not supported by Serin with a StatefulSet workloadRef (a second StatefulSet would need its own volumes and data)",
+                "use strategy.canary with setWeight, pause and analysis steps")
+        }
+        guard let c = s.strategy.canary else { return }
+        let p = "strategy.canary"
+        if c.trafficRouting != nil { add("\(p).trafficRouting", "traffic routing with a StatefulSet workloadRef is not supported by Serin", fix) }
+        if c.canaryService != nil { add("\(p).canaryService", "a canary Service with a StatefulSet workloadRef is not supported by Serin", fix) }
+        if c.stableService != nil { add("\(p).stableService", "a stable Service with a StatefulSet workloadRef is not supported by Serin", fix) }
+        if c.canaryMetadata != nil || c.stableMetadata != nil {
+            add("\(p).canaryMetadata", "canary and stable metadata with a StatefulSet workloadRef are not supported by Serin", fix)
+        }
+        for (i, step) in c.effectiveSteps.enumerated() {
+            for f in ["setCanaryScale", "setHeaderRoute", "setMirrorRoute"] where step.setFields.contains(f) {
+                add("\(p).steps[\(i)].\(f)", "\(f) with a StatefulSet workloadRef is not supported by Serin", fix)
+            }
         }
     }
 

@@ -302,7 +302,7 @@ struct RolloutSimCluster {
             case .setPodTemplate(let t):
                 spec.template = t
                 generation += 1
-            case .scaleWorkload, .restartPods:
+            case .scaleWorkload, .restartPods, .setPartition, .revertStatefulSetPod:
                 break
             }
         }

@@ -2231,9 +2231,21 @@ spec:
                     spec:
                       type: object
                       x-kubernetes-preserve-unknown-fields: true
+                resourcePlugin:
+                  type: object
+                  description: "Argo's resource-plugin proposal: name statefulset beside a StatefulSet workloadRef (Serin runs StatefulSets itself; config is refused)."
+                  required:
+                    - name
+                  properties:
+                    name:
+                      type: string
+                      minLength: 1
+                    config:
+                      type: object
+                      x-kubernetes-preserve-unknown-fields: true
                 workloadRef:
                   type: object
-                  description: A Deployment whose pod template is used instead of template.
+                  description: "A Deployment whose pod template is used instead of template, or a StatefulSet updated in place: setWeight moves its updateStrategy.rollingUpdate.partition."
                   properties:
                     apiVersion:
                       type: string
@@ -2241,6 +2253,7 @@ spec:
                       type: string
                       enum:
                         - Deployment
+                        - StatefulSet
                     name:
                       type: string
                       minLength: 1

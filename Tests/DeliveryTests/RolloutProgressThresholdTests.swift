@@ -14,7 +14,7 @@ import Testing
         var steps: [RolloutCanaryStep] = [.weight(50)] + extra
         if asStep, let threshold { steps.insert(RolloutCanaryStep(replicaProgressThreshold: threshold), at: 0) }
         var spec = RolloutSim.canary(replicas: 10, steps: steps)
-        if !asStep { spec.strategy?.canary?.replicaProgressThreshold = threshold }
+        if !asStep { spec.strategy.canary?.replicaProgressThreshold = threshold }
         var sim = RolloutSim(spec: spec, services: RolloutCanaryTests.services)
         await sim.run(3)
         sim.setImage("web:2")

@@ -170,9 +170,6 @@ struct RolloutValidator {
         if c.trafficRouting != nil { add("\(p).trafficRouting", "traffic routing with a StatefulSet workloadRef is not supported by Serin", fix) }
         if c.canaryService != nil { add("\(p).canaryService", "a canary Service with a StatefulSet workloadRef is not supported by Serin", fix) }
         if c.stableService != nil { add("\(p).stableService", "a stable Service with a StatefulSet workloadRef is not supported by Serin", fix) }
-        if c.canaryMetadata != nil || c.stableMetadata != nil {
-            add("\(p).canaryMetadata", "canary and stable metadata with a StatefulSet workloadRef are not supported by Serin", fix)
-        }
         for (i, step) in c.effectiveSteps.enumerated() {
             for f in ["setCanaryScale", "setHeaderRoute", "setMirrorRoute"] where step.setFields.contains(f) {
                 add("\(p).steps[\(i)].\(f)", "\(f) with a StatefulSet workloadRef is not supported by Serin", fix)
@@ -187,6 +184,14 @@ struct RolloutValidator {
             add("\(p).previewService", "is the same Service as activeService", "use a separate Service for the preview")
         }
         if let n = b.previewReplicaCount, n < 0 { add("\(p).previewReplicaCount", "\(n) is negative", "set 0 or more replicas") }
+        for (field, set) in [("activeMetadata", b.activeMetadata != nil), ("previewMetadata", b.previewMetadata != nil)] where set {
+            add("\(p).\(field)", "\(field) (labels and annotations on the active or preview pods) is not supported by Serin yet",
+                "remove \(field); select the pods by their rollouts-pod-template-hash label instead")
+        }
+        if b.antiAffinity != nil {
+            add("\(p).antiAffinity", "antiAffinity (keeping active and preview pods on different nodes) is not supported by Serin yet",
+                "remove antiAffinity, or write a podAntiAffinity rule into the pod template")
+        }
         if let n = b.autoPromotionSeconds, n < 0 {
             add("\(p).autoPromotionSeconds", "\(n) is negative", "set the seconds to wait before promoting, e.g. 30")
         }
@@ -283,6 +288,15 @@ struct RolloutValidator {
             if c.minPodsPerReplicaSet != nil {
                 add("\(p).minPodsPerReplicaSet", "only applies with trafficRouting", "remove it or configure trafficRouting")
             }
+        }
+        // Accepted by the CRD (Argo's schema) but not applied yet: refused by name rather than ignored.
+        for (field, set) in [("canaryMetadata", c.canaryMetadata != nil), ("stableMetadata", c.stableMetadata != nil)] where set {
+            add("\(p).\(field)", "\(field) (labels and annotations on the canary or stable pods) is not supported by Serin yet",
+                "remove \(field); select the pods by their rollouts-pod-template-hash label instead")
+        }
+        if c.antiAffinity != nil {
+            add("\(p).antiAffinity", "antiAffinity (keeping canary and stable pods on different nodes) is not supported by Serin yet",
+                "remove antiAffinity, or write a podAntiAffinity rule into the pod template")
         }
         if c.pingPong != nil {
             add("\(p).pingPong", "ping-pong Services are not supported by Serin yet",

@@ -75,12 +75,14 @@ struct StatefulSetRolloutTests {
     @Test("setWeight moves the partition, promotion updates every pod, the partition then holds the next release")
     func promoted() async throws {
         try await RolloutEnvironment.with { env in
-            let v1 = try await Self.deploy(env, steps: [["setWeight": 34], ["pause": [:]]])
-            #expect(await partition(env) == 3)
+            let v1 = try await Self.deploy(env, steps: [["setWeight": 33], ["pause": [:]]])
+            // At rest the partition holds every pod (status is written before effects: wait for it).
+            let heldAtFirst = await eventually(timeout: .seconds(5)) { await self.partition(env) == 3 }
+            #expect(heldAtFirst)
             #expect(await podRevisions(env) == [v1, v1, v1])
             try await setImage(env, "mongo:8")
 
-            // 34% of 3, rounded up: one pod, the highest ordinal, then the pause.
+            // 33% of 3, rounded up: one pod, the highest ordinal, then the pause.
             let paused = await env.drive { await env.phase(Self.name) == "Paused" }
             #expect(paused, "\(await env.status(Self.name))")
             let v2 = try #require(await env.status(Self.name)["currentPodHash"].stringValue)

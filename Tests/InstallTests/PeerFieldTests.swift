@@ -259,9 +259,7 @@ struct PeerFieldTests {
 
     static let canaryRefusals: [(path: [String], value: String, problem: String)] = [
         (["spec", "provider"], "gloo", "spec.provider: the gloo provider is not supported by Serin yet"),
-        (["spec", "targetRef", "kind"], "DaemonSet", "spec.targetRef.kind: DaemonSet is not supported"),
         (["spec", "targetRef", "kind"], "Service", "spec.targetRef.kind: Service is not supported"),
-        (["spec", "autoscalerRef", "kind"], "ScaledObject", "spec.autoscalerRef.kind: ScaledObject is not supported"),
         (["spec", "autoscalerRef", "primaryScalerReplicas"], "{minReplicas: 5, maxReplicas: 4}",
          "spec.autoscalerRef.primaryScalerReplicas: minReplicas 5 is greater than maxReplicas 4"),
         (["spec", "service", "mirror"], "[{backendRef: {name: podinfo-shadow, port: 9898}}]",
@@ -284,6 +282,17 @@ struct PeerFieldTests {
             let named = problems.first?.hasPrefix(r.problem + ";") == true
             #expect(named, "\(r.path): \(problems)")
         }
+        // KEDA's ScaledObject autoscaler is run (docs/workloads.md); with another apiVersion it is refused by name.
+        let keda = P.with(P.with(base, ["spec", "autoscalerRef", "kind"], "ScaledObject"),
+                          ["spec", "autoscalerRef", "apiVersion"], "keda.sh/v1alpha1")
+        #expect(try P.schemaProblems(keda, plural: "canaries") == [])
+        #expect(try Self.canaryProblems(keda) == [])
+        // A DaemonSet target is run blue/green-style: canary weights are refused by name.
+        let ds = P.with(base, ["spec", "targetRef", "kind"], "DaemonSet")
+        #expect(try P.schemaProblems(ds, plural: "canaries") == [])
+        let dsProblems = try Self.canaryProblems(ds)
+        let weightsNamed = !dsProblems.isEmpty && dsProblems.allSatisfy { $0.contains("DaemonSet") }
+        #expect(weightsNamed, "\(dsProblems)")
         // disableTLS is honoured (WebhookCallerTLSTests).
         var hooks = base[path: ["spec", "analysis", "webhooks"]].arrayValue ?? []
         hooks[0]["disableTLS"] = true

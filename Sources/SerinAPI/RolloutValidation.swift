@@ -105,8 +105,11 @@ struct RolloutValidator {
         switch (s.strategy.canary, s.strategy.blueGreen) {
         case (nil, nil):
             add("strategy", "names no strategy", "set strategy.canary (steps) or strategy.blueGreen (activeService)")
-        case (_?, _?):
+        case (let c?, let b?):
             add("strategy", "sets both canary and blueGreen", "keep only one of strategy.canary or strategy.blueGreen")
+            // What is wrong inside each is said too, so one pass names every problem.
+            checkCanary(c)
+            checkBlueGreen(b)
         case (let c?, nil):
             checkCanary(c)
         case (nil, let b?):

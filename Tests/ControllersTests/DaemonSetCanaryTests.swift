@@ -61,7 +61,8 @@ struct DaemonSetCanaryTests {
             ])
             await env.startOperator(provider: "kubernetes")
             let initialized = await env.waitPhase(Self.name, "Initialized")
-            #expect(initialized, "\(await env.status(Self.name))")
+            let detail1 = "\(await env.status(Self.name))"
+            #expect(initialized, "\(detail1)")
 
             let primary = try #require(await daemonSet(env, "\(Self.name)-primary"))
             #expect(primary[path: ["spec", "selector", "matchLabels", "app"]] == "node-agent-primary")
@@ -88,7 +89,8 @@ struct DaemonSetCanaryTests {
             }
             #expect(scheduled)
             let done = await env.waitPhase(Self.name, "Succeeded")
-            #expect(done, "\(await env.status(Self.name))")
+            let detail2 = "\(await env.status(Self.name))"
+            #expect(done, "\(detail2)")
             #expect(await image(env, "\(Self.name)-primary") == "agent:2")
             let idleAgain = await env.drive { await self.idle(env) }
             #expect(idleAgain)

@@ -67,7 +67,8 @@ struct ScaledObjectCanaryTests {
             ])
             await env.startOperator()
             let initialized = await env.waitPhase(Self.name, "Initialized")
-            #expect(initialized, "\(await env.status(Self.name))")
+            let detail1 = "\(await env.status(Self.name))"
+            #expect(initialized, "\(detail1)")
 
             let copy = try #require(await scaledObject(env, "podinfo-so-primary"))
             #expect(copy[path: ["spec", "scaleTargetRef", "name"]] == "podinfo-primary")
@@ -98,7 +99,8 @@ struct ScaledObjectCanaryTests {
             let scaledUp = await env.drive { await env.deployment(Self.name)?[path: ["spec", "replicas"]].intValue == 3 }
             #expect(scaledUp)
             let done = await env.waitPhase(Self.name, "Succeeded")
-            #expect(done, "\(await env.status(Self.name))")
+            let detail2 = "\(await env.status(Self.name))"
+            #expect(done, "\(detail2)")
             // Promoted: idle again, paused again; the primary's copy still targets the primary.
             let idleAgain = await env.drive {
                 let replicas = await env.deployment(Self.name)?[path: ["spec", "replicas"]].intValue

@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func theRolloutsReplicasScaleTheStatefulSet() async throws {
-        var sim = await Self.deployed(Self.spec(steps: [.weight(50)], replicas: 6))
+        let sim = await Self.deployed(Self.spec(steps: [.weight(50)], replicas: 6))
         #expect(sim.statefulSet?.replicas == 6)
         #expect(sim.podRevisions.count == 6)
         // Without spec.replicas the StatefulSet's own count stands.

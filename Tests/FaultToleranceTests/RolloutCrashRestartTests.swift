@@ -71,7 +71,7 @@ struct RolloutCrashRestartTests {
         for n in Self.all where !Self.statefulSets.contains(n) { try await Self.setImage(n, "app:2", cluster) }
         for n in Self.statefulSets {
             _ = try await cluster.api.patch(.statefulSets, namespace: ns, name: n, type: .merge,
-                                            ["spec": ["template": podTemplate(n, image: "app:2")]])
+                                            ["spec": ["template": Self.podTemplate(n, image: "app:2")]])
         }
         @Sendable func finished() -> Bool {
             let p = currentPhases()

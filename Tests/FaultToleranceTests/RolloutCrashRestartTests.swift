@@ -9,19 +9,15 @@ import SerinTestSupport
 /// started again. Status is written before any effect, so every Rollout must end as an
 /// uninterrupted run ends: weights only forward (back to 0 on abort or after promotion), no
 /// step skipped or repeated, an abort ending with the stable at 100%, and the active Service
-/// switching only to a fully available ReplicaSet. Two Rollouts update a StatefulSet in place
-/// (workloadRef): its partition only moves by the steps, and an abort brings every pod back.
+/// switching only to a fully available ReplicaSet.
 @Suite("Fault tolerance: SIGKILL at any moment (Rollouts)", .serialized)
 struct RolloutCrashRestartTests {
     static let goodCanaries = ["ro-alpha", "ro-bravo"]
     static let badCanary = "ro-echo"
     static let goodBlueGreen = "bg-alpha"
     static let badBlueGreen = "bg-echo"
-    static let goodStatefulSet = "sts-alpha"
-    static let badStatefulSet = "sts-echo"
-    static var statefulSets: [String] { [goodStatefulSet, badStatefulSet] }
-    static var bad: Set<String> { [badCanary, badBlueGreen, badStatefulSet] }
-    static var all: [String] { goodCanaries + [badCanary, goodBlueGreen, badBlueGreen] + statefulSets }
+    static var bad: Set<String> { [badCanary, badBlueGreen] }
+    static var all: [String] { goodCanaries + [badCanary, goodBlueGreen, badBlueGreen] }
     static let replicas = 4
 
     @Test("every Rollout ends as an uninterrupted run does, across ≥ 20 kills", .timeLimit(.minutes(3)))
@@ -43,9 +39,6 @@ struct RolloutCrashRestartTests {
                                                          projection: RolloutView.availability)
         for n in Self.goodCanaries + [Self.badCanary] { try await Self.createCanaryRollout(n, cluster) }
         for n in [Self.goodBlueGreen, Self.badBlueGreen] { try await Self.createBlueGreenRollout(n, cluster) }
-        let partitions = try await ObjectRecorder.start(api: cluster.api, resource: .statefulSets, namespace: ns,
-                                                        projection: RolloutView.partition)
-        for n in Self.statefulSets { try await Self.createStatefulSetRollout(n, cluster) }
 
         @Sendable func currentPhases() -> [String: String] {
             var out: [String: String] = [:]
@@ -68,21 +61,12 @@ struct RolloutCrashRestartTests {
         var firstHashes: [String: String] = [:]
         for n in Self.all { firstHashes[n] = stableHash(n) }
         let v1 = firstHashes
-        for n in Self.all where !Self.statefulSets.contains(n) { try await Self.setImage(n, "app:2", cluster) }
-        for n in Self.statefulSets {
-            _ = try await cluster.api.patch(.statefulSets, namespace: ns, name: n, type: .merge,
-                                            ["spec": ["template": Self.podTemplate(n, image: "app:2")]])
-        }
+        for n in Self.all { try await Self.setImage(n, "app:2", cluster) }
         @Sendable func finished() -> Bool {
             let p = currentPhases()
             return Self.all.allSatisfy { n in
                 guard let stable = stableHash(n) else { return false }
                 return Self.bad.contains(n) ? p[n] == "Degraded" : p[n] == "Healthy" && stable != v1[n]
-            } && Self.statefulSets.allSatisfy { n in
-                // Held again, and (after an abort) no pod left at the update revision.
-                let latest = partitions.versions(of: n).last?.projection
-                let held = latest?["partition"].intValue == Self.replicas
-                return held && (n != Self.badStatefulSet || (latest?["updated"].intValue ?? 0) == 0)
             }
         }
         let done = await eventually(timeout: .seconds(100), every: .milliseconds(50)) { finished() }
@@ -134,22 +118,10 @@ struct RolloutCrashRestartTests {
                 #expect(available >= Self.replicas, "\(n): active switched to \(hash) with \(available)/\(Self.replicas) pods available")
             }
         }
-        // StatefulSets: setWeight 50, analysis, pause 1s over 4 pods: the partition goes 4, 2, 0
-        // and back to 4 (good), or 4, 2 and back to 4 with every pod at the first revision (bad).
-        for n in Self.statefulSets {
-            let failing = n == Self.badStatefulSet
-            let moves = CanaryView.folded(partitions.versions(of: n).compactMap { $0.projection["partition"].intValue })
-            #expect(moves == (failing ? [4, 2, 4] : [4, 2, 0, 4]), "\(n) partitions \(moves)")
-            let pods = try await cluster.api.list(.pods, namespace: ns).items.filter { ($0.name ?? "").hasPrefix("\(n)-") }
-            let revisions = Set(pods.compactMap { $0.labels["controller-revision-hash"] })
-            let want = failing ? v1[n] : stableHash(n)
-            #expect(pods.count == Self.replicas && revisions == Set([want].compactMap { $0 }), "\(n) pods at \(revisions)")
-        }
         rollouts.stop()
         routes.stop()
         services.stop()
         replicaSets.stop()
-        partitions.stop()
         await cluster.stop()
     }
 
@@ -236,24 +208,6 @@ struct RolloutCrashRestartTests {
         ]]))
     }
 
-    /// A StatefulSet of `replicas` pods and a Rollout updating it in place.
-    static func createStatefulSetRollout(_ name: String, _ cluster: FaultCluster) async throws {
-        let ns = cluster.namespace
-        _ = try await cluster.api.create(.statefulSets, namespace: ns, [
-            "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": ["name": .string(name)],
-            "spec": ["replicas": .int(Int64(replicas)), "serviceName": .string(name),
-                     "selector": ["matchLabels": ["app": .string(name)]], "template": podTemplate(name, image: "app:1")],
-        ])
-        _ = try await cluster.api.create(.rollouts, namespace: ns, [
-            "apiVersion": "serin.dev/v1alpha1", "kind": "Rollout", "metadata": ["name": .string(name)],
-            "spec": [
-                "workloadRef": ["apiVersion": "apps/v1", "kind": "StatefulSet", "name": .string(name)],
-                "resourcePlugin": ["name": "statefulset"],
-                "strategy": ["canary": ["steps": [["setWeight": 50], ["analysis": analysisArgs(name)], ["pause": ["duration": "1s"]]]]],
-            ],
-        ])
-    }
-
     static func setImage(_ name: String, _ image: String, _ cluster: FaultCluster) async throws {
         _ = try await cluster.api.patch(.rollouts, namespace: cluster.namespace, name: name, type: .merge,
                                         ["spec": ["template": podTemplate(name, image: image)]])
@@ -270,12 +224,6 @@ enum RolloutView {
     /// The pod-template hash a Service selects.
     static let selector: @Sendable (JSONValue) -> JSONValue = { svc in
         svc[path: ["spec", "selector", RolloutLabels.podTemplateHash]]
-    }
-
-    /// A StatefulSet's partition and how many pods run its update revision.
-    static let partition: @Sendable (JSONValue) -> JSONValue = { sts in
-        ["partition": sts[path: ["spec", "updateStrategy", "rollingUpdate", "partition"]],
-         "updated": sts[path: ["status", "updatedReplicas"]], "current": sts[path: ["status", "currentRevision"]]]
     }
 
     static let availability: @Sendable (JSONValue) -> JSONValue = { rs in

@@ -5,7 +5,7 @@ import SerinAPI
 public enum AnalysisValidation {
     /// Problems in a template: condition parse errors (with position), durations, counts, providers.
     public static func validate(_ spec: AnalysisTemplateSpec) -> [String] {
-        var problems = spec.unsupportedFields
+        var problems = spec.includeProblems
         let included = !(spec.templates ?? []).isEmpty
         // A template made only of included templates has no metrics of its own; that is not a second problem.
         problems += AnalysisRunEvaluator.validate(AnalysisRunSpec(metrics: spec.metrics, args: spec.args))

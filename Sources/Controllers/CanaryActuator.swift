@@ -102,6 +102,10 @@ struct CanaryActuator: Sendable {
 
     func copyAutoscaler(_ o: CanaryObservation) async throws {
         guard let ref = o.spec.autoscalerRef else { return }
+        if ref.isScaledObject {
+            try await copyScaledObject(ref, o)
+            return
+        }
         guard let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name) else {
             logger.warning("autoscalerRef not found", metadata: ["hpa": "\(ref.name)"])
             return
@@ -113,6 +117,32 @@ struct CanaryActuator: Sendable {
         try await writer.apply(.horizontalPodAutoscalers, copy, existing: existing)
     }
 
+    /// `<scaledobject>-primary` targeting the primary (Flagger's KEDA support).
+    private func copyScaledObject(_ ref: CanaryAutoscalerRef, _ o: CanaryObservation) async throws {
+        guard let so = try await writer.get(.kedaScaledObjects, namespace: o.namespace, name: ref.name) else {
+            logger.warning("autoscalerRef not found", metadata: ["scaledobject": "\(ref.name)"])
+            return
+        }
+        let existing = try await writer.get(.kedaScaledObjects, namespace: o.namespace, name: "\(ref.name)-primary")
+        let copy = PrimaryScaledObjectBuilder.copy(
+            of: so, targetName: o.names.target, primaryName: o.names.primary, existing: existing,
+            ownerReference: o.ownerReference, replicas: ref.primaryScalerReplicas, queries: ref.primaryScalerQueries)
+        try await writer.apply(.kedaScaledObjects, copy, existing: existing)
+    }
+
+    /// While the target is idle its ScaledObject is paused at 0 replicas (KEDA would scale it
+    /// back up otherwise); for a release the pause is lifted. Only the annotation is written.
+    private func pauseTargetScaledObject(_ o: CanaryObservation, paused: Bool) async throws {
+        guard let ref = o.spec.autoscalerRef, ref.isScaledObject,
+            let so = try await writer.get(.kedaScaledObjects, namespace: o.namespace, name: ref.name) else { return }
+        let key = PrimaryScaledObjectBuilder.pausedReplicasAnnotation
+        let current = so.annotations[key]
+        if paused, current == "0" { return }
+        if !paused, current == nil { return }
+        try await writer.mergePatch(.kedaScaledObjects, namespace: o.namespace, name: ref.name,
+                                    ["metadata": ["annotations": [key: paused ? "0" : .null]]])
+    }
+
     // MARK: - Scaling
 
     func scaleTarget(_ o: CanaryObservation, up: Bool) async throws {
@@ -121,17 +151,29 @@ struct CanaryActuator: Sendable {
         if up {
             let primaryReplicas = o.primary.flatMap { o.workload.replicas($0) } ?? 1
             replicas = max(1, primaryReplicas)
-            if let ref = o.spec.autoscalerRef,
+            if let ref = o.spec.autoscalerRef, !ref.isScaledObject,
                 let hpa = try await writer.get(.horizontalPodAutoscalers, namespace: o.namespace, name: ref.name),
                 let min = hpa[path: ["spec", "minReplicas"]].intValue
             {
                 replicas = max(1, min)
             }
+            if let ref = o.spec.autoscalerRef, ref.isScaledObject,
+                let so = try await writer.get(.kedaScaledObjects, namespace: o.namespace, name: ref.name),
+                let min = PrimaryScaledObjectBuilder.minReplicas(so)
+            {
+                replicas = max(1, min)
+            }
         }
-        if o.workload.replicas(target) == replicas { return }
+        // Resumed before scaling up (KEDA takes over from the count written), paused after scaling to zero.
+        if up { try await pauseTargetScaledObject(o, paused: false) }
+        if o.workload.replicas(target) == replicas {
+            if !up { try await pauseTargetScaledObject(o, paused: true) }
+            return
+        }
         try await writer.mergePatch(o.workload.resource, namespace: o.namespace, name: o.names.target,
                                     o.workload.scalePatch(replicas: replicas))
         logger.info("scaled target", metadata: ["deployment": "\(o.names.target)", "replicas": "\(replicas)"])
+        if !up { try await pauseTargetScaledObject(o, paused: true) }
     }
 
     // MARK: - Routing
@@ -212,6 +254,7 @@ struct CanaryActuator: Sendable {
             try await writer.mergePatch(o.workload.resource, namespace: o.namespace, name: o.names.target,
                                         o.workload.scalePatch(replicas: replicas))
         }
+        try await pauseTargetScaledObject(o, paused: false)  // KEDA scales the target again
         if let selector = o.selector,
             var apex = try await writer.get(.services, namespace: o.namespace, name: o.names.apexService)
         {

@@ -45,7 +45,7 @@ public enum CanaryController {
     /// Canary store index: `namespace/targetName`.
     static let targetIndex = "canary-target"
 
-    /// Adds the Canary controller: Canaries (primary), owned Deployments and what the routers
+    /// Adds the Canary controller: Canaries (primary), owned Deployments and DaemonSets and what the routers
     /// watch (`TrafficRouters.watchedResources`: the Services), and
     /// mappers from the target Deployment and its ConfigMaps/Secrets to the Canaries using them.
     @discardableResult
@@ -57,18 +57,20 @@ public enum CanaryController {
                 return ["\(obj.namespace ?? "")/\(t)"]
             }])
         let deployments = await manager.informer(for: Workloads.deployment.resource)
+        let daemonSets = await manager.informer(for: Workloads.daemonSet.resource)
         let services = await manager.informer(for: .services)
         let configMaps = await manager.informer(for: .configMaps)
         let secrets = await manager.informer(for: .secrets)
         let caches = CanaryCaches(
-            canaries: canaries.store, deployments: deployments.store, services: services.store,
+            canaries: canaries.store, deployments: deployments.store, daemonSets: daemonSets.store, services: services.store,
             configMaps: configMaps.store, secrets: secrets.store)
         let reconciler = CanaryReconciler(
             api: manager.api, caches: caches, clock: manager.options.clock, events: manager.events,
             fence: { try manager.fence() }, config: config)
 
         let canaryStore = canaries.store
-        let deploymentStore = deployments.store
+        let workloadStores: [(any Workload, ObjectStore)] = [(Workloads.deployment, deployments.store),
+                                                               (Workloads.daemonSet, daemonSets.store)]
         @Sendable func canariesTargeting(_ namespace: String?, _ name: String) -> [ObjectKey] {
             canaryStore.byIndex(targetIndex, "\(namespace ?? "")/\(name)").map { ObjectKey($0) }
         }
@@ -76,16 +78,19 @@ public enum CanaryController {
         func byConfig(secret: Bool) -> @Sendable (JSONValue) -> [ObjectKey] {
             { config in
                 guard let name = config.name else { return [] }
-                let users = deploymentStore.list(namespace: config.namespace).filter { d in
-                    let refs = Workloads.deployment.configReferences(d)
-                    return secret ? refs.secrets.contains(name) : refs.configMaps.contains(name)
+                let users = workloadStores.flatMap { workload, store in
+                    store.list(namespace: config.namespace).filter { d in
+                        let refs = workload.configReferences(d)
+                        return secret ? refs.secrets.contains(name) : refs.configMaps.contains(name)
+                    }
                 }
                 return users.flatMap { canariesTargeting($0.namespace, $0.name ?? "") }
             }
         }
         return await manager.addController(
-            name: name, for: .canaries, reconciler: reconciler, owns: [Workloads.deployment.resource] + TrafficRouters.watchedResources,
-            watches: [(Workloads.deployment.resource, byTarget), (.configMaps, byConfig(secret: false)), (.secrets, byConfig(secret: true))],
+            name: name, for: .canaries, reconciler: reconciler,
+            owns: Workloads.all.map(\.resource) + TrafficRouters.watchedResources,
+            watches: Workloads.all.map { ($0.resource, byTarget) } + [(.configMaps, byConfig(secret: false)), (.secrets, byConfig(secret: true))],
             workers: config.workers, primaryPredicate: canaryChanged)
     }
 

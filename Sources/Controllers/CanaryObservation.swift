@@ -41,9 +41,15 @@ struct CanaryObservation: Sendable {
 struct CanaryCaches: Sendable {
     let canaries: ObjectStore
     let deployments: ObjectStore
+    let daemonSets: ObjectStore
     let services: ObjectStore
     let configMaps: ObjectStore
     let secrets: ObjectStore
+
+    /// The cache holding targets (and primaries) of `workload`'s kind.
+    func targets(of workload: any Workload) -> ObjectStore {
+        workload.resource == .daemonSets ? daemonSets : deployments
+    }
 }
 
 enum CanaryObserver {

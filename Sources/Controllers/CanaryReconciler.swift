@@ -137,10 +137,12 @@ public struct CanaryReconciler: Reconciler {
         let spec = canary.spec
         let names = CanaryNames(canaryName: canary.name, namespace: ns, spec: spec)
         let router = TrafficRouters.router(forProvider: spec.effectiveProvider(default: config.defaultProvider))
-        // The Deployment is the only workload the caches hold; any other kind is reported by validation.
-        let workload = Workloads.deployment
-        let target = caches.deployments.get(namespace: ns, name: spec.targetRef.name)
-        let primary = caches.deployments.get(namespace: ns, name: names.primary)
+        // A kind Serin has no workload for is reported by validation; the Deployment stands in.
+        let workload = Workloads.workload(forKind: spec.targetRef.kind ?? "Deployment") ?? Workloads.deployment
+        let store = caches.targets(of: workload)
+        let target = store.get(namespace: ns, name: spec.targetRef.name)
+        let primary = store.get(namespace: ns, name: names.primary)
+        let kind = workload.kinds.first ?? "Deployment"
         var world = ObservedWorld(
             name: canary.name, namespace: ns, generation: canary.generation, annotations: canary.annotations,
             deleting: json.deletionTimestamp != nil, hasFinalizer: json.finalizers.contains(CanaryController.finalizer))
@@ -150,7 +152,7 @@ public struct CanaryReconciler: Reconciler {
         if let target {
             guard let selector = SelectorLabel(target: target) else {
                 await reportBlocked(json, reason: "TargetSelectorMissing",
-                    message: "Deployment \(spec.targetRef.name) has no selector label Serin can rewrite: add app.kubernetes.io/name, app or name to its spec.selector.matchLabels")
+                    message: "\(kind) \(spec.targetRef.name) has no selector label Serin can rewrite: add app.kubernetes.io/name, app or name to its spec.selector.matchLabels")
                 return nil
             }
             o.selector = selector

@@ -83,7 +83,17 @@ struct RolloutActuator {
             try await writer.delete(.analysisRuns, namespace: ns, name: name)
 
         case .scaleWorkload(let name, let replicas):
-            try await writer.mergePatch(.deployments, namespace: ns, name: name, ["spec": ["replicas": .int(Int64(replicas))]])
+            let resource: ResourceType = o.rollout.spec.workloadRef?.isStatefulSet == true ? .statefulSets : .deployments
+            try await writer.mergePatch(resource, namespace: ns, name: name, ["spec": ["replicas": .int(Int64(replicas))]])
+
+        case .setPartition(let name, let partition):
+            // A merge patch: the user's maxUnavailable and every other field stay.
+            try await writer.mergePatch(.statefulSets, namespace: ns, name: name, [
+                "spec": ["updateStrategy": ["type": "RollingUpdate", "rollingUpdate": ["partition": .int(Int64(partition))]]],
+            ])
+
+        case .revertStatefulSetPod(let name, let revision):
+            try await revertPod(statefulSet: name, revision: revision, namespace: ns)
 
         case .setPodTemplate(let template):
             // Undo, as `kubectl argo rollouts undo` does: the old template goes into the spec.
@@ -113,6 +123,24 @@ struct RolloutActuator {
             }
         }
         return nil
+    }
+
+    /// Deletes the highest-ordinal pod of the StatefulSet still at `revision` (read fresh): the
+    /// StatefulSet controller recreates it at the current revision, its partition being above it.
+    func revertPod(statefulSet name: String, revision: String, namespace ns: String) async throws {
+        guard let sts = try await writer.get(.statefulSets, namespace: ns, name: name) else { return }
+        let labels = (sts[path: ["spec", "selector", "matchLabels"]].objectValue ?? [:]).compactMapValues(\.stringValue)
+        var selector = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        selector.append("controller-revision-hash=\(revision)")
+        let pods = try await api.list(.pods, namespace: ns, options: ListOptions(labelSelector: selector.joined(separator: ",")))
+        func ordinal(_ p: JSONValue) -> Int { Int((p.name ?? "").split(separator: "-").last ?? "") ?? -1 }
+        let mine = pods.items.filter { p in
+            p.deletionTimestamp == nil && (p.name ?? "").hasPrefix("\(name)-")
+                && p.ownerReferences.contains { $0["uid"].stringValue == sts.uid }
+        }
+        guard let pod = mine.max(by: { ordinal($0) < ordinal($1) }) else { return }
+        try await writer.delete(.pods, namespace: ns, name: pod.name ?? "")
+        logger.info("reverted a StatefulSet pod", metadata: ["pod": "\(pod.name ?? "")", "revision": "\(revision)"])
     }
 
     /// Writes the weights (and managed routes) into every router object of the Rollout.

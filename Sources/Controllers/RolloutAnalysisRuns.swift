@@ -43,30 +43,62 @@ enum RolloutAnalysisRuns {
         var description: String
     }
 
-    /// The specs of the templates the analysis names, or what is wrong with one.
+    /// The specs of the templates the analysis names, each followed by the templates it
+    /// includes (`spec.templates`, Argo's composition, resolved recursively), or what is wrong
+    /// with one.
     static func templates(_ req: RolloutAnalysisRequest, namespace ns: String, api: any KubeAPI) async throws
         -> Result<[AnalysisTemplateSpec], Problem>
     {
+        let refs = (req.analysis.templates ?? []).map { AnalysisTemplateInclude(templateName: $0.templateName, clusterScope: $0.clusterScope) }
         var out: [AnalysisTemplateSpec] = []
-        for ref in req.analysis.templates ?? [] {
+        var seen: Set<String> = []
+        if let problem = try await collect(refs, namespace: ns, api: api, chain: [], seen: &seen, into: &out) {
+            return .failure(problem)
+        }
+        return .success(out)
+    }
+
+    /// How deep includes may nest: a guard against a chain no one meant, not a limit of Argo's.
+    static let maxIncludeDepth = 10
+
+    /// Appends each template of `refs` and, after it, what it includes. A template reached twice
+    /// (two includes of a shared one) is taken once; a template that includes itself, directly
+    /// or through others, is an error naming the cycle.
+    private static func collect(_ refs: [AnalysisTemplateInclude], namespace ns: String, api: any KubeAPI, chain: [String],
+                                seen: inout Set<String>, into out: inout [AnalysisTemplateSpec]) async throws -> Problem? {
+        for ref in refs {
             let cluster = ref.clusterScope == true
             let kind = cluster ? "ClusterAnalysisTemplate" : "AnalysisTemplate"
+            let name = ref.templateName ?? ""
+            let key = "\(kind)/\(name)"
+            if chain.contains(key) {
+                return Problem(description: "\(kind) \(name) includes itself (\((chain + [key]).joined(separator: " → "))); remove one of the spec.templates entries")
+            }
+            if chain.count >= maxIncludeDepth {
+                return Problem(description: "\(kind) \(name): templates include one another more than \(maxIncludeDepth) deep (\(chain.joined(separator: " → ")))")
+            }
+            guard seen.insert(key).inserted else { continue }
             let obj: JSONValue
             do {
                 obj = try await api.get(cluster ? .clusterAnalysisTemplates : .analysisTemplates,
-                                        namespace: cluster ? nil : ns, name: ref.templateName)
+                                        namespace: cluster ? nil : ns, name: name)
             } catch let e as KubeAPIError where e.isNotFound {
-                return .failure(Problem(description: "\(kind) \(ref.templateName) not found\(cluster ? "" : " in \(ns)")"))
+                let via = chain.isEmpty ? "" : " (included by \(chain.last!))"
+                return Problem(description: "\(kind) \(name) not found\(cluster ? "" : " in \(ns)")\(via)")
             }
             guard let t = try? obj.decode(as: AnalysisTemplate.self) else {
-                return .failure(Problem(description: "\(kind) \(ref.templateName) does not decode as an AnalysisTemplate"))
+                return Problem(description: "\(kind) \(name) does not decode as an AnalysisTemplate")
             }
-            if let why = t.spec.unsupportedFields.first {
-                return .failure(Problem(description: "\(kind) \(ref.templateName): \(why)"))
+            if let why = t.spec.includeProblems.first {
+                return Problem(description: "\(kind) \(name): \(why)")
             }
             out.append(t.spec)
+            if let problem = try await collect(t.spec.templates ?? [], namespace: ns, api: api, chain: chain + [key],
+                                               seen: &seen, into: &out) {
+                return problem
+            }
         }
-        return .success(out)
+        return nil
     }
 
     /// The run's spec: the templates' metrics with the Rollout's args merged in.

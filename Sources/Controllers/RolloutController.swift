@@ -23,7 +23,7 @@ public enum RolloutController {
     static let workloadIndex = "rollout-workload"
 
     /// Adds the Rollout controller: Rollouts (primary), owned ReplicaSets and AnalysisRuns, and
-    /// mappers from the Services and workloadRef Deployments to the Rollouts naming them.
+    /// mappers from the Services and workloadRef Deployments and StatefulSets to the Rollouts naming them.
     @discardableResult
     public static func register(on manager: Manager, config: RolloutControllerConfig) async -> Controller {
         let rollouts = await manager.informer(
@@ -43,9 +43,11 @@ public enum RolloutController {
         let runs = await manager.informer(for: .analysisRuns)
         let deployments = await manager.informer(for: .deployments)
         let experiments = await manager.informer(for: .experiments)
+        let statefulSets = await manager.informer(for: .statefulSets)
         let caches = RolloutCaches(
             rollouts: rollouts.store, replicaSets: replicaSets.store, services: services.store,
-            runs: runs.store, deployments: deployments.store, experiments: experiments.store)
+            runs: runs.store, deployments: deployments.store, experiments: experiments.store,
+            statefulSets: statefulSets.store)
         let reconciler = RolloutReconciler(
             api: manager.api, caches: caches, clock: manager.options.clock, events: manager.events,
             fence: { try manager.fence() }, config: config)
@@ -59,7 +61,7 @@ public enum RolloutController {
         }
         return await manager.addController(
             name: name, for: .rollouts, reconciler: reconciler, owns: [.replicaSets, .analysisRuns, .experiments],
-            watches: [(.services, byService), (.deployments, byWorkload)],
+            watches: [(.services, byService), (.deployments, byWorkload), (.statefulSets, byWorkload)],
             workers: config.workers, primaryPredicate: rolloutChanged)
     }
 

@@ -12,6 +12,7 @@ struct RolloutCaches: Sendable {
     let runs: ObjectStore
     let deployments: ObjectStore
     let experiments: ObjectStore
+    let statefulSets: ObjectStore
 }
 
 /// What one reconcile read about a Rollout.
@@ -49,6 +50,21 @@ enum RolloutObserver {
             wasStable: annotations[RolloutLabels.wasStable] == "true", template: rs[path: ["spec", "template"]])
     }
 
+    /// A StatefulSet as the decision core sees it. Revisions come from status; until the
+    /// StatefulSet controller has written them, both are the empty string (nothing to roll out).
+    static func statefulSet(_ sts: JSONValue) -> RolloutStatefulSetState {
+        let st = sts["status"]
+        let current = st["currentRevision"].stringValue ?? ""
+        return RolloutStatefulSetState(
+            name: sts.name ?? "", replicas: sts[path: ["spec", "replicas"]].intValue ?? 1,
+            partition: sts[path: ["spec", "updateStrategy", "rollingUpdate", "partition"]].intValue ?? 0,
+            onDelete: sts[path: ["spec", "updateStrategy", "type"]].stringValue == "OnDelete",
+            currentRevision: current, updateRevision: st["updateRevision"].stringValue ?? current,
+            updatedReplicas: st["updatedReplicas"].intValue ?? 0, readyReplicas: st["readyReplicas"].intValue ?? 0,
+            availableReplicas: st["availableReplicas"].intValue ?? 0, generation: sts.generation ?? 1,
+            observed: (st["observedGeneration"].intValue ?? 0) >= (sts.generation ?? 1))
+    }
+
     /// An AnalysisRun as the decision core sees it.
     static func run(_ r: JSONValue) -> RolloutRunState? {
         guard let name = r.name else { return nil }
@@ -65,7 +81,14 @@ enum RolloutObserver {
         let uid = rollout.uid ?? ""
         var world = RolloutWorld(name: rollout.name, namespace: ns, generation: rollout.generation,
                                  annotations: rollout.annotations, template: rollout.spec.template)
-        if let ref = rollout.spec.workloadRef {
+        if let ref = rollout.spec.workloadRef, ref.isStatefulSet {
+            if let sts = caches.statefulSets.get(namespace: ns, name: ref.name) {
+                world.template = sts[path: ["spec", "template"]]
+                world.statefulSet = statefulSet(sts)
+            } else {
+                world.template = nil
+            }
+        } else if let ref = rollout.spec.workloadRef {
             if let d = caches.deployments.get(namespace: ns, name: ref.name) {
                 world.template = d[path: ["spec", "template"]]
                 world.workload = RolloutWorkloadState(name: ref.name, replicas: d[path: ["spec", "replicas"]].intValue ?? 1)

@@ -56,8 +56,13 @@ public enum RolloutAction: DeliveryEffect {
     case createExperiment(JSONValue)
     /// Set `spec.terminate` on an Experiment still running.
     case terminateExperiment(name: String)
-    /// Scale the workloadRef Deployment.
+    /// Scale the workloadRef Deployment (or StatefulSet).
     case scaleWorkload(name: String, replicas: Int)
+    /// Set the workloadRef StatefulSet's `updateStrategy.rollingUpdate.partition`.
+    case setPartition(name: String, partition: Int)
+    /// Abort of a StatefulSet update: delete one pod of the StatefulSet still running
+    /// `revision` (the highest ordinal), so it comes back at the current revision.
+    case revertStatefulSetPod(name: String, revision: String)
     /// Undo: write this pod template into the Rollout's `spec.template`.
     case setPodTemplate(JSONValue)
     /// Delete up to `count` of the Rollout's pods created before `before` (RFC 3339).

@@ -159,7 +159,7 @@ extension RolloutRound {
         if routed {
             scale(newRS, to: t.canary)
             // Traffic goes up only once the canary has its pods; it comes down at once.
-            if t.weight > applied, !ready(newRS, t.canary) { weight = min(applied, t.weight) }
+            if t.weight > applied, !progressed(newRS, t.canary, c.progressThreshold(at: index)) { weight = min(applied, t.weight) }
             var stableCount = t.stable
             if c.dynamicStableScale == true {
                 stableCount = max(RolloutReplicaMath.share(of: replicas, weight: 100 - weight), replicas - effectiveReplicas(newRS))
@@ -210,7 +210,8 @@ extension RolloutRound {
         }
         if step.setWeight != nil || step.setCanaryScale != nil {
             let t = targets(c, index: index)
-            let ok = routed ? ready(newRS, t.canary) : (ready(newRS, t.canary) && ready(stable, t.stable))
+            let canaryOK = progressed(newRS, t.canary, c.progressThreshold(at: index))
+            let ok = routed ? canaryOK : (canaryOK && ready(stable, t.stable))
             if !ok { doing = "waiting for step \(index + 1) (\(Self.describe(step))): pods are scaling" }
             return ok ? .done : .wait
         }
@@ -385,6 +386,13 @@ extension RolloutRound {
         s.canary = st
     }
 
+    /// Whether the canary has enough of its `n` pods available to leave a step: all of them, or
+    /// as many as `replicaProgressThreshold` asks (the final promotion always waits for all).
+    func progressed(_ rs: RolloutReplicaSetState, _ n: Int, _ threshold: RolloutReplicaProgressThreshold?) -> Bool {
+        guard let threshold, n > 0 else { return ready(rs, n) }
+        return rs.observed && rs.replicas == n && rs.availableReplicas >= threshold.requiredPods(of: n)
+    }
+
     static func describe(_ step: RolloutCanaryStep) -> String {
         if let w = step.setWeight { return "setWeight: \(w)" }
         if let p = step.pause { return p.seconds.map { "pause: \(GoDuration.format($0))" } ?? "pause" }
@@ -399,6 +407,7 @@ extension RolloutRound {
         if let e = step.experiment { return "experiment: \(e.templates.map(\.name).joined(separator: ", "))" }
         if let h = step.setHeaderRoute { return "setHeaderRoute: \(h.name)" }
         if let m = step.setMirrorRoute { return "setMirrorRoute: \(m.name)" }
+        if let t = step.replicaProgressThreshold { return "replicaProgressThreshold: \(t.value)\(t.type == "Percent" ? "%" : " pods")" }
         return "step"
     }
 }

@@ -18,9 +18,10 @@ extension RolloutRound {
         }
         guard let template = w.template else {
             let ref = spec.workloadRef?.name ?? ""
-            doing = "workloadRef Deployment \(ref) not found in \(w.namespace)"
+            let kind = spec.workloadRef?.kind ?? "Deployment"
+            doing = "workloadRef \(kind) \(ref) not found in \(w.namespace)"
             if old.message != "WorkloadNotFound: \(doing!)" {
-                event(.warning, "WorkloadNotFound", "The Deployment \(ref) named by workloadRef of \(name) does not exist")
+                event(.warning, "WorkloadNotFound", "The \(kind) \(ref) named by workloadRef of \(name) does not exist")
             }
             invalid = nil
             holding = true
@@ -37,15 +38,33 @@ extension RolloutRound {
         promoteRequested = manualRequest(ManualControlAnnotations.promote)
         let restartNow = manualRequest(ManualControlAnnotations.restart)
 
-        let resolved = RolloutReplicaSets.resolveHash(
-            template: template, collisionCount: s.collisionCount, existing: w.replicaSets,
-            currentSpecHash: s.specTemplateHash, currentPodHash: s.currentPodHash, undoTarget: s.fastTrackHash)
-        podHash = resolved.podHash
-        newRevision = revision(for: podHash)
-        detectUpdate(specHash: resolved.specHash)
-
-        if let value = undoValue, undo(value) { return }
-        if undoValue == nil, resumeUndo() { return }
+        if let sts = w.statefulSet {
+            guard !sts.updateRevision.isEmpty else {
+                doing = "waiting for StatefulSet \(sts.name) to report its revisions"
+                keepRuns = Set(w.runs.keys)  // nothing is decided about the runs meanwhile
+                wake(after: decider.pollSeconds)
+                return
+            }
+            // The StatefulSet's revisions are the Rollout's: updateRevision is rolled out over
+            // currentRevision (the stable one).
+            podHash = sts.updateRevision
+            newRevision = sts.generation
+            detectUpdate(specHash: sts.updateRevision)
+            s.stableRS = sts.currentRevision
+            if undoValue != nil {
+                event(.warning, "UndoNotSupported",
+                      "Undo is not supported with a StatefulSet workloadRef: write the previous pod template into StatefulSet \(sts.name)")
+            }
+        } else {
+            let resolved = RolloutReplicaSets.resolveHash(
+                template: template, collisionCount: s.collisionCount, existing: w.replicaSets,
+                currentSpecHash: s.specTemplateHash, currentPodHash: s.currentPodHash, undoTarget: s.fastTrackHash)
+            podHash = resolved.podHash
+            newRevision = revision(for: podHash)
+            detectUpdate(specHash: resolved.specHash)
+            if let value = undoValue, undo(value) { return }
+            if undoValue == nil, resumeUndo() { return }
+        }
         if restartNow { s.restartRequestedAt = nowText }
         if s.abort == true && s.abortedAt == nil {
             // status.abort set by hand (Argo's CLI does this).
@@ -79,6 +98,10 @@ extension RolloutRound {
             return
         }
 
+        if let sts = w.statefulSet, let c = spec.strategy.canary {
+            statefulSetCanary(c, sts)
+            return
+        }
         ensureNewReplicaSet(template: template)
         if let c = spec.strategy.canary {
             canary(c)

@@ -94,6 +94,51 @@ public struct RolloutWorkloadState: Sendable, Hashable {
     }
 }
 
+/// A workloadRef StatefulSet as the controller read it (its pods are the Rollout's).
+public struct RolloutStatefulSetState: Sendable, Hashable {
+    public var name: String
+    /// `spec.replicas`.
+    public var replicas: Int
+    /// `spec.updateStrategy.rollingUpdate.partition` (0 when unset): pods with an ordinal at or
+    /// above it run `updateRevision`.
+    public var partition: Int
+    /// `spec.updateStrategy.type` is OnDelete (pods are never replaced by the controller).
+    public var onDelete: Bool
+    /// `status.currentRevision` and `status.updateRevision` (ControllerRevision names, the
+    /// pods' `controller-revision-hash` label).
+    public var currentRevision: String
+    public var updateRevision: String
+    /// `status.updatedReplicas`, `status.readyReplicas`, `status.availableReplicas`.
+    public var updatedReplicas: Int
+    public var readyReplicas: Int
+    public var availableReplicas: Int
+    /// `metadata.generation` (the revision number messages quote) and whether status caught up.
+    public var generation: Int
+    public var observed: Bool
+
+    public init(name: String, replicas: Int, partition: Int = 0, onDelete: Bool = false, currentRevision: String,
+                updateRevision: String, updatedReplicas: Int, readyReplicas: Int, availableReplicas: Int? = nil,
+                generation: Int = 1, observed: Bool = true) {
+        self.name = name
+        self.replicas = replicas
+        self.partition = partition
+        self.onDelete = onDelete
+        self.currentRevision = currentRevision
+        self.updateRevision = updateRevision
+        self.updatedReplicas = updatedReplicas
+        self.readyReplicas = readyReplicas
+        self.availableReplicas = availableReplicas ?? readyReplicas
+        self.generation = generation
+        self.observed = observed
+    }
+
+    /// Updated pods that are available, counting every old pod as available first (the
+    /// StatefulSet's status does not split availability by revision).
+    public var updatedAvailable: Int {
+        max(0, min(updatedReplicas, availableReplicas - (replicas - updatedReplicas)))
+    }
+}
+
 /// Everything the controller observed for one Rollout decision.
 public struct RolloutWorld: Sendable, Hashable {
     public var name: String
@@ -104,6 +149,8 @@ public struct RolloutWorld: Sendable, Hashable {
     public var template: JSONValue?
     /// The workloadRef Deployment; nil without workloadRef or when it does not exist.
     public var workload: RolloutWorkloadState?
+    /// The workloadRef StatefulSet; nil without one or when it does not exist.
+    public var statefulSet: RolloutStatefulSetState?
     public var replicaSets: [RolloutReplicaSetState]
     /// Services that exist, by name (only those the strategy names).
     public var services: [String: RolloutServiceState]
@@ -118,7 +165,8 @@ public struct RolloutWorld: Sendable, Hashable {
                 template: JSONValue? = nil, workload: RolloutWorkloadState? = nil,
                 replicaSets: [RolloutReplicaSetState] = [], services: [String: RolloutServiceState] = [:],
                 runs: [String: RolloutRunState] = [:], podsToRestart: Int? = nil,
-                experiments: [String: RolloutExperimentState] = [:]) {
+                experiments: [String: RolloutExperimentState] = [:], statefulSet: RolloutStatefulSetState? = nil) {
+        self.statefulSet = statefulSet
         self.name = name
         self.namespace = namespace
         self.generation = generation

@@ -45,6 +45,8 @@ extension ResourceType {
     public static let eventsV1 = ResourceType(group: "events.k8s.io", version: "v1", plural: "events", kind: "Event")
     public static let deployments = ResourceType(group: "apps", version: "v1", plural: "deployments", kind: "Deployment")
     public static let replicaSets = ResourceType(group: "apps", version: "v1", plural: "replicasets", kind: "ReplicaSet")
+    public static let daemonSets = ResourceType(group: "apps", version: "v1", plural: "daemonsets", kind: "DaemonSet")
+    public static let statefulSets = ResourceType(group: "apps", version: "v1", plural: "statefulsets", kind: "StatefulSet")
     public static let jobs = ResourceType(group: "batch", version: "v1", plural: "jobs", kind: "Job")
     public static let horizontalPodAutoscalers = ResourceType(
         group: "autoscaling", version: "v2", plural: "horizontalpodautoscalers", kind: "HorizontalPodAutoscaler")

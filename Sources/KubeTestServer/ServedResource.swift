@@ -58,6 +58,10 @@ extension ServedResource {
         ServedResource(
             type: .replicaSets, singular: "replicaset", shortNames: ["rs"], categories: ["all"], hasStatus: true,
             scale: ScalePaths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], labelSelector: nil)),
+        ServedResource(type: .daemonSets, singular: "daemonset", shortNames: ["ds"], categories: ["all"], hasStatus: true),
+        ServedResource(
+            type: .statefulSets, singular: "statefulset", shortNames: ["sts"], categories: ["all"], hasStatus: true,
+            scale: ScalePaths(specReplicas: ["spec", "replicas"], statusReplicas: ["status", "replicas"], labelSelector: nil)),
         ServedResource(
             type: .horizontalPodAutoscalers, singular: "horizontalpodautoscaler", shortNames: ["hpa"], categories: ["all"],
             hasStatus: true),

@@ -2,8 +2,8 @@ import Foundation
 import KubeCore
 import Synchronization
 
-/// Plays the Deployment and ReplicaSet controllers and the kubelet, through the API only:
-/// it watches Deployments and ReplicaSets and, `readyDelay` after a new generation, reports
+/// Plays the Deployment, ReplicaSet and DaemonSet controllers and the kubelet, through the
+/// API only: it watches Deployments, ReplicaSets and DaemonSets and, `readyDelay` after a new generation, reports
 /// its pods ready through the status subresource.
 ///
 /// What a reader of status sees matches the real controllers closely enough for
@@ -37,6 +37,11 @@ public final class WorkloadSimulator: Sendable {
         var overrides: [String: Override] = [:]
         var deployments: [String: Tracked] = [:]
         var replicaSets: [String: Tracked] = [:]
+        var daemonSets: [String: Tracked] = [:]
+        /// A pending second look at a StatefulSet, by key (pods get ready with time).
+        var statefulSetTimers: [String: Task<Void, Never>] = [:]
+        /// When the simulator made each StatefulSet pod (creationTimestamp has whole seconds only).
+        var podMade: [String: Date] = [:]
     }
 
     let api: any KubeAPI
@@ -55,6 +60,9 @@ public final class WorkloadSimulator: Sendable {
             s.loops = [
                 Task { [self] in await self.run(.deployments) },
                 Task { [self] in await self.run(.replicaSets) },
+                Task { [self] in await self.run(.daemonSets) },
+                Task { [self] in await self.run(.statefulSets) },
+                Task { [self] in await self.run(.pods) },
             ]
         }
     }
@@ -65,9 +73,13 @@ public final class WorkloadSimulator: Sendable {
             var all = s.loops
             all += s.deployments.values.compactMap(\.timer)
             all += s.replicaSets.values.compactMap(\.timer)
+            all += s.daemonSets.values.compactMap(\.timer)
+            all += s.statefulSetTimers.values
+            s.statefulSetTimers = [:]
             s.loops = []
             s.deployments = [:]
             s.replicaSets = [:]
+            s.daemonSets = [:]
             return all
         }
         for t in tasks { t.cancel() }
@@ -93,6 +105,8 @@ public final class WorkloadSimulator: Sendable {
             s.deployments[key]?.timer = nil
             s.replicaSets[key]?.timer?.cancel()
             s.replicaSets[key]?.timer = nil
+            s.daemonSets[key]?.timer?.cancel()
+            s.daemonSets[key]?.timer = nil
             if o == nil { s.deployments[key]?.failedGeneration = nil }
             return s.running
         }
@@ -101,6 +115,8 @@ public final class WorkloadSimulator: Sendable {
         Task { [self] in
             await self.refresh(.deployments, namespace: parts[0], name: parts[1])
             await self.refresh(.replicaSets, namespace: parts[0], name: parts[1])
+            await self.refresh(.daemonSets, namespace: parts[0], name: parts[1])
+            await self.refresh(.statefulSets, namespace: parts[0], name: parts[1])
         }
     }
 
@@ -123,7 +139,9 @@ public final class WorkloadSimulator: Sendable {
                         if let v = event.object.resourceVersion, event.type != .error { rv = v }
                         switch event.type {
                         case .added, .modified: await reconcile(resource, event.object)
-                        case .deleted: forget(resource, event.object.objectKey)
+                        case .deleted:
+                            if resource == .pods { await podChanged(event.object) }
+                            forget(resource, event.object.objectKey)
                         case .bookmark: break
                         case .error: relist = true
                         }
@@ -139,7 +157,13 @@ public final class WorkloadSimulator: Sendable {
 
     func forget(_ resource: ResourceType, _ key: String) {
         state.withLock { s in
-            if resource == .deployments {
+            if resource == .pods {
+                return
+            } else if resource == .statefulSets {
+                s.statefulSetTimers.removeValue(forKey: key)?.cancel()
+            } else if resource == .daemonSets {
+                s.daemonSets.removeValue(forKey: key)?.timer?.cancel()
+            } else if resource == .deployments {
                 s.deployments.removeValue(forKey: key)?.timer?.cancel()
             } else {
                 s.replicaSets.removeValue(forKey: key)?.timer?.cancel()
@@ -149,9 +173,13 @@ public final class WorkloadSimulator: Sendable {
 
     func forgetMissing(_ resource: ResourceType, present: Set<String>) {
         state.withLock { s in
-            let keys = resource == .deployments ? Array(s.deployments.keys) : Array(s.replicaSets.keys)
+            guard resource != .pods, resource != .statefulSets else { return }
+            let keys = resource == .daemonSets ? Array(s.daemonSets.keys)
+                : resource == .deployments ? Array(s.deployments.keys) : Array(s.replicaSets.keys)
             for k in keys where !present.contains(k) {
-                if resource == .deployments {
+                if resource == .daemonSets {
+                    s.daemonSets.removeValue(forKey: k)?.timer?.cancel()
+                } else if resource == .deployments {
                     s.deployments.removeValue(forKey: k)?.timer?.cancel()
                 } else {
                     s.replicaSets.removeValue(forKey: k)?.timer?.cancel()
@@ -171,9 +199,19 @@ public final class WorkloadSimulator: Sendable {
     func reconcile(_ resource: ResourceType, _ obj: JSONValue) async {
         // After stop() no late timer or override task may write.
         guard obj.deletionTimestamp == nil, state.withLock({ $0.running }) else { return }
+        if resource == .pods {
+            await podChanged(obj)
+            return
+        }
+        if resource == .statefulSets {
+            await reconcileStatefulSet(obj)
+            return
+        }
         let status: JSONValue?
         if resource == .deployments {
             status = decideDeployment(obj)
+        } else if resource == .daemonSets {
+            status = decideDaemonSet(obj)
         } else {
             status = decideReplicaSet(obj)
         }

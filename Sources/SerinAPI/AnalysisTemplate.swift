@@ -34,7 +34,8 @@ public struct AnalysisTemplateSpec: Codable, Sendable, Hashable {
     public var args: [AnalysisArgument]?
     public var dryRun: [AnalysisDryRun]?
     public var measurementRetention: [AnalysisMeasurementRetention]?
-    /// Argo's composition of other templates: accepted, not supported yet (validation names it).
+    /// Argo's composition: other templates whose metrics, args, dryRun and measurementRetention
+    /// join this one's when a run is made (resolved by the controller, recursively).
     public var templates: [AnalysisTemplateInclude]?
 
     public init(metrics: [AnalysisMetric], args: [AnalysisArgument]? = nil, dryRun: [AnalysisDryRun]? = nil,
@@ -69,10 +70,13 @@ public struct AnalysisTemplateSpec: Codable, Sendable, Hashable {
         try c.encodeIfPresent(templates, forKey: .templates)
     }
 
-    /// What Serin cannot run in this template yet, each naming the field.
-    public var unsupportedFields: [String] {
-        guard let t = templates, !t.isEmpty else { return [] }
-        return ["spec.templates: including other analysis templates is not supported by Serin yet; copy their metrics into this template"]
+    /// What is wrong with the `templates` list, each naming the field and the fix.
+    public var includeProblems: [String] {
+        var out: [String] = []
+        for (i, t) in (templates ?? []).enumerated() where (t.templateName ?? "").isEmpty {
+            out.append("spec.templates[\(i)].templateName is empty; name the AnalysisTemplate to include (or a ClusterAnalysisTemplate with clusterScope: true)")
+        }
+        return out
     }
 }
 

@@ -91,9 +91,9 @@ public struct CrossNamespaceRef: Codable, Sendable, Hashable {
     }
 }
 
-/// `spec.autoscalerRef`: the HorizontalPodAutoscaler copied to `<name>-primary`, with Flagger's
-/// `primaryScalerReplicas` bounds for the copy and its KEDA `primaryScalerQueries` (read only with
-/// kind ScaledObject, which validation refuses).
+/// `spec.autoscalerRef`: the HorizontalPodAutoscaler or KEDA ScaledObject copied to
+/// `<name>-primary`, with Flagger's `primaryScalerReplicas` bounds for the copy and, for a
+/// ScaledObject, `primaryScalerQueries` (the primary's trigger queries by trigger name).
 public struct CanaryAutoscalerRef: Codable, Sendable, Hashable {
     public var apiVersion: String?
     public var kind: String?
@@ -111,6 +111,12 @@ public struct CanaryAutoscalerRef: Codable, Sendable, Hashable {
         self.primaryScalerQueries = primaryScalerQueries
         self.primaryScalerReplicas = primaryScalerReplicas
     }
+
+    public static let scaledObjectKind = "ScaledObject"
+    public static let kedaAPIVersion = "keda.sh/v1alpha1"
+
+    /// A KEDA ScaledObject rather than an HPA (the default kind).
+    public var isScaledObject: Bool { kind == Self.scaledObjectKind }
 }
 
 public struct CanaryPrimaryScalerReplicas: Codable, Sendable, Hashable {

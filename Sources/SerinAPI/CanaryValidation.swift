@@ -85,6 +85,26 @@ extension CanarySpec {
     /// The provider in force: `spec.provider`, else the operator's default.
     public func effectiveProvider(default fallback: String) -> String { provider ?? fallback }
 
+    /// A DaemonSet runs one pod per node whatever the split: its release is analysed
+    /// blue/green-style (iterations, then all traffic at once), as Flagger does.
+    func checkDaemonSetTarget(_ add: (String, String, String) -> Void) {
+        let a = effectiveAnalysis
+        let weights = [("stepWeight", a.stepWeight != nil), ("maxWeight", a.maxWeight != nil),
+                       ("stepWeights", !(a.stepWeights ?? []).isEmpty), ("stepWeightPromotion", a.stepWeightPromotion != nil)]
+        for (field, set) in weights where set {
+            add("analysis.\(field)", "traffic weights are not supported with a DaemonSet target (every node runs one pod of each)",
+                "remove \(field) and set analysis.iterations: the release is analysed blue/green-style, then promoted")
+        }
+        if a.iterations == nil {
+            add("analysis.iterations", "is required with a DaemonSet target",
+                "set iterations (e.g. 10): the number of analysis intervals before promotion")
+        }
+        if autoscalerRef != nil {
+            add("autoscalerRef", "an autoscaler is not supported with a DaemonSet target (a DaemonSet has no replicas)",
+                "remove autoscalerRef")
+        }
+    }
+
     /// Every problem of the spec (empty when valid). `defaultProvider` is the operator's `--provider`.
     public func validate(defaultProvider: String = CanaryProviders.kubernetes) -> [CanarySpecProblem] {
         var out: [CanarySpecProblem] = []
@@ -93,11 +113,16 @@ extension CanarySpec {
         }
 
         if targetRef.name.isEmpty { add("targetRef.name", "is empty", "name the Deployment to deliver") }
-        if let k = targetRef.kind, k != "Deployment" {
-            add("targetRef.kind", "\(k) is not supported", "point targetRef at a Deployment (kind: Deployment)")
+        if let k = targetRef.kind, k != "Deployment", k != "DaemonSet" {
+            add("targetRef.kind", "\(k) is not supported", "point targetRef at a Deployment or a DaemonSet")
         }
-        if let a = autoscalerRef, let k = a.kind, k != "HorizontalPodAutoscaler" {
-            add("autoscalerRef.kind", "\(k) is not supported", "use kind: HorizontalPodAutoscaler (autoscaling/v2)")
+        if targetRef.kind == "DaemonSet" { checkDaemonSetTarget(add) }
+        if let a = autoscalerRef, let k = a.kind, k != "HorizontalPodAutoscaler", k != CanaryAutoscalerRef.scaledObjectKind {
+            add("autoscalerRef.kind", "\(k) is not supported",
+                "use kind: HorizontalPodAutoscaler (autoscaling/v2) or ScaledObject (keda.sh/v1alpha1)")
+        }
+        if let a = autoscalerRef, a.isScaledObject, let v = a.apiVersion, v != CanaryAutoscalerRef.kedaAPIVersion {
+            add("autoscalerRef.apiVersion", "\(v) is not KEDA's ScaledObject API", "use apiVersion: \(CanaryAutoscalerRef.kedaAPIVersion)")
         }
         if !(1...65535).contains(service.port) {
             add("service.port", "\(service.port) is not a port number", "use a port between 1 and 65535")

@@ -41,6 +41,9 @@ public struct RolloutSpec: Codable, Sendable, Hashable {
     /// The pod template (kept verbatim). Exactly one of `template` and `workloadRef`.
     public var template: JSONValue?
     public var workloadRef: RolloutWorkloadRef?
+    /// Argo's resource-plugin proposal: `{name: statefulset}` beside a StatefulSet workloadRef.
+    /// Serin runs StatefulSets itself; the field is accepted with that name.
+    public var resourcePlugin: RolloutResourcePlugin?
     public var minReadySeconds: Int?
     /// Old ReplicaSets kept (scaled to zero) for undo; default 10.
     public var revisionHistoryLimit: Int?
@@ -91,7 +94,22 @@ public struct RolloutSpec: Codable, Sendable, Hashable {
     }
 }
 
-/// A workload whose pod template the Rollout uses (Argo's `workloadRef`).
+/// `spec.resourcePlugin` (Argo's proposal): which plugin handles the workloadRef kind.
+public struct RolloutResourcePlugin: Codable, Sendable, Hashable {
+    public var name: String
+    /// Plugin settings; Serin's StatefulSet support takes none (validation names them).
+    public var config: JSONValue?
+    public init(name: String, config: JSONValue? = nil) {
+        self.name = name
+        self.config = config
+    }
+
+    /// The one plugin name Serin answers to.
+    public static let statefulSet = "statefulset"
+}
+
+/// A workload whose pod template the Rollout uses (Argo's `workloadRef`), or, for a
+/// StatefulSet, the workload whose pods the Rollout updates in place (partition by partition).
 public struct RolloutWorkloadRef: Codable, Sendable, Hashable {
     public var apiVersion: String?
     public var kind: String?
@@ -112,6 +130,10 @@ public struct RolloutWorkloadRef: Codable, Sendable, Hashable {
     }
 
     public var effectiveScaleDown: ScaleDown? { ScaleDown(rawValue: scaleDown ?? "never") }
+
+    public static let statefulSetKind = "StatefulSet"
+    /// A StatefulSet: updated in place through `updateStrategy.rollingUpdate.partition`.
+    public var isStatefulSet: Bool { kind == Self.statefulSetKind }
 }
 
 public struct RolloutRollbackWindow: Codable, Sendable, Hashable {
@@ -218,7 +240,8 @@ public struct RolloutCanaryStrategy: Codable, Sendable, Hashable {
     /// Argo's ping-pong Service pair, instead of canaryService and stableService: the two swap
     /// roles at each promotion (status.canary.stablePingPong records which one is stable).
     public var pingPong: RolloutPingPong?
-    /// Argo's partial-availability step progress: accepted, not supported yet (validation names it).
+    /// Argo's partial-availability step progress: a setWeight/setCanaryScale step is complete once
+    /// this many of its canary pods are available (see `progressThreshold(at:)`).
     public var replicaProgressThreshold: RolloutReplicaProgressThreshold?
 
     public init(canaryService: String? = nil, stableService: String? = nil, steps: [RolloutCanaryStep]? = nil,
@@ -275,11 +298,34 @@ public struct RolloutPingPong: Codable, Sendable, Hashable {
 
 /// `Percent` or `Pod`, and how many.
 public struct RolloutReplicaProgressThreshold: Codable, Sendable, Hashable {
+    /// `Percent` or `Pod`.
     public var type: String
     public var value: Int
     public init(type: String, value: Int) {
         self.type = type
         self.value = value
+    }
+
+    public static let types = ["Percent", "Pod"]
+
+    /// Available pods that complete a step wanting `n`: value% of n rounded up, or value pods,
+    /// never more than n and at least one (a step with pods is never complete with none).
+    public func requiredPods(of n: Int) -> Int {
+        guard n > 0 else { return 0 }
+        let wanted = type == "Pod" ? value : Int((Double(n) * Double(value) / 100).rounded(.up))
+        return min(n, max(1, wanted))
+    }
+}
+
+extension RolloutCanaryStrategy {
+    /// The threshold in force at step `index`: the last `replicaProgressThreshold` step before
+    /// it, else the strategy's own; nil: every pod.
+    public func progressThreshold(at index: Int) -> RolloutReplicaProgressThreshold? {
+        let steps = effectiveSteps
+        for i in stride(from: min(index, steps.count) - 1, through: 0, by: -1) {
+            if let t = steps[i].replicaProgressThreshold { return t }
+        }
+        return replicaProgressThreshold
     }
 }
 

@@ -13,10 +13,14 @@ public struct RolloutCanaryStep: Codable, Sendable, Hashable {
     public var experiment: RolloutExperimentStep?
     /// Argo's step plugins: kept so validation can name them (not supported).
     public var plugin: JSONValue?
+    /// Argo's docs write replicaProgressThreshold as a step: it holds for the steps after it.
+    public var replicaProgressThreshold: RolloutReplicaProgressThreshold?
 
     public init(setWeight: Int? = nil, pause: RolloutPause? = nil, analysis: RolloutAnalysis? = nil,
                 setCanaryScale: RolloutSetCanaryScale? = nil, setHeaderRoute: RolloutSetHeaderRoute? = nil,
-                setMirrorRoute: RolloutSetMirrorRoute? = nil, experiment: RolloutExperimentStep? = nil, plugin: JSONValue? = nil) {
+                setMirrorRoute: RolloutSetMirrorRoute? = nil, experiment: RolloutExperimentStep? = nil, plugin: JSONValue? = nil,
+                replicaProgressThreshold: RolloutReplicaProgressThreshold? = nil) {
+        self.replicaProgressThreshold = replicaProgressThreshold
         self.setWeight = setWeight
         self.pause = pause
         self.analysis = analysis
@@ -47,6 +51,7 @@ public struct RolloutCanaryStep: Codable, Sendable, Hashable {
         if setMirrorRoute != nil { out.append("setMirrorRoute") }
         if experiment != nil { out.append("experiment") }
         if plugin != nil { out.append("plugin") }
+        if replicaProgressThreshold != nil { out.append("replicaProgressThreshold") }
         return out
     }
 }

@@ -143,11 +143,9 @@ extension DocumentCheck {
 /// field of the peers' schemas; these come from their plugin docs), with the feature each
 /// carries: lint names the feature as unsupported rather than as a typo.
 enum OriginalsOnlyFields {
-    /// By path with indexes written `[]`.
-    static let features: [String: String] = [
-        "spec.resourcePlugin": "resourcePlugin (Argo Rollouts' workload plugins: StatefulSet, ReplicaSet)",
-        "spec.strategy.canary.steps[].replicaProgressThreshold": "replicaProgressThreshold",
-    ]
+    /// By path with indexes written `[]` (none left: the CRDs declare every field of the peers'
+    /// manifests; a plugin field of theirs goes here).
+    static let features: [String: String] = [:]
 
     /// The feature of an unknown field, nil when it is not one of the originals' (a typo).
     /// Any key under a metric's `provider` is a metric provider of Argo Rollouts.

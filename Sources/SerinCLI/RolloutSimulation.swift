@@ -334,7 +334,7 @@ struct RolloutSimCluster {
                 if experiments[exName]?.phase?.isCompleted != true { experiments[exName]?.phase = .successful }
                 experiments[exName]?.terminate = true
                 experimentEnds[exName] = nil
-            case .scaleWorkload, .restartPods:
+            case .scaleWorkload, .restartPods, .setPartition, .revertStatefulSetPod:
                 break
             }
         }

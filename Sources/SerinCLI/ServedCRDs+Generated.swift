@@ -1255,7 +1255,7 @@ spec:
                       type: string
                 targetRef:
                   type: object
-                  description: The Deployment to deliver (Flagger's DaemonSet and Service targets are accepted and refused by validation).
+                  description: "The Deployment or DaemonSet to deliver (Flagger's Service target is accepted and refused by validation)."
                   required:
                     - name
                   properties:
@@ -1272,7 +1272,7 @@ spec:
                       minLength: 1
                 autoscalerRef:
                   type: object
-                  description: An autoscaling/v2 HorizontalPodAutoscaler of the target, copied to <name>-primary.
+                  description: An autoscaling/v2 HorizontalPodAutoscaler or a KEDA ScaledObject (keda.sh/v1alpha1) of the target, copied to <name>-primary for the primary.
                   required:
                     - name
                   properties:
@@ -1280,7 +1280,7 @@ spec:
                       type: string
                     kind:
                       type: string
-                      description: HorizontalPodAutoscaler; Flagger's KEDA ScaledObject is accepted and refused by validation.
+                      description: HorizontalPodAutoscaler (the default) or ScaledObject.
                       enum:
                         - HorizontalPodAutoscaler
                         - ScaledObject
@@ -1289,7 +1289,7 @@ spec:
                       minLength: 1
                     primaryScalerQueries:
                       type: object
-                      description: Flagger's KEDA trigger queries for the primary ScaledObject, read only with kind ScaledObject (which Serin refuses); ignored with a HorizontalPodAutoscaler, as in Flagger.
+                      description: "With kind ScaledObject: the primary copy's trigger queries by trigger name (triggers not named here have the target's name in their query rewritten to <target>-primary); ignored with a HorizontalPodAutoscaler, as in Flagger."
                       additionalProperties:
                         type: string
                     primaryScalerReplicas:
@@ -2830,9 +2830,21 @@ spec:
                     spec:
                       type: object
                       x-kubernetes-preserve-unknown-fields: true
+                resourcePlugin:
+                  type: object
+                  description: "Argo's resource-plugin proposal: name statefulset beside a StatefulSet workloadRef (Serin runs StatefulSets itself; config is refused)."
+                  required:
+                    - name
+                  properties:
+                    name:
+                      type: string
+                      minLength: 1
+                    config:
+                      type: object
+                      x-kubernetes-preserve-unknown-fields: true
                 workloadRef:
                   type: object
-                  description: A Deployment whose pod template is used instead of template.
+                  description: "A Deployment whose pod template is used instead of template, or a StatefulSet updated in place: setWeight moves its updateStrategy.rollingUpdate.partition."
                   properties:
                     apiVersion:
                       type: string
@@ -2840,6 +2852,7 @@ spec:
                       type: string
                       enum:
                         - Deployment
+                        - StatefulSet
                     name:
                       type: string
                       minLength: 1
@@ -2911,13 +2924,15 @@ spec:
                             - pongService
                         replicaProgressThreshold:
                           type: object
-                          description: Argo's step progress once a part of the canary pods is available; not supported by Serin yet (InvalidSpec names it).
+                          description: "A setWeight or setCanaryScale step is complete once this many of its canary pods are available (type Percent: value% of them, rounded up; type Pod: value pods), not all; the final promotion still waits for every pod."
                           properties:
                             type:
                               type: string
+                              enum: [Percent, Pod]
                             value:
                               type: integer
                               format: int32
+                              minimum: 1
                           required:
                             - type
                             - value
@@ -3269,8 +3284,22 @@ spec:
                                 type: object
                                 description: Not supported by Serin (validation reports it).
                                 x-kubernetes-preserve-unknown-fields: true
+                              replicaProgressThreshold:
+                                type: object
+                                description: "As written in Argo's docs (a step of its own): from this step on, a setWeight or setCanaryScale step is complete once this many canary pods are available (Percent: value%, Pod: value pods)."
+                                properties:
+                                  type:
+                                    type: string
+                                    enum: [Percent, Pod]
+                                  value:
+                                    type: integer
+                                    format: int32
+                                    minimum: 1
+                                required:
+                                  - type
+                                  - value
                             x-kubernetes-validations:
-                              - rule: "[has(self.setWeight), has(self.pause), has(self.analysis), has(self.setCanaryScale), has(self.setHeaderRoute), has(self.setMirrorRoute), has(self.experiment), has(self.plugin)].exists(x, x) && [has(self.setWeight), has(self.pause), has(self.analysis), has(self.experiment)].filter(x, x).size() <= 1"
+                              - rule: "[has(self.setWeight), has(self.pause), has(self.analysis), has(self.setCanaryScale), has(self.setHeaderRoute), has(self.setMirrorRoute), has(self.experiment), has(self.plugin), has(self.replicaProgressThreshold)].exists(x, x) && [has(self.setWeight), has(self.pause), has(self.analysis), has(self.experiment)].filter(x, x).size() <= 1"
                                 message: "each step sets at least one action, and at most one of setWeight, pause, analysis, experiment"
                           maxItems: 100
                         trafficRouting:

@@ -38,7 +38,8 @@ public protocol Workload: Sendable {
 /// The workloads Serin implements: the only place that lists them.
 public enum Workloads {
     public static let deployment = DeploymentWorkload()
-    public static let all: [any Workload] = [deployment]
+    public static let daemonSet = DaemonSetWorkload()
+    public static let all: [any Workload] = [deployment, daemonSet]
 
     /// The workload of a `targetRef.kind`; nil when Serin has none.
     public static func workload(forKind kind: String) -> (any Workload)? {

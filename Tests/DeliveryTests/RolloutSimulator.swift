@@ -32,10 +32,16 @@ struct RolloutSim {
     var actionLog: [RolloutAction] = []
     /// Pods do not become available (a broken version) for ReplicaSets of these hashes.
     var neverReady: Set<String> = []
+    /// At most this many pods become available, for ReplicaSets of these hashes (a node short).
+    var availableCap: [String: Int] = [:]
     var podsToRestart: Int? = nil
     /// workloadRef: the Deployment's template and replicas.
     var workloadTemplate: JSONValue?
     var workload: RolloutWorkloadState?
+    /// workloadRef StatefulSet: its state, and its pods' revisions by ordinal (what the
+    /// StatefulSet controller keeps).
+    var statefulSet: RolloutStatefulSetState?
+    var podRevisions: [String] = []
     var lastDecision: RolloutDecision?
     /// Violations of the invariants checked on every decision.
     var violations: [String] = []
@@ -79,7 +85,7 @@ struct RolloutSim {
             name: Self.name, namespace: Self.namespace, generation: generation, annotations: annotations,
             template: spec.template ?? workloadTemplate, workload: workload, replicaSets: Array(replicaSets.values),
             services: Dictionary(uniqueKeysWithValues: services.map { ($0.key, RolloutServiceState(name: $0.key, selectorHash: $0.value)) }),
-            runs: runs, podsToRestart: podsToRestart, experiments: experiments)
+            runs: runs, podsToRestart: podsToRestart, experiments: experiments, statefulSet: statefulSet)
     }
 
     func rs(_ hash: String?) -> RolloutReplicaSetState? { replicaSets.values.first { $0.podHash == hash } }
@@ -96,12 +102,40 @@ struct RolloutSim {
         return d
     }
 
+    /// The StatefulSet controller: one pod at a time from the top ordinal down, every pod at or
+    /// above the partition to updateRevision; currentRevision follows once all run it.
+    mutating func settleStatefulSet() {
+        guard var sts = statefulSet else { return }
+        if podRevisions.count != sts.replicas {
+            podRevisions = Array(podRevisions.prefix(sts.replicas))
+            while podRevisions.count < sts.replicas { podRevisions.append(sts.currentRevision) }
+        }
+        if let i = podRevisions.indices.reversed().first(where: { $0 >= sts.partition && podRevisions[$0] != sts.updateRevision }) {
+            podRevisions[i] = sts.updateRevision
+        }
+        sts.updatedReplicas = podRevisions.filter { $0 == sts.updateRevision }.count
+        let broken = neverReady.contains(sts.updateRevision) && sts.updateRevision != sts.currentRevision ? sts.updatedReplicas : 0
+        sts.readyReplicas = sts.replicas - broken
+        sts.availableReplicas = sts.readyReplicas
+        if sts.updatedReplicas == sts.replicas, broken == 0 { sts.currentRevision = sts.updateRevision }
+        sts.observed = true
+        statefulSet = sts
+    }
+
+    /// A new pod template for the StatefulSet: a new updateRevision.
+    mutating func setStatefulSetRevision(_ revision: String) {
+        statefulSet?.updateRevision = revision
+        statefulSet?.generation += 1
+        statefulSet?.observed = false
+    }
+
     /// The kubelet and the analysis controller catch up.
     mutating func settle() {
+        settleStatefulSet()
         for (k, var rs) in replicaSets {
             rs.observed = true
             rs.statusReplicas = rs.replicas
-            let ready = neverReady.contains(rs.podHash) ? 0 : rs.replicas
+            let ready = neverReady.contains(rs.podHash) ? 0 : min(rs.replicas, availableCap[rs.podHash] ?? rs.replicas)
             rs.readyReplicas = ready
             rs.availableReplicas = ready
             replicaSets[k] = rs
@@ -184,6 +218,18 @@ struct RolloutSim {
             runs[name] = nil
         case .scaleWorkload(_, let n):
             workload?.replicas = n
+            statefulSet?.replicas = n
+        case .setPartition(_, let p):
+            statefulSet?.partition = p
+            statefulSet?.observed = false
+        case .revertStatefulSetPod(_, let revision):
+            // The highest ordinal at `revision` is deleted and recreated (at the current revision
+            // when below the partition).
+            if let i = podRevisions.lastIndex(of: revision), let sts = statefulSet {
+                podRevisions[i] = i >= sts.partition ? sts.updateRevision : sts.currentRevision
+                statefulSet?.availableReplicas -= 1
+                statefulSet?.readyReplicas -= 1
+            }
         case .setPodTemplate(let t):
             spec.template = t
             generation += 1

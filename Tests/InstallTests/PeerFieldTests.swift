@@ -259,9 +259,7 @@ struct PeerFieldTests {
 
     static let canaryRefusals: [(path: [String], value: String, problem: String)] = [
         (["spec", "provider"], "knative", "spec.provider: the knative provider is not supported by Serin yet: \(CanaryProviders.knativeMissing)"),
-        (["spec", "targetRef", "kind"], "DaemonSet", "spec.targetRef.kind: DaemonSet is not supported"),
         (["spec", "targetRef", "kind"], "Service", "spec.targetRef.kind: Service is not supported"),
-        (["spec", "autoscalerRef", "kind"], "ScaledObject", "spec.autoscalerRef.kind: ScaledObject is not supported"),
         (["spec", "autoscalerRef", "primaryScalerReplicas"], "{minReplicas: 5, maxReplicas: 4}",
          "spec.autoscalerRef.primaryScalerReplicas: minReplicas 5 is greater than maxReplicas 4"),
         (["spec", "service", "mirror"], "[{backendRef: {name: podinfo-shadow, port: 9898}}]",
@@ -283,6 +281,17 @@ struct PeerFieldTests {
             let named = problems.first?.hasPrefix(r.problem + ";") == true
             #expect(named, "\(r.path): \(problems)")
         }
+        // KEDA's ScaledObject autoscaler is run (docs/workloads.md); with another apiVersion it is refused by name.
+        let keda = P.with(P.with(base, ["spec", "autoscalerRef", "kind"], "ScaledObject"),
+                          ["spec", "autoscalerRef", "apiVersion"], "keda.sh/v1alpha1")
+        #expect(try P.schemaProblems(keda, plural: "canaries") == [])
+        #expect(try Self.canaryProblems(keda) == [])
+        // A DaemonSet target is run blue/green-style: canary weights are refused by name.
+        let ds = P.with(base, ["spec", "targetRef", "kind"], "DaemonSet")
+        #expect(try P.schemaProblems(ds, plural: "canaries") == [])
+        let dsProblems = try Self.canaryProblems(ds)
+        let weightsNamed = !dsProblems.isEmpty && dsProblems.allSatisfy { $0.contains("DaemonSet") }
+        #expect(weightsNamed, "\(dsProblems)")
         // disableTLS is honoured (WebhookCallerTLSTests).
         var hooks = base[path: ["spec", "analysis", "webhooks"]].arrayValue ?? []
         hooks[0]["disableTLS"] = true
@@ -331,11 +340,9 @@ struct PeerFieldTests {
     // MARK: Rollout
 
     static let rolloutRefusals: [(path: [String], value: String, problem: String)] = [
-        (["spec", "strategy", "canary", "replicaProgressThreshold"], "{type: Percent, value: 90}",
-         "spec.strategy.canary.replicaProgressThreshold: advancing a step before every canary pod is available is not supported by Serin yet"),
     ]
 
-    @Test("an Argo canary Rollout is valid, with tlsRoutes, tcpRoutes and several VirtualServices too; replicaProgressThreshold is accepted and refused by name")
+    @Test("an Argo canary Rollout is valid, with tlsRoutes, tcpRoutes and several VirtualServices too; replicaProgressThreshold is run")
     func rollout() throws {
         let doc = try P.yaml(P.rollout)
         #expect(try P.schemaProblems(doc, plural: "rollouts") == [])
@@ -348,6 +355,23 @@ struct PeerFieldTests {
             let named = problems.first?.hasPrefix(r.problem + ";") == true
             #expect(named, "\(r.path): \(problems)")
         }
+        // replicaProgressThreshold on the strategy (Argo's CRD) and as a step (Argo's docs): valid;
+        // a type other than Percent or Pod is refused by the schema.
+        let threshold = P.with(doc, ["spec", "strategy", "canary", "replicaProgressThreshold"], try P.yaml("{type: Percent, value: 90}"))
+        #expect(try P.schemaProblems(threshold, plural: "rollouts") == [])
+        #expect(Rollout.problems(in: threshold) == [])
+        var stepForm = doc
+        var steps = doc[path: ["spec", "strategy", "canary", "steps"]].arrayValue ?? []
+        steps.insert(try P.yaml("{replicaProgressThreshold: {type: Pod, value: 2}}"), at: 0)
+        stepForm[path: ["spec", "strategy", "canary", "steps"]] = .array(steps)
+        #expect(try P.schemaProblems(stepForm, plural: "rollouts") == [])
+        #expect(Rollout.problems(in: stepForm) == [])
+        let badType = P.with(doc, ["spec", "strategy", "canary", "replicaProgressThreshold"], try P.yaml("{type: Replicas, value: 2}"))
+        #expect(try P.schemaProblems(badType, plural: "rollouts") != [])
+        let overHundred = P.with(doc, ["spec", "strategy", "canary", "replicaProgressThreshold"], try P.yaml("{type: Percent, value: 150}"))
+        let over = Rollout.problems(in: overHundred).map(\.description)
+        let namesValue = over.count == 1 && over[0].hasPrefix("spec.strategy.canary.replicaProgressThreshold.value: 150 is above 100")
+        #expect(namesValue, "\(over)")
         // TLS and TCP routes, and several VirtualServices, are valid.
         let multi = P.with(P.with(doc, ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualService"], .null),
                            ["spec", "strategy", "canary", "trafficRouting", "istio", "virtualServices"],
@@ -395,10 +419,13 @@ struct PeerFieldTests {
         #expect(try P.schemaProblems(composed, plural: plural) == [])
         let spec = try composed.decode(as: AnalysisTemplate.self).spec
         #expect(spec.templates?.count == 2)
-        #expect(AnalysisValidation.validate(spec) == [
-            "spec.templates: including other analysis templates is not supported by Serin yet; copy their metrics into this template",
-        ])
+        #expect(AnalysisValidation.validate(spec) == [])
         #expect(try JSONValue(encoding: spec)["metrics"] == .null)
+        var unnamed = composed
+        unnamed[path: ["spec", "templates"]] = try P.yaml("[{clusterScope: true}]")
+        #expect(AnalysisValidation.validate(try unnamed.decode(as: AnalysisTemplate.self).spec) == [
+            "spec.templates[0].templateName is empty; name the AnalysisTemplate to include (or a ClusterAnalysisTemplate with clusterScope: true)",
+        ])
     }
 
     @Test("an AnalysisRun with another provider or ttlStrategy is accepted and ends in Error naming it")

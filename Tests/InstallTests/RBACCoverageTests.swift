@@ -37,6 +37,19 @@ struct RBACCoverageTests {
         Grant(group: "metrics.keptn.sh", resource: "analyses", verb: "create"): "the keptn provider creates an Analysis",
         Grant(group: "metrics.keptn.sh", resource: "analyses", verb: "get"): "the keptn provider reads its Analysis until Keptn completes it",
         Grant(group: "metrics.keptn.sh", resource: "analyses", verb: "delete"): "the keptn provider deletes its Analysis",
+        // DaemonSet Canary targets (DaemonSetCanaryTests drives them); the audited run delivers Deployments.
+        Grant(group: "apps", resource: "daemonsets", verb: "get"): "a DaemonSet target's <name>-primary is read before it is written",
+        Grant(group: "apps", resource: "daemonsets", verb: "create"): "a DaemonSet target's <name>-primary is created",
+        Grant(group: "apps", resource: "daemonsets", verb: "update"): "a DaemonSet target's <name>-primary is updated on promotion",
+        Grant(group: "apps", resource: "daemonsets", verb: "patch"): "a DaemonSet target is scaled to zero and back with a nodeSelector patch",
+        // A Rollout's StatefulSet workloadRef (StatefulSetRolloutTests); the audited run has none.
+        Grant(group: "apps", resource: "statefulsets", verb: "get"): "an aborted StatefulSet update reads its selector to revert a pod",
+        Grant(group: "apps", resource: "statefulsets", verb: "patch"): "a StatefulSet's partition (and replicas) are patched step by step",
+        // KEDA autoscalerRef (ScaledObjectCanaryTests, with KEDA's CRD); the audited run uses an HPA.
+        Grant(group: "keda.sh", resource: "scaledobjects", verb: "get"): "the target's ScaledObject and its <name>-primary copy are read",
+        Grant(group: "keda.sh", resource: "scaledobjects", verb: "create"): "the <name>-primary ScaledObject is created",
+        Grant(group: "keda.sh", resource: "scaledobjects", verb: "update"): "the <name>-primary ScaledObject is updated",
+        Grant(group: "keda.sh", resource: "scaledobjects", verb: "patch"): "the target's ScaledObject is paused at zero while idle (an annotation)",
     ]
 
     @Test("every request the operator made is allowed by the roles bound to its ServiceAccount")

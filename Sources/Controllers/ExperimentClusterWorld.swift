@@ -121,6 +121,7 @@ enum ExperimentAnalysisRuns {
         var labels = spec?.analysisRunMetadata?.labels ?? [:]
         labels["serin.dev/experiment"] = experiment.name ?? ""
         labels["serin.dev/experiment-analysis"] = req.analysis.name
+        if let instance = experiment.labels[RolloutLabels.controllerInstance] { labels[RolloutLabels.controllerInstance] = instance }
         run[path: ["metadata", "labels"]] = .object(labels.mapValues { .string($0) })
         if let a = spec?.analysisRunMetadata?.annotations, !a.isEmpty {
             run[path: ["metadata", "annotations"]] = .object(a.mapValues { .string($0) })

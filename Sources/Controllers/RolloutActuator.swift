@@ -105,6 +105,10 @@ struct RolloutActuator {
         case .createExperiment(let e):
             var obj = e
             obj[path: ["metadata", "ownerReferences"]] = [o.ownerReference]
+            // The Experiment belongs to the operator instance that runs its Rollout (sharding).
+            if let instance = rollout.labels[RolloutLabels.controllerInstance] {
+                obj[path: ["metadata", "labels", RolloutLabels.controllerInstance]] = .string(instance)
+            }
             try writer.fence()
             do {
                 _ = try await api.create(.experiments, namespace: ns, obj)

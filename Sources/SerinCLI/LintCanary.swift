@@ -128,7 +128,10 @@ extension DocumentCheck {
         let probe = CanaryMetric(name: name, templateRef: TemplateRef(name: name), templateVariables: variables)
         for text in AnalysisValidation.validate(probe, template: template) {
             let message = Self.unsupportedVariable(Self.dropMetricPrefix(text, name: name))
-            if message.contains("provider type") {
+            if message.contains("needs provider.address") {
+                // Valid to apply (Flagger accepts it too), but a Canary using it cannot run it.
+                add("spec.provider.address", message, Self.metricFix(message), severity: .warning)
+            } else if message.contains("provider type") {
                 if !findings.contains(where: { $0.path == "spec.provider.type" }) {
                     add("spec.provider.type", message, "set spec.provider.type to one of the providers Serin runs: \(types)")
                 }

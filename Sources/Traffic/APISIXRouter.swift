@@ -172,7 +172,7 @@ extension APISIXRouter {
         }
         var route = existing
         route[path: ["spec", "http"]] = .array(try Self.weighted(http, rules: object.routes, route: object.name, names: names,
-                                                                   stable: 100 - traffic.canaryWeight, canary: traffic.canaryWeight))
+                                                                   stable: traffic.stableWeight, canary: traffic.canaryWeight))
         return route
     }
 

@@ -85,7 +85,9 @@ extension AmbassadorRouter {
         obj = ObjectMerge.withOwner(obj, owner)
         obj[path: ["spec", "service"]] = .string(Self.canaryService(source[path: ["spec", "service"]].stringValue ?? "",
                                                                      canary: names.canaryService))
-        obj[path: ["spec", "weight"]] = .int(Int64(traffic.canaryWeight))
+        // A Mapping's weight is a percentage; maxTrafficWeight is the total the Rollout counts in.
+        let percent = traffic.maxWeight > 0 ? Int((Double(traffic.canaryWeight) * 100 / Double(traffic.maxWeight)).rounded()) : traffic.canaryWeight
+        obj[path: ["spec", "weight"]] = .int(Int64(percent))
         return obj
     }
 }

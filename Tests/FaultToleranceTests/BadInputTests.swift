@@ -22,7 +22,12 @@ struct BadInputTests {
     }
 
     /// Entries Serin does not reject or report yet, each with the reason (reported; remove when fixed).
-    static let knownGaps: [String: String] = [:]
+    /// Open bugs, each recorded as a known issue (it still runs, and says when it is fixed).
+    static let knownGaps: [String: String] = [
+        // In-process (StatefulSetMissingTests) the Rollout reports WorkloadNotFound; through the
+        // operator process in this suite it stays without status. Not found yet.
+        "rollout-workloadref-statefulset.yaml": "a Rollout naming a missing StatefulSet gets no status from the operator process",
+    ]
 
     static var corpusDirectory: URL { repoRoot.appendingPathComponent("Tests/FaultToleranceTests/Corpus") }
 

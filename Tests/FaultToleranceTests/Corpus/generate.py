@@ -133,7 +133,7 @@ canary("percentile-above-one", "request-duration percentile 1.5.", ["percentile"
 canary("confidence-two", "compare judge with confidence 2.", ["confidence"], ("spec.analysis.metrics", [{"name": "request-duration", "interval": "1m", "judge": "compare", "confidence": 2}]))
 
 # --- Canary: unknown providers and kinds
-canary("provider-gloo", "a provider Serin does not implement.", ["provider"], ("spec.provider", "gloo"))
+canary("provider-knative", "a provider Serin does not implement.", ["provider"], ("spec.provider", "knative"))
 canary("provider-empty", "an empty provider.", ["provider"], ("spec.provider", ""))
 canary("provider-gatewayapi-v9", "a Gateway API version that does not exist.", ["provider"], ("spec.provider", "gatewayapi:v9"))
 canary("provider-capitalised", "provider spelled Istio.", ["provider"], ("spec.provider", "Istio"))

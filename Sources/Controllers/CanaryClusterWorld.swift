@@ -23,7 +23,13 @@ struct CanaryClusterWorld: DeliveryWorld {
     }
 
     func writeStatus(_ status: CanaryStatus, input: CanaryInput) async -> StatusWrite {
-        await reconciler.writer.statusWrite(log: log) {
+        // A slot granted for this decision is kept only when the decision started a release
+        // (a confirm-rollout gate that stays closed must not hold one).
+        if input.world.releaseSlot == .free,
+           !ReleaseLimiter.holdsSlot(phase: status.phase, handover: status.handover != nil) {
+            reconciler.limiter.returnGrant(ObjectKey(json))
+        }
+        return await reconciler.writer.statusWrite(log: log) {
             try await reconciler.writeStatus(json, status)
         }
     }

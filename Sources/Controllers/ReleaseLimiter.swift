@@ -81,6 +81,11 @@ final class ReleaseLimiter: Sendable {
         }
     }
 
+    /// The decision the slot was granted for did not start a release.
+    func returnGrant(_ key: ObjectKey) {
+        granted.withLock { _ = $0.removeValue(forKey: key) }
+    }
+
     /// Why a scope is full for the next release, or nil when it has a slot for it.
     static func full(_ running: [ObjectKey], _ ahead: [ObjectKey], limit: Int, scope: String) -> String? {
         guard running.count + ahead.count >= limit else { return nil }

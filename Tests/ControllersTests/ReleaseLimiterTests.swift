@@ -1,5 +1,6 @@
 import Foundation
 import KubeCore
+import KubeRuntime
 import SerinAPI
 import Testing
 @testable import Controllers
@@ -80,5 +81,15 @@ import Testing
         failing[path: ["status", "handover"]] = ["kind": "Rollback", "since": "2027-01-15T08:00:00Z", "reason": "x"]
         let me = try Self.decoded(Self.canary("n", "b", phase: "Succeeded"))
         #expect(limiter.slot(for: me, checksum: "rev-2", canaries: [failing], now: Self.now)?.waitsFor != nil)
+    }
+
+    @Test func aGrantReturnedByADecisionThatDidNotStartFreesTheSlotAtOnce() throws {
+        let limiter = ReleaseLimiter(clusterLimit: 1, namespaceLimit: nil)
+        let a = Self.canary("n", "a", phase: "Waiting")
+        let b = Self.canary("n", "b", phase: "Succeeded")
+        #expect(limiter.slot(for: try Self.decoded(a), checksum: "rev-2", canaries: [a, b], now: Self.now) == .free)
+        // a's confirm-rollout gate stayed closed: its decision returns the grant.
+        limiter.returnGrant(ObjectKey(namespace: "n", name: "a"))
+        #expect(limiter.slot(for: try Self.decoded(b), checksum: "rev-2", canaries: [a, b], now: Self.now) == .free)
     }
 }
